@@ -1,0 +1,168 @@
+"""The one place where keras-gan-zoo talks to a backend directly.
+
+Everything else (models, losses, the adversarial game) is written with `keras`
+and `keras.ops` only. Each backend differentiates differently:
+
+- TensorFlow: a `tf.GradientTape` around the loss.
+- PyTorch: `torch.autograd.grad` on the player's own parameters (never
+  `.backward()`, which would leave gradients on the other player's weights).
+- JAX: the whole train step runs inside a `keras.StatelessScope`; each player's
+  loss is re-run in a nested scope as a pure function of that player's weights
+  and differentiated with `jax.value_and_grad`. State written inside (batch-norm
+  statistics, seed generators) is carried out and recorded in the outer scope.
+"""
+
+import contextlib
+
+import keras
+from keras import ops
+
+BACKEND = keras.backend.backend()
+
+if BACKEND == "tensorflow":
+    import tensorflow as tf
+elif BACKEND == "torch":
+    import torch
+elif BACKEND == "jax":
+    import jax
+
+
+def _current_scope():
+    from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+    return get_stateless_scope()
+
+
+def _scope_copying(outer, overrides=()):
+    """A StatelessScope that starts from `outer`'s values (plus `overrides`)."""
+    scope = keras.StatelessScope()
+    if outer is not None:
+        scope.state_mapping = dict(outer.state_mapping)
+    for variable, value in overrides:
+        scope.state_mapping[id(variable)] = value
+    return scope
+
+
+def value_and_grad(loss_fn, variables):
+    """Returns `(loss, grads)` of `loss_fn()` with respect to `variables`.
+
+    `loss_fn` takes no argument and returns a scalar tensor; it may read any
+    variable and update non-trained state (batch-norm statistics, seeds).
+    """
+    variables = list(variables)
+    if BACKEND == "tensorflow":
+        with tf.GradientTape() as tape:
+            loss = loss_fn()
+        return loss, tape.gradient(loss, [v.value for v in variables])
+    if BACKEND == "torch":
+        loss = loss_fn()
+        grads = torch.autograd.grad(
+            loss, [v.value for v in variables], allow_unused=True
+        )
+        return loss, list(grads)
+    if BACKEND == "jax":
+        outer = _current_scope()
+        if outer is None:
+            raise RuntimeError(
+                "On JAX, value_and_grad must run inside AdversarialModel's "
+                "train step (a keras.StatelessScope)."
+            )
+        given = {id(v) for v in variables}
+
+        def pure_loss(values):
+            scope = _scope_copying(outer, zip(variables, values))
+            before = dict(scope.state_mapping)
+            with scope:
+                loss = loss_fn()
+            # Carry out the state written inside (moving averages, seeds).
+            written = {
+                key: value
+                for key, value in scope.state_mapping.items()
+                if key not in given and value is not before.get(key)
+            }
+            return loss, written
+
+        values = [outer.state_mapping.get(id(v), v.value) for v in variables]
+        (loss, written), grads = jax.value_and_grad(pure_loss, has_aux=True)(
+            values
+        )
+        outer.state_mapping.update(written)
+        return loss, grads
+    raise NotImplementedError(f"Unsupported Keras backend: {BACKEND}")
+
+
+def input_gradients(fn, inputs):
+    """Gradient of `sum(fn(inputs))` with respect to `inputs`.
+
+    Used by gradient penalties (WGAN-GP, R1), so the result stays
+    differentiable with respect to the weights `fn` reads. State written by
+    `fn` (e.g. batch-norm statistics) is discarded.
+    """
+    if BACKEND == "tensorflow":
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            with _scope_copying(_current_scope()):
+                out = ops.sum(fn(inputs))
+        return tape.gradient(out, inputs)
+    if BACKEND == "torch":
+        inputs = inputs.detach().requires_grad_(True)
+        with _scope_copying(_current_scope()):
+            out = ops.sum(fn(inputs))
+        (grad,) = torch.autograd.grad(out, inputs, create_graph=True)
+        return grad
+    if BACKEND == "jax":
+        outer = _current_scope()
+
+        def total(x):
+            with _scope_copying(outer):
+                return ops.sum(fn(x))
+
+        return jax.grad(total)(inputs)
+    raise NotImplementedError(f"Unsupported Keras backend: {BACKEND}")
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context in which no autograd graph is recorded (PyTorch only)."""
+    if BACKEND == "torch":
+        with torch.no_grad():
+            yield
+    else:
+        yield
+
+
+def apply_gradients(optimizer, grads, variables):
+    """Applies `grads` with `optimizer`; missing gradients become zeros."""
+    variables = list(variables)
+    grads = [
+        ops.zeros_like(v.value) if g is None else g
+        for g, v in zip(grads, variables)
+    ]
+    with no_grad():
+        optimizer.apply(grads, variables)
+
+
+def run_train_step(model, play, *args):
+    """Runs `play(data) -> logs` as the backend's `train_step` expects.
+
+    TensorFlow and PyTorch call `train_step(data)` and update variables in
+    place. JAX calls `train_step(state, data)` and wants `(logs, new_state)`.
+    """
+    if BACKEND != "jax":
+        (data,) = args
+        return play(data)
+    state, data = args
+    trainable, non_trainable, optimizer_values, metrics_values = state
+    groups = [
+        (model.trainable_variables, trainable),
+        (model.non_trainable_variables, non_trainable),
+        (model.optimizer.variables, optimizer_values),
+        (model.metrics_variables, metrics_values),
+    ]
+    mapping = [pair for refs, values in groups for pair in zip(refs, values)]
+    with keras.StatelessScope(state_mapping=mapping) as scope:
+        logs = play(data)
+    new_state = tuple(
+        [scope.get_current_value(v) for v in refs] for refs, _ in groups
+    )
+    return logs, new_state

@@ -1,0 +1,309 @@
+"""`AdversarialModel`: one GAN game that `model.fit` plays on every backend."""
+
+import dataclasses
+import warnings
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gan_zoo import gradients
+from keras_gan_zoo import losses as gan_losses
+from keras_gan_zoo import validation
+
+
+@dataclasses.dataclass
+class Player:
+    """One side of the game.
+
+    Attributes:
+        name: short name, used for the optimizer keyword of `compile`
+            (`"d"` -> `d_optimizer=`) and the log key (`"d_loss"`).
+        loss_fn: `batch -> scalar loss`, written with `keras.ops`.
+        variables: the variables this player's optimizer updates.
+        steps: updates of this player per train step (e.g. 5 critic steps
+            for WGAN); each update draws fresh latents from the same batch.
+        after_update: optional `() -> None` run after each update
+            (e.g. WGAN weight clipping).
+    """
+
+    name: str
+    loss_fn: Callable
+    variables: Sequence
+    steps: int = 1
+    after_update: Callable = None
+
+
+class AdversarialModel(keras.Model):
+    """Base class of every model in the zoo: the template a new GAN follows.
+
+    A subclass writes three things, top to bottom like a short paper:
+
+    1. **The networks**, built in `__init__` from `keras.Input` so every
+       variable exists before `fit` (JAX needs this). Store every constructor
+       argument as an attribute and return it from `get_config()`. Call
+       `super().__init__(ema_decay=..., **kwargs)` *first* and set
+       `self.built = True` at the end.
+    2. **The game**: `players()` returns the `Player`s in update order, each
+       with a loss function of the batch written with `keras.ops` (use the
+       functions of `keras_gan_zoo.losses` and `self.gan_loss`, set by
+       `compile`). Draw latents with `keras.random.*(seed=self.seed_generator)`
+       so training is reproducible and JAX-safe. `prepare_batch(data)` turns
+       what `fit` yields into the dict the losses read, and checks shapes.
+    3. **Sampling**: a family method such as `generate(...)` that returns
+       numpy uint8 images and never needs a backend-specific line.
+
+    Optionally override `default_optimizers()` and `default_loss` (the recipe
+    defaults `compile()` uses), and `validate_fit_data(x, y)` to check and
+    normalise numpy data before `fit` starts.
+
+    The base class owns the rest: per-player gradients on TensorFlow, PyTorch
+    and JAX (through `keras_gan_zoo.gradients`, the only backend-specific
+    module), one optimizer per player (all held in one `MultiOptimizer` so
+    JAX carries their state), k updates per player, an exponential moving
+    average (EMA) of the generator for sampling, loss metrics for the
+    progress bar and callbacks, and Keras serialization of the compile
+    state (`model.save` / `keras.saving.load_model`).
+
+    Args:
+        ema_decay: decay of the EMA generator (e.g. 0.999); `None` keeps no
+            EMA copy. The EMA pairs are `ema_pairs()`; by default
+            `self.generator` -> `self.ema_generator`.
+        seed: seed of the generator used to draw training latents.
+
+    Example (a subclass in a dozen lines):
+
+    ```python
+    class TinyGAN(AdversarialModel):
+        def __init__(self, latent_dim=8, **kwargs):
+            super().__init__(**kwargs)
+            self.latent_dim = latent_dim
+            self.generator = keras.Sequential([keras.Input((latent_dim,)), keras.layers.Dense(2)])
+            self.discriminator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+            self.built = True
+
+        def players(self):
+            return [Player("d", self.d_loss, self.discriminator.trainable_variables),
+                    Player("g", self.g_loss, self.generator.trainable_variables)]
+
+        def prepare_batch(self, data):
+            return {"points": data}
+
+        def d_loss(self, batch):
+            z = keras.random.normal((ops.shape(batch["points"])[0], self.latent_dim), seed=self.seed_generator)
+            fake = ops.stop_gradient(self.generator(z, training=True))
+            return self.gan_loss.d_loss(self.discriminator(batch["points"]), self.discriminator(fake))
+
+        def g_loss(self, batch):
+            z = keras.random.normal((ops.shape(batch["points"])[0], self.latent_dim), seed=self.seed_generator)
+            return self.gan_loss.g_loss(self.discriminator(self.generator(z, training=True)))
+    ```
+    """
+
+    default_loss = "non_saturating"
+
+    def __init__(self, ema_decay=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if ema_decay is not None and not 0.0 <= float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) or None; got {ema_decay}")
+        self.ema_decay = ema_decay
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
+        self.gan_loss = None
+        self.player_optimizers = {}
+        self._loss_trackers = None
+
+    # ---- to override -------------------------------------------------
+    def players(self):
+        """Returns the list of `Player`s, in update order."""
+        raise NotImplementedError("Subclasses define players().")
+
+    def prepare_batch(self, data):
+        """Maps one batch from `fit` to the dict the player losses read."""
+        raise NotImplementedError("Subclasses define prepare_batch().")
+
+    def default_optimizers(self):
+        """Recipe defaults: `{player name: optimizer}`. Adam(2e-4, 0.5)."""
+        return {
+            p.name: keras.optimizers.Adam(2e-4, beta_1=0.5, name=f"{p.name}_adam")
+            for p in self.players()
+        }
+
+    def validate_fit_data(self, x, y=None):
+        """Checks (and may normalise) numpy data given to `fit`."""
+        return x, y
+
+    def ema_pairs(self):
+        """`(source_variable, ema_variable)` pairs updated after each step."""
+        ema = getattr(self, "ema_generator", None)
+        if self.ema_decay is None or ema is None:
+            return []
+        return list(zip(self.generator.variables, ema.variables))
+
+    # ---- the game ----------------------------------------------------
+    @property
+    def player_names(self):
+        return [p.name for p in self.players()]
+
+    @property
+    def metrics(self):
+        if self._loss_trackers is None:
+            return []
+        return list(self._loss_trackers.values())
+
+    def compile(self, loss=None, jit_compile="auto", steps_per_execution=1, **optimizers):
+        """Configures the game.
+
+        Args:
+            loss: a name from `keras_gan_zoo.losses.LOSSES` (`"minimax"`,
+                `"non_saturating"`, `"wasserstein"`, `"wgan_gp"`, `"hinge"`,
+                `"least_squares"`) or a `GANLoss`; default `default_loss`.
+            jit_compile: as in `keras.Model.compile`.
+            steps_per_execution: as in `keras.Model.compile`.
+            **optimizers: `<player>_optimizer=` a Keras optimizer, its name or
+                its config (e.g. `d_optimizer=keras.optimizers.Adam(1e-4)`);
+                players not given use `default_optimizers()`.
+
+        Example:
+
+        >>> model.compile()  # the recipe defaults
+        >>> model.compile(loss="hinge", d_optimizer=keras.optimizers.Adam(4e-4))
+        """
+        names = self.player_names
+        chosen = {}
+        for key, value in optimizers.items():
+            name = key[: -len("_optimizer")] if key.endswith("_optimizer") else None
+            if name not in names:
+                raise TypeError(
+                    f"compile() got an unexpected argument {key!r}. This model's "
+                    f"optimizer arguments are {[n + '_optimizer' for n in names]}."
+                )
+            chosen[name] = keras.optimizers.get(value)
+        defaults = self.default_optimizers()
+        self.player_optimizers = {n: chosen.get(n) or defaults[n] for n in names}
+        if len({id(o) for o in self.player_optimizers.values()}) != len(names):
+            raise ValueError("Each player needs its own optimizer instance.")
+        self.gan_loss = gan_losses.get(loss if loss is not None else self.default_loss)
+        owner = {}
+        for player in self.players():
+            for v in player.variables:
+                owner[id(v)] = self.player_optimizers[player.name]
+        orphans = [v.path for v in self.trainable_variables if id(v) not in owner]
+        if orphans:
+            raise ValueError(
+                f"Trainable variables {orphans[:3]} belong to no player: add them to "
+                "a Player's variables or set their layer's trainable = False."
+            )
+        multi = keras.optimizers.MultiOptimizer(lambda variable: owner[id(variable)])
+        self._loss_trackers = {n: keras.metrics.Mean(name=f"{n}_loss") for n in names}
+        super().compile(
+            optimizer=multi, jit_compile=jit_compile, steps_per_execution=steps_per_execution
+        )
+        # Built here, not lazily: TensorFlow never builds the container itself.
+        multi.build(self.trainable_variables)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {
+            "loss": self.gan_loss.name,
+            "jit_compile": self.jit_compile,
+            "optimizers": {
+                n: keras.optimizers.serialize(o) for n, o in self.player_optimizers.items()
+            },
+        }
+
+    def compile_from_config(self, config):
+        optimizers = {
+            f"{n}_optimizer": keras.optimizers.deserialize(c)
+            for n, c in config["optimizers"].items()
+        }
+        self.compile(loss=config["loss"], jit_compile=config.get("jit_compile", "auto"), **optimizers)
+
+    def train_step(self, *args):
+        return gradients.run_train_step(self, self._play, *args)
+
+    def _play(self, data):
+        """One round of the game: each player updates in turn."""
+        batch = self.prepare_batch(data)
+        for player in self.players():
+            optimizer = self.player_optimizers[player.name]
+            for _ in range(player.steps):
+                loss, grads = gradients.value_and_grad(
+                    lambda: player.loss_fn(batch), player.variables
+                )
+                gradients.apply_gradients(optimizer, grads, player.variables)
+                if player.after_update is not None:
+                    with gradients.no_grad():
+                        player.after_update()
+            self._loss_trackers[player.name].update_state(loss)
+        with gradients.no_grad():
+            self.update_ema()
+        self.optimizer.iterations.assign_add(1)
+        return {t.name: t.result() for t in self._loss_trackers.values()}
+
+    def update_ema(self):
+        """EMA of trained weights; other state (batch-norm statistics) is copied."""
+        if self.ema_decay is None:
+            return
+        decay = float(self.ema_decay)
+        for source, ema in self.ema_pairs():
+            if source.trainable:
+                ema.assign(decay * ema.value + (1.0 - decay) * ops.convert_to_tensor(source.value))
+            else:
+                ema.assign(source.value)
+
+    def sync_ema(self):
+        """Copies the generator's weights into the EMA generator."""
+        for source, ema in self.ema_pairs():
+            ema.assign(ops.copy(source.value))  # JAX: never share one buffer
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`; numpy data is checked before any update.
+
+        Compiles with the recipe defaults if `compile()` was not called.
+        """
+        if isinstance(x, (np.ndarray, list)) or isinstance(y, np.ndarray):
+            x, y = self.validate_fit_data(x, y)
+        if not self.compiled:
+            warnings.warn(
+                "fit() called before compile(): compiling with the recipe "
+                "defaults (model.compile()).",
+                stacklevel=2,
+            )
+            self.compile()
+        return super().fit(x, y, *args, **kwargs)
+
+    # ---- presets -----------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, name_or_path, compile=True):
+        """Loads a preset: a shipped name (`list_presets()`), a local folder,
+        or `"hf://org/repo"`. Raises if the preset is of another family.
+
+        Example:
+
+        >>> model = keras_gan_zoo.DCGAN.from_pretrained("dcgan-mnist")
+        """
+        from keras_gan_zoo import presets
+
+        return presets.load(name_or_path, expected_class=cls, compile=compile)
+
+    def save_pretrained(self, directory, metadata=None, model_card=None):
+        """Writes a preset folder (config, weights with checksum, card)."""
+        from keras_gan_zoo import presets
+
+        return presets.save(self, directory, metadata=metadata, model_card=model_card)
+
+    def push_to_hub(self, repo_id, private=False, token=None, commit_message=None):
+        """Uploads this model as a preset to a Hugging Face Hub repo."""
+        from keras_gan_zoo import presets
+
+        return presets.push_to_hub(
+            self, repo_id, private=private, token=token, commit_message=commit_message
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"ema_decay": self.ema_decay, "seed": self.seed})
+        return config

@@ -1,0 +1,251 @@
+"""DCGAN (Radford, Metz & Chintala 2015)."""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gan_zoo import gradients, validation
+from keras_gan_zoo import losses as gan_losses
+from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+
+
+def _base_size(image_size):
+    """Smallest feature map: image_size / 2^k with k >= 1, in [3, 7]."""
+    for base in (4, 7, 3, 5, 6):
+        ratio = image_size / base
+        if ratio >= 2 and ratio == 2 ** round(math.log2(ratio)):
+            return base, round(math.log2(ratio))
+    raise ValueError(
+        f"DCGAN needs image_size = base * 2^k with base in 3..7 and k >= 1 "
+        f"(e.g. 28, 32, 64); got {image_size}"
+    )
+
+
+def _init():
+    # Radford et al.: all weights from N(0, 0.02).
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def build_generator(latent_dim, image_size, channels, width, name="generator"):
+    """Latent -> projection -> transposed convs (BN, ReLU) -> tanh image."""
+    base, num_up = _base_size(image_size)
+    z = keras.Input((latent_dim,), name="latents")
+    top = width * 2 ** (num_up - 1)
+    x = layers.Dense(base * base * top, use_bias=False, kernel_initializer=_init())(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((base, base, top))(x)
+    for i in range(num_up - 1):
+        filters = width * 2 ** (num_up - 2 - i)
+        x = layers.Conv2DTranspose(
+            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()
+        )(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(
+        channels, 4, strides=2, padding="same", kernel_initializer=_init()
+    )(x)
+    images = layers.Activation("tanh", dtype="float32")(x)
+    return keras.Model(z, images, name=name)
+
+
+def build_discriminator(image_size, channels, width, name="discriminator"):
+    """Image -> strided convs (BN except first, LeakyReLU 0.2) -> logit."""
+    _, num_down = _base_size(image_size)
+    images = keras.Input((image_size, image_size, channels), name="images")
+    x = images
+    for i in range(num_down):
+        x = layers.Conv2D(
+            width * 2**i, 4, strides=2, padding="same", use_bias=i == 0,
+            kernel_initializer=_init(),
+        )(x)
+        if i > 0:  # Radford et al.: no batchnorm on the discriminator input layer.
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32")(x)
+    return keras.Model(images, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class DCGAN(AdversarialModel):
+    """Deep convolutional GAN (Radford, Metz & Chintala 2015).
+
+    The generator projects a Gaussian latent to a small feature map and
+    upsamples it with stride-2 transposed convolutions, batch norm and ReLU,
+    ending in tanh. The discriminator mirrors it with stride-2 convolutions,
+    batch norm (not on the input layer) and LeakyReLU(0.2). No pooling, no
+    hidden fully connected layers.
+
+    Args:
+        latent_dim: size of the latent vector z.
+        image_size: height = width of the images; `base * 2^k` with base in
+            3..7 (28 -> 7x7 base, 32 and 64 -> 4x4 base).
+        channels: 1 (grayscale) or 3 (RGB).
+        width: channels of the widest-resolution conv layer; the others
+            double towards the base.
+        d_steps: discriminator updates per generator update.
+        ema_decay: decay of the EMA generator used by `generate` (or None).
+        seed: seed of the training latents.
+
+    Example:
+
+    >>> import keras_gan_zoo as kgz
+    >>> gan = kgz.DCGAN(latent_dim=16, image_size=8, channels=1, width=4)
+    >>> gan.generate(2, seed=0).shape
+    (2, 8, 8, 1)
+    >>> gan.compile()
+    >>> images = np.random.randint(0, 256, (32, 8, 8, 1), dtype="uint8")
+    >>> history = gan.fit(images, batch_size=16, epochs=1, verbose=0)
+    """
+
+    def __init__(
+        self,
+        latent_dim=100,
+        image_size=28,
+        channels=1,
+        width=64,
+        d_steps=1,
+        ema_decay=0.999,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(ema_decay=ema_decay, seed=seed, **kwargs)
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3; got {channels}")
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps must be >= 1; got {d_steps}")
+        self.latent_dim = int(latent_dim)
+        self.image_size = int(image_size)
+        self.channels = int(channels)
+        self.width = int(width)
+        self.d_steps = int(d_steps)
+        self.image_shape = (self.image_size, self.image_size, self.channels)
+        self.generator = build_generator(latent_dim, image_size, channels, width)
+        self.discriminator = build_discriminator(image_size, channels, width)
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.ema_generator = build_generator(
+                latent_dim, image_size, channels, width, name="ema_generator"
+            )
+            self.ema_generator.trainable = False
+            self.sync_ema()
+        self.built = True
+
+    # ---- the game ----------------------------------------------------
+    def players(self):
+        after_d = None
+        if self.gan_loss is not None and self.gan_loss.clip_value is not None:
+            clip = self.gan_loss.clip_value
+            after_d = lambda: gan_losses.clip_weights(self.discriminator.trainable_variables, clip)
+        return [
+            Player("d", self.discriminator_loss, self.discriminator.trainable_variables,
+                   steps=self.d_steps, after_update=after_d),
+            Player("g", self.generator_loss, self.generator.trainable_variables),
+        ]
+
+    def prepare_batch(self, data):
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(images, (tuple, list)):
+            images = images[0]
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"expected images of shape (N, {', '.join(map(str, self.image_shape))}) "
+                f"with values in [0, 255] or [-1, 1]; got {tuple(images.shape)}"
+                + (": channels-last is required" if images.shape[1] == self.channels else "")
+            )
+        if "int" in str(images.dtype):
+            images = ops.cast(images, "float32") / 127.5 - 1.0
+        return {"images": ops.cast(images, "float32")}
+
+    def _sample_latents(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def discriminator_loss(self, batch):
+        real_images = batch["images"]
+        latents = self._sample_latents(ops.shape(real_images)[0])
+        fake_images = ops.stop_gradient(self.generator(latents, training=True))
+        d_real_logits = self.discriminator(real_images, training=True)
+        d_fake_logits = self.discriminator(fake_images, training=True)
+        loss = self.gan_loss.d_loss(d_real_logits, d_fake_logits)
+        if self.gan_loss.gradient_penalty_weight:
+            penalty = gan_losses.gradient_penalty(
+                lambda x: self.discriminator(x, training=True),
+                real_images, fake_images, seed=self.seed_generator,
+            )
+            loss = loss + self.gan_loss.gradient_penalty_weight * penalty
+        return loss
+
+    def generator_loss(self, batch):
+        latents = self._sample_latents(ops.shape(batch["images"])[0])
+        fake_images = self.generator(latents, training=True)
+        return self.gan_loss.g_loss(self.discriminator(fake_images, training=True))
+
+    # ---- sampling ----------------------------------------------------
+    def sample_latents(self, num_images, seed=None):
+        """Gaussian latents drawn with numpy: identical on every backend."""
+        num_images = validation.check_count(num_images)
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((num_images, self.latent_dim)).astype("float32")
+
+    def generate(self, num_images=None, seed=None, latents=None, batch_size=256,
+                 use_ema=True, output="uint8"):
+        """Samples images.
+
+        Args:
+            num_images: how many images (ignored when `latents` is given).
+            seed: seed of the latents; the same seed gives the same images
+                on every backend.
+            latents: explicit latents, shape `(N, latent_dim)`.
+            batch_size: generator batch size.
+            use_ema: sample from the EMA generator when there is one.
+            output: `"uint8"` (N, H, W, C) in [0, 255] or `"float"` in [-1, 1].
+
+        Returns:
+            numpy array of shape `(N, image_size, image_size, channels)`.
+        """
+        if output not in ("uint8", "float"):
+            raise ValueError(f"output must be 'uint8' or 'float'; got {output!r}")
+        if latents is None:
+            if num_images is None:
+                raise ValueError("Pass num_images (and optionally seed) or latents.")
+            latents = self.sample_latents(num_images, seed)
+        else:
+            latents = np.asarray(latents, dtype="float32")
+            if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+                raise ValueError(
+                    f"expected latents of shape (N, {self.latent_dim}); got {latents.shape}"
+                )
+            if not np.all(np.isfinite(latents)):
+                raise ValueError("latents contain NaN or infinite values")
+        generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        batch_size = validation.check_count(batch_size, "batch_size")
+        chunks = []
+        with gradients.no_grad():
+            for start in range(0, len(latents), batch_size):
+                chunk = generator.predict_on_batch(latents[start:start + batch_size])
+                chunks.append(np.asarray(keras.ops.convert_to_numpy(chunk)))
+        images = np.concatenate(chunks, axis=0)
+        return validation.to_uint8(images) if output == "uint8" else images
+
+    def call(self, latents, training=False):
+        return self.generator(latents, training=training)
+
+    def validate_fit_data(self, x, y=None):
+        return validation.check_images(x, self.image_shape), y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "latent_dim": self.latent_dim,
+                "image_size": self.image_size,
+                "channels": self.channels,
+                "width": self.width,
+                "d_steps": self.d_steps,
+            }
+        )
+        return config
+

@@ -1,0 +1,73 @@
+"""Input checks that fail early with a message saying what to do."""
+
+import numpy as np
+
+
+def _shape_str(shape):
+    return "(N, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def check_images(images, image_shape, name="images"):
+    """Validates a numpy batch of images and returns float32 in [-1, 1].
+
+    Accepts uint8 (or other integer) values in [0, 255] and floats in
+    [-1, 1], channels-last. A single-channel image shape also accepts
+    `(N, H, W)` arrays.
+
+    Raises:
+        ValueError: wrong rank or shape, channels-first layout, NaN or
+            infinite values, or values outside [0, 255] / [-1, 1].
+    """
+    image_shape = tuple(image_shape)
+    expected = (
+        f"expected {name} of shape {_shape_str(image_shape)} with values in "
+        "[0, 255] (integers) or [-1, 1] (floats)"
+    )
+    try:
+        array = np.asarray(images)
+    except Exception as error:  # ragged lists and the like
+        raise ValueError(f"{expected}; could not convert the input to an array: {error}")
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
+        raise ValueError(f"{expected}; got an array of dtype {array.dtype}")
+    if array.ndim == len(image_shape) and image_shape[-1] == 1:
+        array = array[..., None]
+    if array.ndim != len(image_shape) + 1:
+        raise ValueError(f"{expected}; got shape {array.shape}")
+    if tuple(array.shape[1:]) != image_shape:
+        channels_first = (image_shape[-1],) + image_shape[:-1]
+        if tuple(array.shape[1:]) == channels_first and image_shape[-1] != image_shape[0]:
+            raise ValueError(
+                f"{expected}; got {array.shape}: channels-last is required, "
+                "transpose with np.moveaxis(images, 1, -1)"
+            )
+        raise ValueError(f"{expected}; got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{expected}; got an empty batch")
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{expected}; the data contains NaN or infinite values")
+        low, high = float(array.min()), float(array.max())
+        if low < -1.0 - 1e-6 or high > 1.0 + 1e-6:
+            raise ValueError(
+                f"{expected}; got floats in [{low:g}, {high:g}]. Scale them "
+                "with images / 127.5 - 1, or pass uint8 values"
+            )
+        return array.astype("float32")
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high > 255:
+        raise ValueError(f"{expected}; got integers in [{low}, {high}]")
+    return (array.astype("float32") / 127.5 - 1.0).astype("float32")
+
+
+def to_uint8(images):
+    """Maps [-1, 1] floats to uint8 [0, 255] by rounding."""
+    images = np.asarray(images, dtype="float32")
+    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype("uint8")
+
+
+def check_count(num, name="num_images"):
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
+        raise ValueError(f"{name} must be a positive integer; got {num!r}")
+    return int(num)

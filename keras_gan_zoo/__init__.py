@@ -1,5 +1,27 @@
-"""keras-gan-zoo: adversarial models for Keras 3 on TensorFlow, PyTorch and JAX."""
+"""keras-gan-zoo: adversarial models for Keras 3 on TensorFlow, PyTorch and JAX.
 
-from keras_gan_zoo import losses
+Example:
+
+>>> import keras_gan_zoo as kgz
+>>> kgz.list_presets()
+>>> images = kgz.from_pretrained("dcgan-mnist").generate(16, seed=0)
+"""
+
+from keras_gan_zoo import datasets, losses
 from keras_gan_zoo.models import AdversarialModel, DCGAN, Player
+from keras_gan_zoo.presets import list_presets
 from keras_gan_zoo.version import __version__
+
+
+def from_pretrained(name_or_path, compile=True):
+    """Loads any preset: a shipped name, a folder, or `"hf://org/repo"`.
+
+    Example:
+
+    >>> model = from_pretrained("dcgan-mnist")
+    >>> model.generate(4, seed=0).shape
+    (4, 28, 28, 1)
+    """
+    from keras_gan_zoo import presets
+
+    return presets.load(name_or_path, compile=compile)

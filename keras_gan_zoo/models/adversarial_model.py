@@ -273,7 +273,8 @@ class AdversarialModel(keras.Model):
                 stacklevel=2,
             )
             self.compile()
-        return super().fit(x, y, *args, **kwargs)
+        with gradients.restore_state_on_error(self):
+            return super().fit(x, y, *args, **kwargs)
 
     # ---- presets -----------------------------------------------------
     @classmethod

@@ -1,0 +1,139 @@
+"""Command line: `keras-gan-zoo list | sample | train | evaluate | cards`.
+
+Examples:
+
+    keras-gan-zoo list
+    keras-gan-zoo sample dcgan-mnist --num 64 --seed 0 --out grid.png
+    keras-gan-zoo train dcgan_mnist --smoke
+    keras-gan-zoo evaluate dcgan-mnist --num 10000
+    keras-gan-zoo cards            # regenerate MODEL_CARDS.md
+"""
+
+import argparse
+import importlib.util
+import math
+import pathlib
+import sys
+
+import numpy as np
+
+
+def image_grid(images, columns=None):
+    """Tiles uint8 images (N, H, W, C) into one (rows*H, cols*W, C) image."""
+    images = np.asarray(images)
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.zeros((rows * h, columns * w, c), dtype=images.dtype)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[r * h:(r + 1) * h, col * w:(col + 1) * w] = image
+    return grid
+
+
+def save_image(array, path):
+    from PIL import Image
+
+    array = np.asarray(array)
+    if array.shape[-1] == 1:
+        array = array[..., 0]
+    Image.fromarray(array).save(path)
+
+
+def _cmd_list(args):
+    from keras_gan_zoo import presets
+
+    for name in presets.list_presets():
+        metadata = presets.read_json(presets.weights_dir() / name / presets.METADATA_FILE, "metadata")
+        fid = metadata.get("metrics", {}).get("fid", {}).get("value")
+        extra = f"FID {fid:.2f}" if fid is not None else "not evaluated"
+        print(f"{name:28s} {metadata.get('class_name', ''):10s} {extra}")
+
+
+def _cmd_sample(args):
+    import keras_gan_zoo as kgz
+
+    model = kgz.from_pretrained(args.preset, compile=False)
+    images = model.generate(args.num, seed=args.seed)
+    save_image(image_grid(images, args.columns), args.out)
+    print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}) to {args.out}")
+
+
+def _find_recipe(name):
+    path = pathlib.Path(name)
+    if path.suffix != ".py":
+        path = pathlib.Path(__file__).resolve().parent.parent / "recipes" / f"{name.replace('-', '_')}.py"
+    if not path.is_file():
+        folder = pathlib.Path(__file__).resolve().parent.parent / "recipes"
+        known = sorted(p.stem for p in folder.glob("*.py")) if folder.is_dir() else []
+        raise SystemExit(f"Unknown recipe {name!r}. Recipes: {known} (or pass a path to a recipe .py file).")
+    spec = importlib.util.spec_from_file_location(f"recipe_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.RECIPE
+
+
+def _cmd_train(args):
+    from keras_gan_zoo import training
+
+    recipe = _find_recipe(args.recipe)
+    training.run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
+                        fid_images=args.fid_images)
+
+
+def _cmd_evaluate(args):
+    from keras_gan_zoo import evaluation
+
+    evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed, write=not args.no_write)
+
+
+def _cmd_cards(args):
+    from keras_gan_zoo import presets
+
+    out = pathlib.Path(args.out)
+    out.write_text(presets.render_model_cards_file())
+    print(f"Wrote {out}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-gan-zoo", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the shipped presets").set_defaults(func=_cmd_list)
+    p = sub.add_parser("sample", help="write a grid of samples from a preset")
+    p.add_argument("preset")
+    p.add_argument("--num", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--columns", type=int, default=None)
+    p.add_argument("--out", default="grid.png")
+    p.set_defaults(func=_cmd_sample)
+    p = sub.add_parser("train", help="run a recipe from recipes/")
+    p.add_argument("recipe", help="recipe name (dcgan_mnist) or path to a recipe file")
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--fid-images", type=int, default=None)
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=_cmd_train)
+    p = sub.add_parser("evaluate", help="FID/KID of a preset against its test set")
+    p.add_argument("preset")
+    p.add_argument("--num", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=123)
+    p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
+    p.set_defaults(func=_cmd_evaluate)
+    p = sub.add_parser("cards", help="regenerate MODEL_CARDS.md from weights/")
+    p.add_argument("--out", default="MODEL_CARDS.md")
+    p.set_defaults(func=_cmd_cards)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, TypeError) as error:
+        print(f"keras-gan-zoo: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

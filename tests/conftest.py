@@ -1,0 +1,44 @@
+import os
+import tempfile
+
+# Before keras is imported: one KERAS_HOME per run (keras writes keras.json on
+# first import), a persistent JAX compilation cache, and quiet TensorFlow.
+os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="kgz-keras-home-"))
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ["KERAS_HOME"], "jax-cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_GAN_ZOO_OFFLINE", "1")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import keras_gan_zoo as kgz  # noqa: E402
+
+TINY = dict(latent_dim=8, image_size=16, channels=1, width=4)
+
+
+def weights_of(model_or_layer):
+    return [keras.ops.convert_to_numpy(v).copy() for v in model_or_layer.weights]
+
+
+def count_changed(model_or_layer, before, atol=0.0):
+    after = weights_of(model_or_layer)
+    return sum(not np.allclose(a, b, atol=atol, rtol=0) for a, b in zip(after, before))
+
+
+@pytest.fixture
+def tiny_dcgan():
+    keras.utils.set_random_seed(0)
+    return kgz.DCGAN(**TINY, seed=0)
+
+
+@pytest.fixture
+def tiny_images():
+    rng = np.random.default_rng(0)
+    # Bright squares on a dark background: a learnable toy distribution.
+    images = np.zeros((64, 16, 16, 1), dtype="uint8")
+    for image in images:
+        r, c = rng.integers(0, 10, size=2)
+        image[r:r + 6, c:c + 6] = 255
+    return images

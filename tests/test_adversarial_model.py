@@ -1,0 +1,158 @@
+"""The game itself: who updates what, on every backend."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import keras_gan_zoo as kgz
+from conftest import TINY, count_changed, weights_of
+from keras_gan_zoo.models import AdversarialModel, Player
+
+
+def test_fit_updates_both_players_batchnorm_and_ema(tiny_dcgan, tiny_images):
+    g0, d0, e0 = (weights_of(m) for m in (tiny_dcgan.generator, tiny_dcgan.discriminator,
+                                           tiny_dcgan.ema_generator))
+    tiny_dcgan.compile()
+    history = tiny_dcgan.fit(tiny_images, batch_size=16, epochs=1, verbose=0)
+    assert set(history.history) == {"d_loss", "g_loss"}
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    # Every generator and discriminator weight moved, BN statistics included.
+    assert count_changed(tiny_dcgan.generator, g0) == len(g0)
+    assert count_changed(tiny_dcgan.discriminator, d0) == len(d0)
+    bn = [v for v in tiny_dcgan.discriminator.non_trainable_weights if "moving" in v.path]
+    assert bn, "the tiny discriminator should have batch norm"
+    assert count_changed(tiny_dcgan.ema_generator, e0) > 0
+    # The EMA trails the generator: close to where it started, not equal to G.
+    g = weights_of(tiny_dcgan.generator)
+    e = weights_of(tiny_dcgan.ema_generator)
+    kernel = 0  # first Dense kernel
+    assert np.abs(e[kernel] - e0[kernel]).max() < np.abs(g[kernel] - g0[kernel]).max()
+
+
+def test_each_player_only_touches_its_own_weights(tiny_images):
+    keras.utils.set_random_seed(1)
+    model = kgz.DCGAN(**TINY, ema_decay=None)
+    # Freeze G's optimizer with a zero learning rate: only D may change.
+    model.compile(g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.1))
+    g0, d0 = weights_of(model.generator), weights_of(model.discriminator)
+    model.fit(tiny_images, batch_size=16, epochs=1, verbose=0)
+    g_trainable = len(model.generator.trainable_weights)
+    # Only G's batch-norm statistics (non-trainable) may move.
+    changed_g_trainable = sum(
+        not np.array_equal(keras.ops.convert_to_numpy(v), before)
+        for v, before in zip(model.generator.weights, g0) if v.trainable
+    )
+    assert changed_g_trainable == 0 and g_trainable > 0
+    assert count_changed(model.discriminator, d0) == len(d0)
+
+
+def test_k_discriminator_steps_per_generator_step(tiny_images):
+    model = kgz.DCGAN(**TINY, d_steps=3, ema_decay=None)
+    model.compile()
+    model.fit(tiny_images, batch_size=16, epochs=1, verbose=0)
+    iterations = {n: int(keras.ops.convert_to_numpy(o.iterations)) for n, o in model.player_optimizers.items()}
+    assert iterations == {"d": 12, "g": 4}
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 4
+
+
+def test_wasserstein_clips_discriminator_weights(tiny_images):
+    model = kgz.DCGAN(**TINY, ema_decay=None)
+    model.compile(loss="wasserstein", d_optimizer=keras.optimizers.RMSprop(5e-3))
+    model.fit(tiny_images, batch_size=16, epochs=1, verbose=0)
+    for v in model.discriminator.trainable_weights:
+        assert np.abs(keras.ops.convert_to_numpy(v)).max() <= 0.01 + 1e-7
+
+
+@pytest.mark.parametrize("loss", ["minimax", "wgan_gp", "hinge", "least_squares"])
+def test_every_loss_trains(loss, tiny_images):
+    model = kgz.DCGAN(**TINY, ema_decay=None)
+    model.compile(loss=loss)
+    d0 = weights_of(model.discriminator)
+    history = model.fit(tiny_images, batch_size=32, epochs=1, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert count_changed(model.discriminator, d0) > 0
+
+
+class PointGAN(AdversarialModel):
+    """A 2-D GAN: G is an affine map of a Gaussian, D a small MLP."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+        self.discriminator = keras.Sequential(
+            [keras.Input((2,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)]
+        )
+        self.built = True
+
+    def players(self):
+        return [Player("d", self.d_loss, self.discriminator.trainable_variables),
+                Player("g", self.g_loss, self.generator.trainable_variables)]
+
+    def prepare_batch(self, data):
+        return {"points": ops.convert_to_tensor(data, "float32")}
+
+    def _fake(self, batch):
+        z = keras.random.normal((ops.shape(batch["points"])[0], 2), seed=self.seed_generator)
+        return self.generator(z, training=True)
+
+    def d_loss(self, batch):
+        fake = ops.stop_gradient(self._fake(batch))
+        return self.gan_loss.d_loss(self.discriminator(batch["points"]), self.discriminator(fake))
+
+    def g_loss(self, batch):
+        return self.gan_loss.g_loss(self.discriminator(self._fake(batch)))
+
+
+def test_a_custom_model_learns_a_toy_distribution():
+    keras.utils.set_random_seed(0)
+    target = np.array([3.0, -2.0], dtype="float32")
+    points = target + 0.1 * np.random.default_rng(0).normal(size=(2048, 2)).astype("float32")
+    model = PointGAN(seed=0)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2))
+    start = np.linalg.norm(keras.ops.convert_to_numpy(model.generator(np.zeros((1, 2))))[0] - target)
+    model.fit(points, batch_size=128, epochs=20, verbose=0)
+    z = np.random.default_rng(1).normal(size=(512, 2)).astype("float32")
+    mean = keras.ops.convert_to_numpy(model.generator(z)).mean(axis=0)
+    end = np.linalg.norm(mean - target)
+    assert end < 0.25 * start, (start, end)
+
+
+def test_compile_errors_are_clear(tiny_dcgan):
+    with pytest.raises(TypeError, match="d_optimizer"):
+        tiny_dcgan.compile(discriminator_optimizer="adam")
+    with pytest.raises(ValueError, match="Unknown GAN loss"):
+        tiny_dcgan.compile(loss="wgan-typo")
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="its own optimizer"):
+        tiny_dcgan.compile(d_optimizer=shared, g_optimizer=shared)
+
+
+def test_a_trainable_variable_outside_every_player_is_rejected():
+    model = PointGAN()
+    model.extra = keras.layers.Dense(1)
+    model.extra.build((None, 1))
+    with pytest.raises(ValueError, match="belong to no player"):
+        model.compile()
+
+
+def test_fit_without_compile_uses_recipe_defaults(tiny_dcgan, tiny_images):
+    with pytest.warns(UserWarning, match="compiling with the recipe defaults"):
+        tiny_dcgan.fit(tiny_images, batch_size=32, epochs=1, verbose=0)
+    assert tiny_dcgan.gan_loss.name == "non_saturating"
+
+
+def test_keras_save_and_load_round_trip(tmp_path, tiny_dcgan, tiny_images):
+    tiny_dcgan.compile(loss="hinge", d_optimizer=keras.optimizers.Adam(3e-4, beta_1=0.0))
+    tiny_dcgan.fit(tiny_images, batch_size=32, epochs=1, verbose=0)
+    path = str(tmp_path / "gan.keras")
+    tiny_dcgan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, kgz.DCGAN) and loaded.compiled
+    assert loaded.gan_loss.name == "hinge"
+    d_opt = loaded.player_optimizers["d"]
+    assert float(keras.ops.convert_to_numpy(d_opt.learning_rate)) == pytest.approx(3e-4)
+    np.testing.assert_allclose(
+        loaded.generate(4, seed=3, output="float"), tiny_dcgan.generate(4, seed=3, output="float"), atol=1e-6
+    )
+    loaded.fit(tiny_images, batch_size=32, epochs=1, verbose=0)

@@ -98,7 +98,11 @@ def resolve(name_or_path):
             raise ValueError(f"Expected 'hf://org/repo[@revision]'; got {name!r}")
         from huggingface_hub import snapshot_download
 
-        return pathlib.Path(snapshot_download(repo_id=repo_id, revision=revision or "main"))
+        # HF_ENDPOINT is read here, not at import, so it can change per call.
+        endpoint = os.environ.get("HF_ENDPOINT") or None
+        return pathlib.Path(
+            snapshot_download(repo_id=repo_id, revision=revision or "main", endpoint=endpoint)
+        )
     path = pathlib.Path(name)
     if path.is_dir():
         return path
@@ -236,8 +240,9 @@ def update_metadata(directory, updates):
     return metadata
 
 
-def _fmt(value, digits=2):
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+def _num(value):
+    """Thousands separators for counts; anything else as text."""
+    return f"{value:,}" if isinstance(value, int) else str(value if value is not None else "?")
 
 
 def render_model_card(config, metadata):
@@ -297,7 +302,7 @@ def render_model_card(config, metadata):
         "## Model",
         "",
         f"- Architecture: {class_name} ({arch}).",
-        f"- Parameters: " + ", ".join(f"{k} {v:,}" for k, v in params.items()) + ".",
+        "- Parameters: " + ", ".join(f"{k} {_num(v)}" for k, v in params.items()) + ".",
         "- Files: `model.weights.h5` holds the generator, discriminator and EMA generator; "
         "`generate` samples from the EMA generator.",
         "",
@@ -307,9 +312,9 @@ def render_model_card(config, metadata):
     if training:
         lines += [
             f"- Command: `{training.get('command', '')}`",
-            f"- Data: {ds_name} training set, {training.get('train_images', '?'):,} images.",
+            f"- Data: {ds_name} training set, {_num(training.get('train_images'))} images.",
             f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, "
-            f"{training.get('steps', '?'):,} steps, loss `{training.get('loss')}`, "
+            f"{_num(training.get('steps'))} steps, loss `{training.get('loss')}`, "
             f"optimizer {json.dumps(training.get('optimizer'))}.",
             f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
             f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",

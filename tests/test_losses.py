@@ -7,7 +7,7 @@ from keras_gan_zoo import losses
 
 
 def np_value(x):
-    return float(keras.ops.convert_to_numpy(x))
+    return float(keras.ops.convert_to_numpy(ops.stop_gradient(x)))
 
 
 REAL = np.array([[2.0], [-1.0], [0.5]], dtype="float32")
@@ -45,7 +45,7 @@ def test_a_perfect_discriminator_has_lower_loss_than_a_confused_one():
 
 def test_gradient_penalty_of_a_linear_critic_is_exact():
     # D(x) = <w, x>: the input gradient is w everywhere, so GP = (||w|| - 1)^2.
-    w = np.array([3.0, 4.0, 0.0, 0.0], dtype="float32").reshape(1, 2, 2, 1)
+    w = ops.convert_to_tensor(np.array([3.0, 4.0, 0.0, 0.0], dtype="float32").reshape(1, 2, 2, 1))
     critic = lambda x: ops.sum(x * w, axis=(1, 2, 3))
     real = np.random.default_rng(0).normal(size=(5, 2, 2, 1)).astype("float32")
     fake = np.random.default_rng(1).normal(size=(5, 2, 2, 1)).astype("float32")

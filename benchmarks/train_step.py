@@ -1,0 +1,106 @@
+"""DCGAN training speed: keras-gan-zoo `fit` against a hand-written loop.
+
+    python benchmarks/train_step.py                # all three backends
+    python benchmarks/train_step.py --steps 300 --width 64 --batch-size 64
+
+For each backend (one subprocess each: Keras picks its backend at import),
+the same 28x28 DCGAN is trained with `DCGAN.fit` and with a hand-written
+loop of the identical network in that framework (PyTorch modules; pure JAX
+with optax; TensorFlow GradientTape), alternately, in one process. Prints
+
+    <backend> keras_steps_per_s=<x> native_steps_per_s=<y> ratio=<x/y>
+    <backend> generate_images_per_s=<x> raw_images_per_s=<y> overhead=<%>
+
+`generate` is compared with a direct compiled call of the same generator
+(`predict_on_batch`) on the same latents. The best of `--rounds` is kept.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _data(steps, batch_size):
+    from keras_gan_zoo import datasets
+
+    (x, _), _ = datasets.load_mnist()
+    need = steps * batch_size
+    return np.concatenate([x] * (need // len(x) + 1))[:need]
+
+
+def run_backend(args):
+    import keras
+
+    import keras_gan_zoo as kgz
+    from native_dcgan import LOOPS
+
+    backend = keras.backend.backend()
+    data = _data(args.steps, args.batch_size)
+    model = kgz.DCGAN(image_size=28, width=args.width)
+    model.compile()
+    model.fit(data[: 10 * args.batch_size], batch_size=args.batch_size, epochs=1, verbose=0)  # compile
+    native = LOOPS[backend](width=args.width)
+    batches = [data[i:i + args.batch_size] for i in range(0, len(data), args.batch_size)]
+    for b in batches[:10]:
+        native(b)
+    sync = getattr(native, "sync", lambda: None)
+
+    keras_best = native_best = 0.0
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        model.fit(data, batch_size=args.batch_size, epochs=1, verbose=0, shuffle=False)
+        keras_best = max(keras_best, args.steps / (time.perf_counter() - start))
+        start = time.perf_counter()
+        for b in batches:
+            last = native(b)
+        sync()
+        float(np.asarray(last[0]))
+        native_best = max(native_best, args.steps / (time.perf_counter() - start))
+    print(f"{backend} keras_steps_per_s={keras_best:.2f} native_steps_per_s={native_best:.2f} "
+          f"ratio={keras_best / native_best:.3f}", flush=True)
+
+    latents = model.sample_latents(args.generate_images, seed=0)
+    model.generate(latents=latents[:256])
+    model.ema_generator.predict_on_batch(latents[:256])
+    gen_best = raw_best = 0.0
+    for _ in range(args.rounds):
+        start = time.perf_counter()
+        model.generate(latents=latents, batch_size=256)
+        gen_best = max(gen_best, len(latents) / (time.perf_counter() - start))
+        start = time.perf_counter()
+        for i in range(0, len(latents), 256):
+            np.asarray(keras.ops.convert_to_numpy(model.ema_generator.predict_on_batch(latents[i:i + 256])))
+        raw_best = max(raw_best, len(latents) / (time.perf_counter() - start))
+    print(f"{backend} generate_images_per_s={gen_best:.0f} raw_images_per_s={raw_best:.0f} "
+          f"overhead={100 * (raw_best / gen_best - 1):.1f}%", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default="tensorflow,torch,jax")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--generate-images", type=int, default=4096)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.path.insert(0, HERE)
+        return run_backend(args)
+    for backend in args.backends.split(","):
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+        cmd = [sys.executable, __file__, "--child"] + [a for a in sys.argv[1:] if not a.startswith("--backends")]
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        lines = [l for l in result.stdout.splitlines() if l.startswith(backend + " ")]
+        print("\n".join(lines) if lines else f"{backend} failed:\n{result.stderr[-2000:]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

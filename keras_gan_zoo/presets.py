@@ -182,9 +182,12 @@ def save(model, directory, metadata=None, model_card=None):
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights_path = directory / WEIGHTS_FILE
+    # Weights only: an uncompiled copy, so no optimizer state is shipped.
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
     with tempfile.TemporaryDirectory() as tmp:
         tmp_weights = pathlib.Path(tmp) / WEIGHTS_FILE
-        model.save_weights(str(tmp_weights))
+        copy.save_weights(str(tmp_weights))
         shutil.move(str(tmp_weights), weights_path)
     config = {
         "class_name": type(model).__name__,

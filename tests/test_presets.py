@@ -152,3 +152,12 @@ def test_same_images_on_every_backend(tmp_path, saved_preset):
         for i, images in enumerate(here):
             np.testing.assert_allclose(there[str(i)], images, atol=1e-4,
                                        err_msg=f"{cases[i][0]}: {this} vs {other}")
+
+
+def test_presets_ship_weights_without_optimizer_state(saved_preset):
+    import h5py
+
+    _, folder = saved_preset
+    with h5py.File(folder / "model.weights.h5", "r") as f:
+        assert {"generator", "discriminator", "ema_generator"} <= set(f.keys())
+        assert "optimizer" not in f

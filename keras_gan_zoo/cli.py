@@ -87,7 +87,8 @@ def _cmd_train(args):
 def _cmd_evaluate(args):
     from keras_gan_zoo import evaluation
 
-    evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed, write=not args.no_write)
+    evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed,
+                               write=not args.no_write, num_reference=args.num_reference)
 
 
 def _cmd_cards(args):
@@ -120,6 +121,8 @@ def build_parser():
     p.add_argument("preset")
     p.add_argument("--num", type=int, default=10000)
     p.add_argument("--seed", type=int, default=123)
+    p.add_argument("--num-reference", type=int, default=None,
+                   help="compare with the first N test images (default: all)")
     p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("cards", help="regenerate MODEL_CARDS.md from weights/")

@@ -166,19 +166,21 @@ def _cache_dir():
     return pathlib.Path(root) / "keras_gan_zoo" / "fid_features"
 
 
-def reference_features(dataset, split="test", extractor=None, progress=True):
+def reference_features(dataset, split="test", extractor=None, progress=True, limit=None):
     """Inception features of a standard data set split, cached on disk.
 
     The cache (`$KERAS_HOME/keras_gan_zoo/fid_features/`) is a plain `.npy`
-    file (no pickle) keyed by data set, split and network checksum.
+    file (no pickle) keyed by data set, split, `limit` (the first `limit`
+    images; None for all) and network checksum.
     """
     from keras_gan_zoo import datasets
 
-    path = _cache_dir() / f"{dataset}-{split}-{FEATURE_SHA1[:8]}.npy"
+    suffix = "" if limit is None else f"-first{int(limit)}"
+    path = _cache_dir() / f"{dataset}-{split}{suffix}-{FEATURE_SHA1[:8]}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)
     (x_train, _), (x_test, _) = datasets.load(dataset)
-    images = {"test": x_test, "train": x_train}[split]
+    images = {"test": x_test, "train": x_train}[split][:limit]
     extractor = extractor or InceptionFeatures()
     features = extractor(images, progress=progress, desc=f"{dataset} {split} features")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -196,14 +198,17 @@ def fid(images1, images2, extractor=None, progress=True):
     return frechet_distance(*statistics(f1), *statistics(f2))
 
 
-def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, progress=True):
-    """FID and KID of `model.generate` samples against a test set.
+def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, progress=True,
+                   num_reference=None):
+    """FID and KID of `model.generate` samples against a test set (its first
+    `num_reference` images; all of them by default).
 
     Returns a dict with `fid`, `kid`, `kid_std`, counts and timing.
     """
     start = time.time()
     extractor = extractor or InceptionFeatures()
-    reference = reference_features(dataset, "test", extractor=extractor, progress=progress)
+    reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
+                                   limit=num_reference)
     images = model.generate(num_images, seed=seed)
     generated = extractor(images, progress=progress, desc="generated features")
     value = frechet_distance(*statistics(generated), *statistics(reference))
@@ -219,13 +224,16 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
     }
 
 
-def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=True):
+def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=True,
+                    num_reference=None):
     """Evaluates a preset folder or name and records FID/KID in its metadata.
 
     Args:
         preset: a preset name or folder.
         num_images: generated images (the protocol uses 10,000).
         seed: latent seed of the generated images.
+        num_reference: compare with the first N test images (default all;
+            fewer images bias FID upwards).
         write: store the result in `metadata.json` and regenerate the card.
     """
     import keras
@@ -237,7 +245,8 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
     dataset = model.preset_metadata.get("training", {}).get("dataset")
     if dataset is None:
         raise ValueError(f"Preset {preset!r} records no training data set to evaluate against.")
-    result = evaluate_model(model, dataset, num_images=num_images, seed=seed, progress=progress)
+    result = evaluate_model(model, dataset, num_images=num_images, seed=seed, progress=progress,
+                            num_reference=num_reference)
     print(f"{folder.name}: FID {result['fid']:.3f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f} "
           f"({num_images} generated vs {result['num_reference']} test images, {result['wall_time_s']:.0f} s)")
     if write:
@@ -248,7 +257,8 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
                 "num_reference": result["num_reference"],
                 "network": NETWORK_NAME,
                 "seed": seed,
-                "command": f"keras-gan-zoo evaluate {folder.name} --num {num_images}",
+                "command": f"keras-gan-zoo evaluate {folder.name} --num {num_images}"
+                + (f" --num-reference {num_reference}" if num_reference else ""),
                 "backend": keras.backend.backend(),
                 "device": gradients.device_description(),
                 "wall_time_s": result["wall_time_s"],

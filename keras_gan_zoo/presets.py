@@ -329,8 +329,8 @@ def render_model_card(config, metadata):
     lines += ["", "## Evaluation", ""]
     if fid:
         lines += [
-            f"- FID: **{fid['value']:.2f}** ({fid['num_generated']:,} generated images vs the "
-            f"{fid['num_reference']:,} {ds_name} test images, {fid.get('network', 'InceptionV3')}). "
+            f"- FID: **{fid['value']:.2f}** ({_num(fid['num_generated'])} generated images vs "
+            f"{_num(fid['num_reference'])} {ds_name} test images, {fid.get('network', 'InceptionV3')}). "
             f"Command: `{fid.get('command', '')}`; backend {fid.get('backend')}, "
             f"{fid.get('wall_time_s', 0) / 60:.1f} min.",
         ]

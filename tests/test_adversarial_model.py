@@ -156,3 +156,8 @@ def test_keras_save_and_load_round_trip(tmp_path, tiny_dcgan, tiny_images):
         loaded.generate(4, seed=3, output="float"), tiny_dcgan.generate(4, seed=3, output="float"), atol=1e-6
     )
     loaded.fit(tiny_images, batch_size=32, epochs=1, verbose=0)
+
+
+def test_evaluate_points_to_fid(tiny_dcgan, tiny_images):
+    with pytest.raises(NotImplementedError, match="evaluate_model"):
+        tiny_dcgan.evaluate(tiny_images)

@@ -276,6 +276,14 @@ class AdversarialModel(keras.Model):
         with gradients.restore_state_on_error(self):
             return super().fit(x, y, *args, **kwargs)
 
+    def evaluate(self, *args, **kwargs):
+        """A GAN has no single validation loss: measure samples instead."""
+        raise NotImplementedError(
+            "AdversarialModel.evaluate() is not defined for a GAN. Measure sample "
+            "quality with keras_gan_zoo.evaluation.evaluate_model(model, dataset) "
+            "(FID/KID) or `keras-gan-zoo evaluate PRESET`."
+        )
+
     # ---- presets -----------------------------------------------------
     @classmethod
     def from_pretrained(cls, name_or_path, compile=True):

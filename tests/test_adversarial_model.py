@@ -161,3 +161,17 @@ def test_keras_save_and_load_round_trip(tmp_path, tiny_dcgan, tiny_images):
 def test_evaluate_points_to_fid(tiny_dcgan, tiny_images):
     with pytest.raises(NotImplementedError, match="evaluate_model"):
         tiny_dcgan.evaluate(tiny_images)
+
+
+def test_recalibrate_ema_batch_norm_measures_the_ema_generator(tiny_dcgan, tiny_images):
+    tiny_dcgan.compile()
+    tiny_dcgan.fit(tiny_images, batch_size=16, epochs=2, verbose=0)
+    ema = tiny_dcgan.ema_generator
+    bn = [l for l in ema.layers if isinstance(l, keras.layers.BatchNormalization)][0]
+    tiny_dcgan.recalibrate_ema_batch_norm(num_samples=256, batch_size=64, seed=0)
+    # The moving mean now equals the mean pre-BN activation of the EMA generator.
+    z = tiny_dcgan.sample_latents(256, seed=0)
+    probe = keras.Model(ema.inputs, bn.input)
+    expected = keras.ops.convert_to_numpy(probe(z)).mean(axis=0)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean), expected, rtol=1e-3, atol=1e-5)
+    assert not ema.trainable and bn.momentum == 0.99

@@ -259,6 +259,36 @@ class AdversarialModel(keras.Model):
         for source, ema in self.ema_pairs():
             ema.assign(ops.copy(source.value))  # JAX: never share one buffer
 
+    def recalibrate_ema_batch_norm(self, num_samples=8192, batch_size=512, seed=0):
+        """Re-estimates the EMA generator's batch-norm statistics.
+
+        The EMA generator averages weights but copies the generator's
+        batch-norm statistics, which were measured on the generator's own
+        activations. This runs the EMA generator in training mode on
+        `num_samples` latents and sets each moving mean/variance to the
+        average over those batches (as SWA does for averaged weights).
+        Needs `self.sample_latents(n, seed)`.
+        """
+        ema = getattr(self, "ema_generator", None)
+        if ema is None:
+            return
+        norms = [layer for layer in ema._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+        if not norms:
+            return
+        momenta = [layer.momentum for layer in norms]
+        latents = self.sample_latents(num_samples, seed=seed)
+        ema.trainable = True  # Keras runs frozen batch norm in inference mode.
+        try:
+            with gradients.no_grad():
+                for k, start in enumerate(range(0, num_samples, batch_size)):
+                    for layer in norms:
+                        layer.momentum = k / (k + 1.0)  # a running mean over batches
+                    ema(latents[start:start + batch_size], training=True)
+        finally:
+            ema.trainable = False
+            for layer, momentum in zip(norms, momenta):
+                layer.momentum = momentum
+
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`; numpy data is checked before any update.
 

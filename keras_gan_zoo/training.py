@@ -94,7 +94,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "train_images": int(len(x_train)),
             "epochs": recipe["epochs"],
             "batch_size": recipe["batch_size"],
-            "steps": int(model.optimizer.iterations.numpy() if hasattr(model.optimizer.iterations, "numpy") else keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
             "loss": recipe["loss"],
             "optimizer": recipe["optimizer"],
             "backend": keras.backend.backend(),

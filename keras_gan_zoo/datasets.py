@@ -18,6 +18,7 @@ import os
 import pathlib
 import pickle
 
+import keras
 import numpy as np
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -147,14 +148,132 @@ def load_fashion_mnist():
     return data
 
 
-LOADERS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
+def load_openmoji_line2color(image_size=64):
+    """Paired OpenMoji line art -> colour emoji (see `keras_gan_zoo.emoji`)."""
+    from keras_gan_zoo import emoji
+
+    return emoji.load_openmoji_pairs(image_size)
 
 
-def load(name):
-    """Loads a standard data set by name (`"mnist"`, `"fashion_mnist"`)."""
+def load_openmoji_noto(image_size=64):
+    """Unpaired OpenMoji colour (A) and Noto Color Emoji (B) (see `keras_gan_zoo.emoji`)."""
+    from keras_gan_zoo import emoji
+
+    return emoji.load_openmoji_noto(image_size)
+
+
+LOADERS = {
+    "mnist": load_mnist,
+    "fashion_mnist": load_fashion_mnist,
+    "openmoji_line2color": load_openmoji_line2color,
+    "openmoji_noto": load_openmoji_noto,
+}
+
+
+def load(name, **kwargs):
+    """Loads a standard data set by name as `((x_train, y_train), (x_test, y_test))`.
+
+    `"mnist"`, `"fashion_mnist"`: images and labels. `"openmoji_line2color"`:
+    line art and colour images (paired). `"openmoji_noto"`: OpenMoji and
+    Noto images (unpaired, different lengths). The emoji sets take
+    `image_size=` (default 64).
+    """
     if name not in LOADERS:
         raise ValueError(f"Unknown data set {name!r}; available: {sorted(LOADERS)}")
-    return LOADERS[name]()
+    return LOADERS[name](**kwargs)
+
+
+def _read_image(path, image_size, channels):
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            if image.mode in ("RGBA", "LA", "P"):  # transparent -> white background
+                image = image.convert("RGBA")
+                white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(white, image)
+            image = image.convert("L" if channels == 1 else "RGB")
+            if image.size != (image_size, image_size):
+                image = image.resize((image_size, image_size), Image.BILINEAR)
+            array = np.asarray(image, dtype="uint8")
+    except OSError as error:
+        raise ValueError(f"Could not read image {path}: {error}") from error
+    return array.reshape(image_size, image_size, channels)
+
+
+def load_paired_folders(input_dir, target_dir, image_size, channels=3, target_channels=None):
+    """Aligned pairs for pix2pix from two folders, matched by file name stem.
+
+    `input_dir/cat.png` pairs with `target_dir/cat.jpg`; a file without a
+    partner is an error (listing a few), so no pair is silently dropped.
+
+    Returns:
+        `(inputs, targets)`, uint8 `(N, image_size, image_size, channels)`.
+
+    Example:
+
+    >>> sketches, photos = load_paired_folders("pairs/sketch", "pairs/photo", 64)
+    >>> model = kgz.from_pretrained("pix2pix-openmoji-line2color")
+    >>> model.fit(sketches, photos, batch_size=8, epochs=20)
+    """
+    found = []
+    for directory in (input_dir, target_dir):
+        root = pathlib.Path(directory)
+        if not root.is_dir():
+            raise FileNotFoundError(f"{directory!r} is not a folder of images")
+        found.append({p.stem: p for p in sorted(root.iterdir()) if p.suffix.lower() in IMAGE_EXTENSIONS})
+    inputs, targets = found
+    unmatched = sorted(set(inputs) ^ set(targets))
+    if unmatched:
+        raise ValueError(
+            f"{len(unmatched)} image(s) have no partner with the same name in the other "
+            f"folder, e.g. {unmatched[:5]}; pix2pix needs aligned pairs"
+        )
+    if not inputs:
+        raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found in {input_dir!r}")
+    stems = sorted(inputs)
+    target_channels = channels if target_channels is None else target_channels
+    return (np.stack([_read_image(inputs[s], image_size, channels) for s in stems]),
+            np.stack([_read_image(targets[s], image_size, target_channels) for s in stems]))
+
+
+class UnpairedBatches(keras.utils.PyDataset):
+    """Batches `(a, b)` from two unpaired sets of any lengths.
+
+    Each epoch draws a fresh permutation of each set; the shorter set wraps
+    around, so an epoch covers the longer set once. `CycleGAN.fit(a, b)`
+    builds one for numpy arrays.
+
+    Example:
+
+    >>> batches = UnpairedBatches(openmoji_images, noto_images, batch_size=8, seed=0)
+    >>> model.fit(batches, epochs=10)
+    """
+
+    def __init__(self, images_a, images_b, batch_size=32, shuffle=True, seed=None):
+        super().__init__()
+        if len(images_a) == 0 or len(images_b) == 0:
+            raise ValueError("both domains need at least one image")
+        self.images_a, self.images_b = images_a, images_b
+        self.batch_size, self.shuffle = int(batch_size), shuffle
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return -(-max(len(self.images_a), len(self.images_b)) // self.batch_size)
+
+    def on_epoch_end(self):
+        total = len(self) * self.batch_size
+        self.order = []
+        for images in (self.images_a, self.images_b):
+            rounds = -(-total // len(images))
+            perms = [self.rng.permutation(len(images)) if self.shuffle else np.arange(len(images))
+                     for _ in range(rounds)]
+            self.order.append(np.concatenate(perms)[:total])
+
+    def __getitem__(self, index):
+        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return (self.images_a[self.order[0][window]], self.images_b[self.order[1][window]])
 
 
 def load_image_folder(directory, image_size, channels=3, with_labels=False):
@@ -191,18 +310,7 @@ def load_image_folder(directory, image_size, channels=3, with_labels=False):
         raise ValueError(
             f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {directory!r}"
         )
-    images = []
-    for path in paths:
-        try:
-            with Image.open(path) as image:
-                image = image.convert("L" if channels == 1 else "RGB")
-                if image.size != (image_size, image_size):
-                    image = image.resize((image_size, image_size), Image.BILINEAR)
-                array = np.asarray(image, dtype="uint8")
-        except OSError as error:
-            raise ValueError(f"Could not read image {path}: {error}") from error
-        images.append(array.reshape(image_size, image_size, channels))
-    images = np.stack(images)
+    images = np.stack([_read_image(path, image_size, channels) for path in paths])
     if not with_labels:
         return images
     class_names = sorted({p.relative_to(root).parts[0] for p in paths if len(p.relative_to(root).parts) > 1})

@@ -23,6 +23,28 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 SMOKE = {"train_images": 256, "epochs": 1, "model": {"width": 8}, "fid_images": 0}
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training after `minutes` of wall time (at the end of a batch),
+    so a recipe fits a compute budget; the run records where it stopped."""
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds = 60.0 * float(minutes)
+        self.start = None
+        self.stopped_at_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.time() - self.start > self.seconds and not self.model.stop_training:
+            self.model.stop_training = True
+            self.stopped_at_epoch = self.epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+
 def _model_class(name):
     from keras_gan_zoo import models
 
@@ -60,26 +82,39 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     run_dir = pathlib.Path(run_dir or REPO_ROOT / "runs" / (name + ("-smoke" if smoke else "")))
     run_dir.mkdir(parents=True, exist_ok=True)
     if output_dir is None:
-        output_dir = run_dir / "preset" if smoke else REPO_ROOT / "weights" / name
+        # Baselines ("ship": False) stay in runs/; they are measured, not shipped.
+        shipped = not smoke and recipe.get("ship", True)
+        output_dir = REPO_ROOT / "weights" / name if shipped else run_dir / "preset"
     output_dir = pathlib.Path(output_dir)
 
     keras.utils.set_random_seed(recipe.get("seed", 0))
-    (x_train, _), _ = datasets.load(recipe["dataset"])
+    (x_train, y_train), _ = datasets.load(recipe["dataset"], **recipe.get("dataset_args", {}))
     if recipe.get("train_images"):
-        x_train = x_train[: recipe["train_images"]]
+        x_train, y_train = x_train[: recipe["train_images"]], y_train[: recipe["train_images"]]
+    # "fit_targets": fit(x, y) with the set's second array (class labels,
+    # paired target images, or the second domain); otherwise fit(x).
+    targets = y_train if recipe.get("fit_targets") else None
     model = _model_class(recipe["model_class"])(seed=recipe.get("seed", 0), **recipe["model"])
     opt = recipe["optimizer"]
     model.compile(
         loss=recipe["loss"],
-        d_optimizer=keras.optimizers.Adam(opt["d_learning_rate"], beta_1=opt["beta_1"], beta_2=opt["beta_2"]),
-        g_optimizer=keras.optimizers.Adam(opt["g_learning_rate"], beta_1=opt["beta_1"], beta_2=opt["beta_2"]),
+        **{
+            f"{player}_optimizer": keras.optimizers.Adam(
+                opt[f"{player}_learning_rate"], beta_1=opt["beta_1"], beta_2=opt["beta_2"]
+            )
+            for player in model.optimizer_names
+        },
     )
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
     ]
+    time_limit = None
+    if recipe.get("time_limit_minutes") and not smoke:
+        time_limit = TimeLimit(recipe["time_limit_minutes"])
+        callbacks.append(time_limit)
     start = time.time()
-    model.fit(x_train, batch_size=recipe["batch_size"], epochs=recipe["epochs"],
+    model.fit(x_train, targets, batch_size=recipe["batch_size"], epochs=recipe["epochs"],
               shuffle=True, callbacks=callbacks, verbose=verbose)
     wall = time.time() - start
     # Raw weights first, so a packaging error never loses a finished run.
@@ -91,6 +126,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "recipe": f"recipes/{recipe['recipe_file']}",
             "command": command,
             "dataset": recipe["dataset"],
+            "dataset_args": recipe.get("dataset_args", {}),
             "train_images": int(len(x_train)),
             "epochs": recipe["epochs"],
             "batch_size": recipe["batch_size"],
@@ -101,6 +137,8 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "device": gradients.device_description(),
             "wall_time_s": round(wall, 1),
             "smoke": bool(smoke),
+            "time_limit_minutes": recipe.get("time_limit_minutes"),
+            "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
         },
         "metrics": {},
     }

@@ -21,7 +21,10 @@ class Player:
         name: short name, used for the optimizer keyword of `compile`
             (`"d"` -> `d_optimizer=`) and the log key (`"d_loss"`).
         loss_fn: `batch -> scalar loss`, written with `keras.ops`.
-        variables: the variables this player's optimizer updates.
+        variables: the variables this player updates: a list (one optimizer,
+            named after the player), or a dict `{optimizer name: list}` to
+            update parts of one loss's gradient with separate optimizers
+            (CycleGAN's two generators share a loss, each has an Adam).
         steps: updates of this player per train step (e.g. 5 critic steps
             for WGAN); each update draws fresh latents from the same batch.
         after_update: optional `() -> None` run after each update
@@ -33,6 +36,13 @@ class Player:
     variables: Sequence
     steps: int = 1
     after_update: Callable = None
+
+    @property
+    def variable_groups(self):
+        """`{optimizer name: variables}`."""
+        if isinstance(self.variables, dict):
+            return {name: list(vs) for name, vs in self.variables.items()}
+        return {self.name: list(self.variables)}
 
 
 class AdversarialModel(keras.Model):
@@ -124,10 +134,10 @@ class AdversarialModel(keras.Model):
         raise NotImplementedError("Subclasses define prepare_batch().")
 
     def default_optimizers(self):
-        """Recipe defaults: `{player name: optimizer}`. Adam(2e-4, 0.5)."""
+        """Recipe defaults: `{optimizer name: optimizer}`. Adam(2e-4, 0.5)."""
         return {
-            p.name: keras.optimizers.Adam(2e-4, beta_1=0.5, name=f"{p.name}_adam")
-            for p in self.players()
+            name: keras.optimizers.Adam(2e-4, beta_1=0.5, name=f"{name}_adam")
+            for name in self.optimizer_names
         }
 
     def validate_fit_data(self, x, y=None):
@@ -145,6 +155,11 @@ class AdversarialModel(keras.Model):
     @property
     def player_names(self):
         return [p.name for p in self.players()]
+
+    @property
+    def optimizer_names(self):
+        """One per variable group: the `<name>_optimizer` keywords of `compile`."""
+        return [name for p in self.players() for name in p.variable_groups]
 
     @property
     def metrics(self):
@@ -170,7 +185,7 @@ class AdversarialModel(keras.Model):
         >>> model.compile()  # the recipe defaults
         >>> model.compile(loss="hinge", d_optimizer=keras.optimizers.Adam(4e-4))
         """
-        names = self.player_names
+        names = self.optimizer_names
         chosen = {}
         for key, value in optimizers.items():
             name = key[: -len("_optimizer")] if key.endswith("_optimizer") else None
@@ -187,8 +202,9 @@ class AdversarialModel(keras.Model):
         self.gan_loss = gan_losses.get(loss if loss is not None else self.default_loss)
         owner = {}
         for player in self.players():
-            for v in player.variables:
-                owner[id(v)] = self.player_optimizers[player.name]
+            for group, variables in player.variable_groups.items():
+                for v in variables:
+                    owner[id(v)] = self.player_optimizers[group]
         orphans = [v.path for v in self.trainable_variables if id(v) not in owner]
         if orphans:
             raise ValueError(
@@ -196,7 +212,9 @@ class AdversarialModel(keras.Model):
                 "a Player's variables or set their layer's trainable = False."
             )
         multi = keras.optimizers.MultiOptimizer(lambda variable: owner[id(variable)])
-        self._loss_trackers = {n: keras.metrics.Mean(name=f"{n}_loss") for n in names}
+        self._loss_trackers = {
+            n: keras.metrics.Mean(name=f"{n}_loss") for n in self.player_names
+        }
         super().compile(
             optimizer=multi, jit_compile=jit_compile, steps_per_execution=steps_per_execution
         )
@@ -228,12 +246,16 @@ class AdversarialModel(keras.Model):
         """One round of the game: each player updates in turn."""
         batch = self.prepare_batch(data)
         for player in self.players():
-            optimizer = self.player_optimizers[player.name]
+            groups = player.variable_groups
+            variables = [v for group in groups.values() for v in group]
             for _ in range(player.steps):
-                loss, grads = gradients.value_and_grad(
-                    lambda: player.loss_fn(batch), player.variables
-                )
-                gradients.apply_gradients(optimizer, grads, player.variables)
+                loss, grads = gradients.value_and_grad(lambda: player.loss_fn(batch), variables)
+                start = 0
+                for name, group in groups.items():
+                    gradients.apply_gradients(
+                        self.player_optimizers[name], grads[start:start + len(group)], group
+                    )
+                    start += len(group)
                 if player.after_update is not None:
                     with gradients.no_grad():
                         player.after_update()
@@ -242,6 +264,24 @@ class AdversarialModel(keras.Model):
             self.update_ema()
         self.optimizer.iterations.assign_add(1)
         return {t.name: t.result() for t in self._loss_trackers.values()}
+
+    @staticmethod
+    def predict_images(network, inputs, batch_size=256, output="uint8"):
+        """Runs `network` in inference mode on numpy `inputs` (an array or a
+        list of arrays) in batches; returns numpy images as uint8 or floats
+        in [-1, 1]. The sampling methods of every model go through here."""
+        if output not in ("uint8", "float"):
+            raise ValueError(f"output must be 'uint8' or 'float'; got {output!r}")
+        batch_size = validation.check_count(batch_size, "batch_size")
+        parts = inputs if isinstance(inputs, list) else [inputs]
+        chunks = []
+        with gradients.no_grad():
+            for start in range(0, len(parts[0]), batch_size):
+                chunk = [p[start:start + batch_size] for p in parts]
+                out = network.predict_on_batch(chunk if isinstance(inputs, list) else chunk[0])
+                chunks.append(np.asarray(ops.convert_to_numpy(out)))
+        images = np.concatenate(chunks, axis=0)
+        return validation.to_uint8(images) if output == "uint8" else images
 
     def update_ema(self):
         """EMA of trained weights; other state (batch-norm statistics) is copied."""
@@ -267,7 +307,7 @@ class AdversarialModel(keras.Model):
         activations. This runs the EMA generator in training mode on
         `num_samples` latents and sets each moving mean/variance to the
         average over those batches (as SWA does for averaged weights).
-        Needs `self.sample_latents(n, seed)`.
+        Needs `self.generator_inputs(n, seed)` (the generator's numpy inputs).
         """
         ema = getattr(self, "ema_generator", None)
         if ema is None:
@@ -276,14 +316,16 @@ class AdversarialModel(keras.Model):
         if not norms:
             return
         momenta = [layer.momentum for layer in norms]
-        latents = self.sample_latents(num_samples, seed=seed)
+        inputs = self.generator_inputs(num_samples, seed=seed)
+        parts = inputs if isinstance(inputs, list) else [inputs]
         ema.trainable = True  # Keras runs frozen batch norm in inference mode.
         try:
             with gradients.no_grad():
                 for k, start in enumerate(range(0, num_samples, batch_size)):
                     for layer in norms:
                         layer.momentum = k / (k + 1.0)  # a running mean over batches
-                    ema(latents[start:start + batch_size], training=True)
+                    chunk = [p[start:start + batch_size] for p in parts]
+                    ema(chunk if isinstance(inputs, list) else chunk[0], training=True)
         finally:
             ema.trainable = False
             for layer, momentum in zip(norms, momenta):

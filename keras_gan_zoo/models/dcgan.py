@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo import gradients, validation
+from keras_gan_zoo import validation
 from keras_gan_zoo import losses as gan_losses
 from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
 
@@ -123,16 +123,20 @@ class DCGAN(AdversarialModel):
         self.width = int(width)
         self.d_steps = int(d_steps)
         self.image_shape = (self.image_size, self.image_size, self.channels)
-        self.generator = build_generator(latent_dim, image_size, channels, width)
-        self.discriminator = build_discriminator(image_size, channels, width)
+        self.generator = self._build_generator("generator")
+        self.discriminator = self._build_discriminator()
         self.ema_generator = None
         if ema_decay is not None:
-            self.ema_generator = build_generator(
-                latent_dim, image_size, channels, width, name="ema_generator"
-            )
+            self.ema_generator = self._build_generator("ema_generator")
             self.ema_generator.trainable = False
             self.sync_ema()
         self.built = True
+
+    def _build_generator(self, name):
+        return build_generator(self.latent_dim, self.image_size, self.channels, self.width, name=name)
+
+    def _build_discriminator(self):
+        return build_discriminator(self.image_size, self.channels, self.width)
 
     # ---- the game ----------------------------------------------------
     def players(self):
@@ -206,29 +210,29 @@ class DCGAN(AdversarialModel):
         Returns:
             numpy array of shape `(N, image_size, image_size, channels)`.
         """
-        if output not in ("uint8", "float"):
-            raise ValueError(f"output must be 'uint8' or 'float'; got {output!r}")
         if latents is None:
             if num_images is None:
                 raise ValueError("Pass num_images (and optionally seed) or latents.")
             latents = self.sample_latents(num_images, seed)
         else:
-            latents = np.asarray(latents, dtype="float32")
-            if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-                raise ValueError(
-                    f"expected latents of shape (N, {self.latent_dim}); got {latents.shape}"
-                )
-            if not np.all(np.isfinite(latents)):
-                raise ValueError("latents contain NaN or infinite values")
+            latents = self._check_latents(latents)
+        return self._run_generator(latents, use_ema, batch_size, output)
+
+    def generator_inputs(self, num_images, seed=None):
+        """What the generator reads for `num_images` samples: here, latents."""
+        return self.sample_latents(num_images, seed)
+
+    def _check_latents(self, latents):
+        latents = np.asarray(latents, dtype="float32")
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise ValueError(f"expected latents of shape (N, {self.latent_dim}); got {latents.shape}")
+        if not np.all(np.isfinite(latents)):
+            raise ValueError("latents contain NaN or infinite values")
+        return latents
+
+    def _run_generator(self, inputs, use_ema, batch_size, output):
         generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
-        batch_size = validation.check_count(batch_size, "batch_size")
-        chunks = []
-        with gradients.no_grad():
-            for start in range(0, len(latents), batch_size):
-                chunk = generator.predict_on_batch(latents[start:start + batch_size])
-                chunks.append(np.asarray(keras.ops.convert_to_numpy(chunk)))
-        images = np.concatenate(chunks, axis=0)
-        return validation.to_uint8(images) if output == "uint8" else images
+        return self.predict_images(generator, inputs, batch_size=batch_size, output=output)
 
     def call(self, latents, training=False):
         return self.generator(latents, training=training)

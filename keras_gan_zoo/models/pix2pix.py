@@ -1,0 +1,221 @@
+"""pix2pix (Isola, Zhu, Zhou & Efros 2017): paired image-to-image translation."""
+
+import math
+
+import keras
+from keras import layers, ops
+
+from keras_gan_zoo import validation
+from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+
+
+def _init():
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def _check_size(image_size, min_size=8):
+    depth = math.log2(image_size) if image_size > 0 else -1
+    if image_size < min_size or depth != int(depth):
+        raise ValueError(f"image_size must be a power of two >= {min_size}; got {image_size}")
+    return int(depth)
+
+
+def build_unet_generator(image_size, in_channels, out_channels, width=64, max_width=512,
+                         dropout_layers=3, name="generator"):
+    """U-Net: stride-2 conv encoder down to 1x1, a mirrored transposed-conv
+    decoder, and a skip connection from each encoder level to the decoder
+    level of the same resolution. Dropout (0.5) in the first
+    `dropout_layers` decoder blocks is pix2pix's noise source."""
+    depth = _check_size(image_size)
+    images = keras.Input((image_size, image_size, in_channels), name="images")
+    x = images
+    skips = []
+    for i in range(depth):
+        x = layers.Conv2D(min(width * 2**i, max_width), 4, strides=2, padding="same",
+                          use_bias=False, kernel_initializer=_init())(x)
+        # No norm on the first layer (Isola et al.) or on the 1x1 bottleneck.
+        if 0 < i < depth - 1:
+            x = layers.BatchNormalization()(x)
+        x = layers.LeakyReLU(0.2)(x) if i < depth - 1 else layers.ReLU()(x)
+        skips.append(x)
+    for i in reversed(range(depth - 1)):
+        x = layers.Conv2DTranspose(min(width * 2**i, max_width), 4, strides=2, padding="same",
+                                   use_bias=False, kernel_initializer=_init())(x)
+        x = layers.BatchNormalization()(x)
+        if depth - 2 - i < dropout_layers:
+            x = layers.Dropout(0.5)(x)
+        x = layers.ReLU()(x)
+        x = layers.Concatenate()([x, skips[i]])
+    x = layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
+                               kernel_initializer=_init())(x)
+    outputs = layers.Activation("tanh", dtype="float32")(x)
+    return keras.Model(images, outputs, name=name)
+
+
+def build_patch_discriminator(image_size, channels, width=64, num_layers=3, norm="batch",
+                              name="discriminator"):
+    """PatchGAN: `num_layers` stride-2 4x4 convs, one stride-1 conv and a
+    1-channel conv, so each output logit judges one patch (70x70 pixels
+    for num_layers=3, 34x34 for 2). `channels` counts every input plane
+    (pix2pix feeds input and output images concatenated)."""
+    _check_size(image_size)
+    images = keras.Input((image_size, image_size, channels), name="images")
+    x = images
+
+    def normalize(x):
+        if norm == "batch":
+            return layers.BatchNormalization()(x)
+        return layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)  # instance norm
+
+    for i in range(num_layers):
+        x = layers.Conv2D(width * 2 ** min(i, 3), 4, strides=2, padding="same", use_bias=i == 0,
+                          kernel_initializer=_init())(x)
+        x = normalize(x) if i > 0 else x
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(width * 2 ** min(num_layers, 3), 4, padding="same", use_bias=False,
+                      kernel_initializer=_init())(x)
+    x = layers.LeakyReLU(0.2)(normalize(x))
+    logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=_init(), dtype="float32")(x)
+    return keras.Model(images, logits, name=name)
+
+
+def check_translation_input(images, image_shape, what="images"):
+    """Numpy images for `translate`: float32 in [-1, 1], with a clear error."""
+    try:
+        return validation.check_images(images, image_shape, name=what)
+    except ValueError as error:
+        raise ValueError(f"{error}. Resize inputs to the model's image_size first, e.g. "
+                         "with keras_gan_zoo.datasets.load_image_folder(dir, image_size).") from None
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class Pix2Pix(AdversarialModel):
+    """pix2pix: a U-Net generator with skip connections and a PatchGAN
+    discriminator on (input, output) pairs; loss = cGAN + lambda * L1.
+
+    `fit(inputs, targets)` trains on aligned pairs; `translate(images)`
+    maps inputs to outputs. With `adversarial_weight=0` only the L1 term is
+    trained (the discriminator is frozen): the baseline the paper compares
+    against.
+
+    Args:
+        image_size: height = width, a power of two (>= 8).
+        in_channels, out_channels: 1 or 3.
+        width: channels of the first generator/discriminator layer.
+        max_width: channel cap of the generator.
+        d_layers: stride-2 layers of the PatchGAN (3 -> 70x70 patches).
+        l1_weight: lambda of the L1 term (100 in the paper).
+        adversarial_weight: weight of the cGAN term (1; 0 = L1 only).
+
+    Example:
+
+    >>> model = kgz.Pix2Pix(image_size=16, width=4)
+    >>> model.compile()
+    >>> model.fit(line_art, colour, batch_size=8, epochs=1)   # uint8 (N, 16, 16, 3) each
+    >>> model.translate(line_art[:2]).shape
+    (2, 16, 16, 3)
+    """
+
+    def __init__(self, image_size=256, in_channels=3, out_channels=3, width=64, max_width=512,
+                 d_layers=3, l1_weight=100.0, adversarial_weight=1.0, ema_decay=None, seed=None,
+                 **kwargs):
+        super().__init__(ema_decay=ema_decay, seed=seed, **kwargs)
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if value not in (1, 3):
+                raise ValueError(f"{name} must be 1 or 3; got {value}")
+        if float(l1_weight) < 0 or float(adversarial_weight) < 0:
+            raise ValueError("l1_weight and adversarial_weight must be >= 0")
+        self.image_size = int(image_size)
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.width, self.max_width, self.d_layers = int(width), int(max_width), int(d_layers)
+        self.l1_weight, self.adversarial_weight = float(l1_weight), float(adversarial_weight)
+        self.input_shape_ = (self.image_size, self.image_size, self.in_channels)
+        self.output_shape_ = (self.image_size, self.image_size, self.out_channels)
+        self.generator = self._build_generator("generator")
+        self.discriminator = build_patch_discriminator(
+            self.image_size, self.in_channels + self.out_channels, self.width, self.d_layers
+        )
+        if self.adversarial_weight == 0:
+            self.discriminator.trainable = False
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.ema_generator = self._build_generator("ema_generator")
+            self.ema_generator.trainable = False
+            self.sync_ema()
+        self.built = True
+
+    def _build_generator(self, name):
+        return build_unet_generator(self.image_size, self.in_channels, self.out_channels,
+                                    self.width, self.max_width, name=name)
+
+    # ---- the game ----------------------------------------------------
+    def players(self):
+        generator = Player("g", self.generator_loss, self.generator.trainable_variables)
+        if self.adversarial_weight == 0:
+            return [generator]
+        return [Player("d", self.discriminator_loss, self.discriminator.trainable_variables),
+                generator]
+
+    def prepare_batch(self, data):
+        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(inputs, (tuple, list)) and targets is None and len(inputs) == 2:
+            inputs, targets = inputs
+        if targets is None:
+            raise ValueError("Pix2Pix trains on pairs: fit(inputs, targets) or yield (inputs, targets).")
+        batch = {}
+        for key, value, shape in (("inputs", inputs, self.input_shape_),
+                                  ("targets", targets, self.output_shape_)):
+            if tuple(value.shape[1:]) != shape:
+                raise ValueError(f"expected {key} of shape (N, {', '.join(map(str, shape))}); "
+                                 f"got {tuple(value.shape)}")
+            if "int" in str(value.dtype):
+                value = ops.cast(value, "float32") / 127.5 - 1.0
+            batch[key] = ops.cast(value, "float32")
+        return batch
+
+    def discriminator_loss(self, batch):
+        inputs, targets = batch["inputs"], batch["targets"]
+        fakes = ops.stop_gradient(self.generator(inputs, training=True))
+        d_real = self.discriminator(ops.concatenate([inputs, targets], -1), training=True)
+        d_fake = self.discriminator(ops.concatenate([inputs, fakes], -1), training=True)
+        return self.gan_loss.d_loss(d_real, d_fake)
+
+    def generator_loss(self, batch):
+        inputs, targets = batch["inputs"], batch["targets"]
+        fakes = self.generator(inputs, training=True)
+        loss = self.l1_weight * ops.mean(ops.abs(fakes - targets))
+        if self.adversarial_weight:
+            d_fake = self.discriminator(ops.concatenate([inputs, fakes], -1), training=True)
+            loss = loss + self.adversarial_weight * self.gan_loss.g_loss(d_fake)
+        return loss
+
+    # ---- translation -------------------------------------------------
+    def translate(self, images, batch_size=64, use_ema=True, output="uint8"):
+        """Translates input images (uint8 in [0, 255] or floats in [-1, 1],
+        `(N, image_size, image_size, in_channels)`). Dropout is off, so the
+        output is deterministic and identical on every backend."""
+        x = check_translation_input(images, self.input_shape_)
+        generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        return self.predict_images(generator, x, batch_size=batch_size, output=output)
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def validate_fit_data(self, x, y=None):
+        if y is None:
+            raise ValueError("Pix2Pix.fit needs pairs: fit(inputs, targets).")
+        x = check_translation_input(x, self.input_shape_, "inputs")
+        y = check_translation_input(y, self.output_shape_, "targets")
+        if len(x) != len(y):
+            raise ValueError(f"got {len(x)} inputs but {len(y)} targets: pix2pix needs aligned pairs")
+        return x, y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "image_size": self.image_size, "in_channels": self.in_channels,
+            "out_channels": self.out_channels, "width": self.width, "max_width": self.max_width,
+            "d_layers": self.d_layers, "l1_weight": self.l1_weight,
+            "adversarial_weight": self.adversarial_weight,
+        })
+        return config

@@ -1,0 +1,20 @@
+"""Recipe for the `cgan-fashion-mnist` preset: the cgan-mnist recipe on Fashion-MNIST.
+
+    python recipes/cgan_fashion_mnist.py            # full run (writes weights/cgan-fashion-mnist)
+    python recipes/cgan_fashion_mnist.py --smoke    # the same pipeline in seconds
+"""
+
+import copy
+
+from cgan_mnist import RECIPE as MNIST_RECIPE
+from keras_gan_zoo.training import main
+
+RECIPE = copy.deepcopy(MNIST_RECIPE)
+RECIPE.update({
+    "preset": "cgan-fashion-mnist",
+    "recipe_file": "cgan_fashion_mnist.py",
+    "dataset": "fashion_mnist",
+})
+
+if __name__ == "__main__":
+    main(RECIPE)

@@ -87,8 +87,9 @@ def _png_to_array(png_bytes):
     return np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB"), dtype=np.uint8)
 
 
-def render_openmoji(image_size):
-    """Renders every OpenMoji SVG as (codes, line art, colour) arrays."""
+def render_openmoji(image_size, codes=None):
+    """Renders the OpenMoji SVGs (all, or those of `codes` such as
+    `["1F600"]`) as `(codes, line art, colour)` arrays."""
     try:
         import cairosvg
     except (ImportError, OSError) as error:
@@ -96,7 +97,7 @@ def render_openmoji(image_size):
                           f"Install: {OPENMOJI_INSTALL}") from None
     from tqdm.auto import tqdm
 
-    files = sorted(p for p in _openmoji_svg_dir().glob("*.svg"))
+    files = sorted(p for p in _openmoji_svg_dir().glob("*.svg") if codes is None or p.stem in codes)
     codes, lines, colours = [], [], []
     skipped = 0
     for path in tqdm(files, desc=f"rendering OpenMoji at {image_size}px", mininterval=2):

@@ -17,6 +17,7 @@ Example:
 """
 
 import importlib.util
+import json
 import os
 import pathlib
 import time
@@ -224,9 +225,112 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
     }
 
 
+def _gaussian_window(sigma=1.5, radius=5):
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    w = np.exp(-(x**2) / (2 * sigma**2))
+    return w / w.sum()
+
+
+def _filter_valid(images, window):
+    k = len(window)
+    h, w = images.shape[1] - k + 1, images.shape[2] - k + 1
+    out = sum(window[i] * images[:, i:i + h] for i in range(k))
+    return sum(window[i] * out[:, :, i:i + w] for i in range(k))
+
+
+def ssim(images1, images2):
+    """Structural similarity (Wang et al. 2004) per image pair: Gaussian
+    window (sigma 1.5, 11 taps), K1 0.01, K2 0.03, data range 255, averaged
+    over the valid interior and the channels (as scikit-image's
+    `structural_similarity(..., gaussian_weights=True,
+    use_sample_covariance=False, data_range=255, channel_axis=-1)`).
+
+    Args:
+        images1, images2: uint8 arrays `(N, H, W, C)` with H, W >= 11.
+
+    Returns:
+        float array of N values in [-1, 1].
+    """
+    a = np.asarray(images1, dtype=np.float64)
+    b = np.asarray(images2, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 4 or min(a.shape[1:3]) < 11:
+        raise ValueError(f"ssim needs two (N, H, W, C) arrays of one shape with H, W >= 11; "
+                         f"got {a.shape} and {b.shape}")
+    window = _gaussian_window()
+    mu_a, mu_b = _filter_valid(a, window), _filter_valid(b, window)
+    var_a = _filter_valid(a * a, window) - mu_a**2
+    var_b = _filter_valid(b * b, window) - mu_b**2
+    cov = _filter_valid(a * b, window) - mu_a * mu_b
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    value = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return value.mean(axis=(1, 2, 3))
+
+
+def _fid_kid(features1, features2):
+    kid, kid_std = kernel_inception_distance(features1, features2,
+                                             subset_size=min(len(features1), len(features2), 1000))
+    return {"fid": frechet_distance(*statistics(features1), *statistics(features2)),
+            "kid": kid, "kid_std": kid_std}
+
+
+def evaluate_translation(model, dataset, extractor=None, progress=True, **dataset_args):
+    """Held-out metrics of an image-to-image model on `dataset`'s test split.
+
+    Paired models (`Pix2Pix`, test pairs (x, y)): L1 (mean absolute error
+    in [0, 1] pixel units), SSIM, and FID/KID of the translations against
+    the real test targets, next to FID/KID of the inputs themselves.
+    Unpaired models (`CycleGAN`, test sets A and B): FID/KID of G(A) vs B
+    and G(B) vs A, next to A vs B, and the cycle reconstruction L1 of
+    each direction.
+
+    The test sets hold a few hundred images, so FID is biased upwards (KID
+    is unbiased); compare rows within one table.
+    """
+    from keras_gan_zoo import datasets
+
+    start = time.time()
+    extractor = extractor or InceptionFeatures()
+    _, (test_x, test_y) = datasets.load(dataset, **dataset_args)
+    features = lambda images, desc: extractor(images, progress=progress, desc=desc)
+    if hasattr(model, "generator_ab"):  # unpaired: CycleGAN
+        fake_b = model.translate(test_x, direction="a2b")
+        fake_a = model.translate(test_y, direction="b2a")
+        cycle_a = model.translate(fake_b, direction="b2a")
+        cycle_b = model.translate(fake_a, direction="a2b")
+        fa, fb = features(test_x, "A features"), features(test_y, "B features")
+        result = {
+            "a_vs_b": _fid_kid(fa, fb),
+            "translated_a2b_vs_b": _fid_kid(features(fake_b, "G(A) features"), fb),
+            "translated_b2a_vs_a": _fid_kid(features(fake_a, "G(B) features"), fa),
+            "cycle_l1_a": float(np.mean(np.abs(cycle_a / 255.0 - test_x / 255.0))),
+            "cycle_l1_b": float(np.mean(np.abs(cycle_b / 255.0 - test_y / 255.0))),
+            "num_test_a": int(len(test_x)),
+            "num_test_b": int(len(test_y)),
+        }
+        result["a2b_fid_reduction"] = 1 - result["translated_a2b_vs_b"]["fid"] / result["a_vs_b"]["fid"]
+    else:  # paired: pix2pix
+        outputs = model.translate(test_x)
+        ft = features(test_y, "target features")
+        result = {
+            "l1": float(np.mean(np.abs(outputs / 255.0 - test_y / 255.0))),
+            "ssim": float(np.mean(ssim(outputs, test_y))),
+            "translated_vs_target": _fid_kid(features(outputs, "output features"), ft),
+            "input_vs_target": _fid_kid(features(test_x, "input features"), ft),
+            "input_l1": float(np.mean(np.abs(test_x / 255.0 - test_y / 255.0))),
+            "input_ssim": float(np.mean(ssim(test_x, test_y))),
+            "num_test": int(len(test_x)),
+        }
+    result["wall_time_s"] = round(time.time() - start, 1)
+    return result
+
+
 def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=True,
-                    num_reference=None):
-    """Evaluates a preset folder or name and records FID/KID in its metadata.
+                    num_reference=None, num_per_class=1000):
+    """Evaluates a preset folder or name and records the figures in its metadata.
+
+    Generative models: FID/KID against the test set, and class fidelity
+    for class-conditional ones. Image-to-image models: the held-out
+    metrics of `evaluate_translation` (`num_images` does not apply).
 
     Args:
         preset: a preset name or folder.
@@ -234,6 +338,7 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
         seed: latent seed of the generated images.
         num_reference: compare with the first N test images (default all;
             fewer images bias FID upwards).
+        num_per_class: generated images per class for class fidelity.
         write: store the result in `metadata.json` and regenerate the card.
     """
     import keras
@@ -242,28 +347,50 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
 
     folder = presets.resolve(preset)
     model = presets.load(folder, compile=False)
-    dataset = model.preset_metadata.get("training", {}).get("dataset")
+    training = model.preset_metadata.get("training", {})
+    dataset = training.get("dataset")
     if dataset is None:
         raise ValueError(f"Preset {preset!r} records no training data set to evaluate against.")
+    provenance = {
+        "network": NETWORK_NAME,
+        "backend": keras.backend.backend(),
+        "device": gradients.device_description(),
+    }
+    if hasattr(model, "translate"):
+        result = evaluate_translation(model, dataset, progress=progress,
+                                      **training.get("dataset_args", {}))
+        metrics = {"translation": {**result, **provenance,
+                                   "command": f"keras-gan-zoo evaluate {folder.name}"}}
+        print(f"{folder.name}: " + json.dumps(result, indent=1))
+        if write:
+            presets.update_metadata(folder, {"metrics": metrics})
+        return result
     result = evaluate_model(model, dataset, num_images=num_images, seed=seed, progress=progress,
                             num_reference=num_reference)
+    command = (f"keras-gan-zoo evaluate {folder.name} --num {num_images}"
+               + (f" --num-reference {num_reference}" if num_reference else ""))
     print(f"{folder.name}: FID {result['fid']:.3f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f} "
           f"({num_images} generated vs {result['num_reference']} test images, {result['wall_time_s']:.0f} s)")
+    metrics = {
+        "fid": {
+            "value": result["fid"],
+            "num_generated": result["num_generated"],
+            "num_reference": result["num_reference"],
+            "seed": seed,
+            "command": command,
+            "wall_time_s": result["wall_time_s"],
+            **provenance,
+        },
+        "kid": {"value": result["kid"], "std": result["kid_std"]},
+    }
+    if hasattr(model, "num_classes"):
+        from keras_gan_zoo import classifier
+
+        fidelity = classifier.class_fidelity(model, dataset, num_per_class=num_per_class, seed=seed)
+        print(f"{folder.name}: class fidelity {fidelity['accuracy']:.4f} "
+              f"(classifier test accuracy {fidelity['classifier_test_accuracy']:.4f})")
+        metrics["class_fidelity"] = {**fidelity, "command": command}
+        result["class_fidelity"] = fidelity
     if write:
-        metrics = {
-            "fid": {
-                "value": result["fid"],
-                "num_generated": result["num_generated"],
-                "num_reference": result["num_reference"],
-                "network": NETWORK_NAME,
-                "seed": seed,
-                "command": f"keras-gan-zoo evaluate {folder.name} --num {num_images}"
-                + (f" --num-reference {num_reference}" if num_reference else ""),
-                "backend": keras.backend.backend(),
-                "device": gradients.device_description(),
-                "wall_time_s": result["wall_time_s"],
-            },
-            "kid": {"value": result["kid"], "std": result["kid_std"]},
-        }
         presets.update_metadata(folder, {"metrics": metrics})
     return result

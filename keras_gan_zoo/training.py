@@ -7,8 +7,6 @@ metrics in the preset's metadata and model card.
 
 import argparse
 import copy
-import json
-import os
 import pathlib
 import sys
 import time

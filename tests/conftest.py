@@ -42,3 +42,19 @@ def tiny_images():
         r, c = rng.integers(0, 10, size=2)
         image[r:r + 6, c:c + 6] = 255
     return images
+
+
+def outputs_on_other_backends(tmp_path, child_source, args):
+    """Runs `child_source` (a script that writes an .npz to argv[1] from the
+    rest of `args`) under each other Keras backend; yields (backend, npz)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "child.py"
+    script.write_text(child_source)
+    this = keras.backend.backend()
+    for other in [b for b in ("tensorflow", "torch", "jax") if b != this]:
+        out = tmp_path / f"{other}.npz"
+        subprocess.run([sys.executable, str(script), str(out)] + [str(a) for a in args],
+                       env=dict(os.environ, KERAS_BACKEND=other), check=True, timeout=300)
+        yield other, np.load(out)

@@ -1,19 +1,15 @@
 """Presets: save/load, checksums, family checks, cross-backend identity."""
 
 import json
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from conftest import TINY
+from conftest import outputs_on_other_backends
 from keras_gan_zoo import presets
 
-BACKENDS = ("tensorflow", "torch", "jax")
 SHIPPED = ("dcgan-mnist", "dcgan-fashion-mnist")
 
 
@@ -142,16 +138,10 @@ def test_same_images_on_every_backend(tmp_path, saved_preset):
         np.save(tmp_path / f"z{i}.npy", z)
         args += [name, str(tmp_path / f"z{i}.npy")]
         here.append(m.generate(latents=z, output="float"))
-    (tmp_path / "child.py").write_text(CHILD)
-    this = keras.backend.backend()
-    for other in [b for b in BACKENDS if b != this]:
-        out = tmp_path / f"{other}.npz"
-        subprocess.run([sys.executable, str(tmp_path / "child.py"), str(out)] + args,
-                       env=dict(os.environ, KERAS_BACKEND=other), check=True, timeout=300)
-        there = np.load(out)
+    for other, there in outputs_on_other_backends(tmp_path, CHILD, args):
         for i, images in enumerate(here):
             np.testing.assert_allclose(there[str(i)], images, atol=1e-4,
-                                       err_msg=f"{cases[i][0]}: {this} vs {other}")
+                                       err_msg=f"{cases[i][0]}: vs {other}")
 
 
 def test_presets_ship_weights_without_optimizer_state(saved_preset):

@@ -265,6 +265,33 @@ class AdversarialModel(keras.Model):
         self.optimizer.iterations.assign_add(1)
         return {t.name: t.result() for t in self._loss_trackers.values()}
 
+    def build_ema_generator(self):
+        """A frozen copy of `self._build_generator("ema_generator")` holding
+        the generator's weights, or None without `ema_decay`."""
+        if self.ema_decay is None:
+            return None
+        ema = self._build_generator("ema_generator")
+        ema.trainable = False
+        for source, target in zip(self.generator.variables, ema.variables):
+            target.assign(ops.copy(source.value))  # JAX: never share one buffer
+        return ema
+
+    @staticmethod
+    def scale_batch_images(images, shape, what="images"):
+        """A training batch of images as float32 in [-1, 1]: integer values
+        are mapped from [0, 255]; a wrong shape is a clear error (streamed
+        data reaches here without the numpy checks of `fit`)."""
+        if tuple(images.shape[1:]) != tuple(shape):
+            channels_first = len(images.shape) == 4 and images.shape[1] == shape[-1]
+            raise ValueError(
+                f"expected {what} of shape (N, {', '.join(map(str, shape))}) "
+                f"with values in [0, 255] or [-1, 1]; got {tuple(images.shape)}"
+                + (": channels-last is required" if channels_first else "")
+            )
+        if "int" in str(images.dtype):
+            images = ops.cast(images, "float32") / 127.5 - 1.0
+        return ops.cast(images, "float32")
+
     @staticmethod
     def predict_images(network, inputs, batch_size=256, output="uint8"):
         """Runs `network` in inference mode on numpy `inputs` (an array or a

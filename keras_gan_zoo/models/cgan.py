@@ -7,7 +7,7 @@ from keras import layers, ops
 
 from keras_gan_zoo import losses as gan_losses
 from keras_gan_zoo import validation
-from keras_gan_zoo.models.dcgan import DCGAN, _base_size, _init
+from keras_gan_zoo.models.dcgan import DCGAN, _init, discriminator_body, generator_body
 
 DISCRIMINATORS = ("projection", "concat")
 
@@ -15,26 +15,11 @@ DISCRIMINATORS = ("projection", "concat")
 def build_conditional_generator(latent_dim, num_classes, image_size, channels, width,
                                 embedding_dim, name="generator"):
     """(z, label) -> image: the label's embedding is concatenated to z."""
-    base, num_up = _base_size(image_size)
     z = keras.Input((latent_dim,), name="latents")
     labels = keras.Input((), dtype="int32", name="labels")
     embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
     x = layers.Concatenate()([z, embedded])
-    top = width * 2 ** (num_up - 1)
-    x = layers.Dense(base * base * top, use_bias=False, kernel_initializer=_init())(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Reshape((base, base, top))(x)
-    for i in range(num_up - 1):
-        x = layers.Conv2DTranspose(
-            width * 2 ** (num_up - 2 - i), 4, strides=2, padding="same", use_bias=False,
-            kernel_initializer=_init(),
-        )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.ReLU()(x)
-    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=_init())(x)
-    images = layers.Activation("tanh", dtype="float32")(x)
-    return keras.Model([z, labels], images, name=name)
+    return keras.Model([z, labels], generator_body(x, image_size, channels, width), name=name)
 
 
 def build_conditional_discriminator(num_classes, image_size, channels, width, mode,
@@ -48,7 +33,6 @@ def build_conditional_discriminator(num_classes, image_size, channels, width, mo
     """
     if mode not in DISCRIMINATORS:
         raise ValueError(f"discriminator must be one of {DISCRIMINATORS}; got {mode!r}")
-    _, num_down = _base_size(image_size)
     images = keras.Input((image_size, image_size, channels), name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     x = images
@@ -56,14 +40,7 @@ def build_conditional_discriminator(num_classes, image_size, channels, width, mo
         one_hot = ops.one_hot(labels, num_classes)
         planes = ops.ones_like(images[..., :1]) * one_hot[:, None, None, :]
         x = layers.Concatenate()([images, planes])
-    for i in range(num_down):
-        x = layers.Conv2D(
-            width * 2**i, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=_init()
-        )(x)
-        if i > 0:
-            x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
-    features = layers.Flatten()(x)
+    features = discriminator_body(x, image_size, width)
     if mode == "concat":
         logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32")(features)
     else:
@@ -132,7 +109,7 @@ class ConditionalGAN(DCGAN):
                 "ConditionalGAN trains on (images, labels): call fit(images, labels) or "
                 "yield (images, labels) batches."
             )
-        batch = super().prepare_batch((images,))
+        batch = {"images": self.scale_batch_images(images, self.image_shape)}
         batch["labels"] = ops.cast(ops.reshape(labels, (-1,)), "int32")
         return batch
 

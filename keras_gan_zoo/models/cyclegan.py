@@ -153,15 +153,8 @@ class CycleGAN(AdversarialModel):
             a, b = a
         if b is None:
             raise ValueError("CycleGAN trains on two domains: fit(images_a, images_b) or yield (a, b).")
-        batch = {}
-        for key, value in (("a", a), ("b", b)):
-            if tuple(value.shape[1:]) != self.image_shape:
-                raise ValueError(f"expected domain {key.upper()} images of shape "
-                                 f"(N, {', '.join(map(str, self.image_shape))}); got {tuple(value.shape)}")
-            if "int" in str(value.dtype):
-                value = ops.cast(value, "float32") / 127.5 - 1.0
-            batch[key] = ops.cast(value, "float32")
-        return batch
+        return {"a": self.scale_batch_images(a, self.image_shape, "domain A images"),
+                "b": self.scale_batch_images(b, self.image_shape, "domain B images")}
 
     def generator_loss(self, batch):
         real_a, real_b = batch["a"], batch["b"]

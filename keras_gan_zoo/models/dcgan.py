@@ -28,12 +28,12 @@ def _init():
     return keras.initializers.RandomNormal(0.0, 0.02)
 
 
-def build_generator(latent_dim, image_size, channels, width, name="generator"):
-    """Latent -> projection -> transposed convs (BN, ReLU) -> tanh image."""
+def generator_body(x, image_size, channels, width):
+    """Vector -> projection (BN, ReLU) -> stride-2 transposed convs (BN,
+    ReLU) -> tanh image. Shared by the DCGAN and conditional generators."""
     base, num_up = _base_size(image_size)
-    z = keras.Input((latent_dim,), name="latents")
     top = width * 2 ** (num_up - 1)
-    x = layers.Dense(base * base * top, use_bias=False, kernel_initializer=_init())(z)
+    x = layers.Dense(base * base * top, use_bias=False, kernel_initializer=_init())(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((base, base, top))(x)
@@ -47,15 +47,12 @@ def build_generator(latent_dim, image_size, channels, width, name="generator"):
     x = layers.Conv2DTranspose(
         channels, 4, strides=2, padding="same", kernel_initializer=_init()
     )(x)
-    images = layers.Activation("tanh", dtype="float32")(x)
-    return keras.Model(z, images, name=name)
+    return layers.Activation("tanh", dtype="float32")(x)
 
 
-def build_discriminator(image_size, channels, width, name="discriminator"):
-    """Image -> strided convs (BN except first, LeakyReLU 0.2) -> logit."""
+def discriminator_body(x, image_size, width):
+    """Image -> stride-2 convs (BN except first, LeakyReLU 0.2) -> flat features."""
     _, num_down = _base_size(image_size)
-    images = keras.Input((image_size, image_size, channels), name="images")
-    x = images
     for i in range(num_down):
         x = layers.Conv2D(
             width * 2**i, 4, strides=2, padding="same", use_bias=i == 0,
@@ -64,8 +61,20 @@ def build_discriminator(image_size, channels, width, name="discriminator"):
         if i > 0:  # Radford et al.: no batchnorm on the discriminator input layer.
             x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
-    x = layers.Flatten()(x)
-    logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32")(x)
+    return layers.Flatten()(x)
+
+
+def build_generator(latent_dim, image_size, channels, width, name="generator"):
+    """Latent -> `generator_body` -> image."""
+    z = keras.Input((latent_dim,), name="latents")
+    return keras.Model(z, generator_body(z, image_size, channels, width), name=name)
+
+
+def build_discriminator(image_size, channels, width, name="discriminator"):
+    """Image -> `discriminator_body` -> logit."""
+    images = keras.Input((image_size, image_size, channels), name="images")
+    features = discriminator_body(images, image_size, width)
+    logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32")(features)
     return keras.Model(images, logits, name=name)
 
 
@@ -125,11 +134,7 @@ class DCGAN(AdversarialModel):
         self.image_shape = (self.image_size, self.image_size, self.channels)
         self.generator = self._build_generator("generator")
         self.discriminator = self._build_discriminator()
-        self.ema_generator = None
-        if ema_decay is not None:
-            self.ema_generator = self._build_generator("ema_generator")
-            self.ema_generator.trainable = False
-            self.sync_ema()
+        self.ema_generator = self.build_ema_generator()
         self.built = True
 
     def _build_generator(self, name):
@@ -154,15 +159,7 @@ class DCGAN(AdversarialModel):
         images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(images, (tuple, list)):
             images = images[0]
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"expected images of shape (N, {', '.join(map(str, self.image_shape))}) "
-                f"with values in [0, 255] or [-1, 1]; got {tuple(images.shape)}"
-                + (": channels-last is required" if images.shape[1] == self.channels else "")
-            )
-        if "int" in str(images.dtype):
-            images = ops.cast(images, "float32") / 127.5 - 1.0
-        return {"images": ops.cast(images, "float32")}
+        return {"images": self.scale_batch_images(images, self.image_shape)}
 
     def _sample_latents(self, batch_size):
         return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)

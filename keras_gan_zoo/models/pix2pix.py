@@ -137,11 +137,7 @@ class Pix2Pix(AdversarialModel):
         )
         if self.adversarial_weight == 0:
             self.discriminator.trainable = False
-        self.ema_generator = None
-        if ema_decay is not None:
-            self.ema_generator = self._build_generator("ema_generator")
-            self.ema_generator.trainable = False
-            self.sync_ema()
+        self.ema_generator = self.build_ema_generator()
         self.built = True
 
     def _build_generator(self, name):
@@ -162,16 +158,8 @@ class Pix2Pix(AdversarialModel):
             inputs, targets = inputs
         if targets is None:
             raise ValueError("Pix2Pix trains on pairs: fit(inputs, targets) or yield (inputs, targets).")
-        batch = {}
-        for key, value, shape in (("inputs", inputs, self.input_shape_),
-                                  ("targets", targets, self.output_shape_)):
-            if tuple(value.shape[1:]) != shape:
-                raise ValueError(f"expected {key} of shape (N, {', '.join(map(str, shape))}); "
-                                 f"got {tuple(value.shape)}")
-            if "int" in str(value.dtype):
-                value = ops.cast(value, "float32") / 127.5 - 1.0
-            batch[key] = ops.cast(value, "float32")
-        return batch
+        return {"inputs": self.scale_batch_images(inputs, self.input_shape_, "inputs"),
+                "targets": self.scale_batch_images(targets, self.output_shape_, "targets")}
 
     def discriminator_loss(self, batch):
         inputs, targets = batch["inputs"], batch["targets"]

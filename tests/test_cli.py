@@ -61,3 +61,21 @@ def test_python_dash_m_entry_point():
 def test_model_cards_file_is_up_to_date():
     path = presets.weights_dir().parent / "MODEL_CARDS.md"
     assert path.read_text() == presets.render_model_cards_file(), "run: keras-gan-zoo cards"
+
+
+def test_sample_of_a_translation_preset_shows_inputs_over_outputs(tmp_path, monkeypatch):
+    import keras_gan_zoo as kgz
+    from keras_gan_zoo import datasets
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (5, 16, 16, 3), dtype=np.uint8)
+    monkeypatch.setitem(datasets.LOADERS, "toy_pairs", lambda: ((x, x), (x, x)))
+    model = kgz.Pix2Pix(image_size=16, width=4, max_width=8, d_layers=2)
+    folder = model.save_pretrained(tmp_path / "p2p", metadata={"training": {"dataset": "toy_pairs"}})
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", str(folder), "--num", "5", "--columns", "4", "--out", str(out)]) == 0
+    grid = np.asarray(Image.open(out))
+    assert grid.shape == (4 * 16, 4 * 16, 3)  # 2 rows of inputs, each over its outputs
+    np.testing.assert_array_equal(grid[:16, :16], x[0])
+    np.testing.assert_array_equal(grid[16:32, :16], model.translate(x[:1])[0])
+    np.testing.assert_array_equal(grid[32:48, :16], x[4])

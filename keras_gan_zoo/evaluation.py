@@ -266,6 +266,13 @@ def ssim(images1, images2):
     return value.mean(axis=(1, 2, 3))
 
 
+def sharpness(images):
+    """Mean absolute difference between neighbouring pixels (both axes, all
+    channels, [0, 1] units): blur lowers it. Compare outputs with targets."""
+    x = np.asarray(images, dtype=np.float64) / 255.0
+    return float((np.abs(np.diff(x, axis=1)).mean() + np.abs(np.diff(x, axis=2)).mean()) / 2)
+
+
 def _fid_kid(features1, features2):
     kid, kid_std = kernel_inception_distance(features1, features2,
                                              subset_size=min(len(features1), len(features2), 1000))
@@ -277,8 +284,10 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, **datase
     """Held-out metrics of an image-to-image model on `dataset`'s test split.
 
     Paired models (`Pix2Pix`, test pairs (x, y)): L1 (mean absolute error
-    in [0, 1] pixel units), SSIM, and FID/KID of the translations against
-    the real test targets, next to FID/KID of the inputs themselves.
+    in [0, 1] pixel units), SSIM, FID/KID of the translations against the
+    real test targets (next to FID/KID of the inputs themselves), and the
+    sharpness of the outputs relative to the targets (1 = as sharp; blur
+    lowers it).
     Unpaired models (`CycleGAN`, test sets A and B): FID/KID of G(A) vs B
     and G(B) vs A, next to A vs B, and the cycle reconstruction L1 of
     each direction.
@@ -316,6 +325,7 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, **datase
             "ssim": float(np.mean(ssim(outputs, test_y))),
             "translated_vs_target": _fid_kid(features(outputs, "output features"), ft),
             "input_vs_target": _fid_kid(features(test_x, "input features"), ft),
+            "sharpness_ratio": sharpness(outputs) / sharpness(test_y),
             "input_l1": float(np.mean(np.abs(test_x / 255.0 - test_y / 255.0))),
             "input_ssim": float(np.mean(ssim(test_x, test_y))),
             "num_test": int(len(test_x)),

@@ -449,21 +449,28 @@ def _translation_lines(result, baselines):
             f"{result.get('wall_time_s', 0) / 60:.1f} min.",
         ]
     rows = [("line art input, unchanged", {
-        "l1": result["input_l1"], "ssim": result["input_ssim"], "fid": result["input_vs_target"]})]
+        "l1": result["input_l1"], "ssim": result["input_ssim"], "fid": result["input_vs_target"],
+        "sharpness": None})]
     for name, other in baselines.items():
         rows.append((other.get("label", name), {
-            "l1": other["l1"], "ssim": other["ssim"], "fid": other["translated_vs_target"]}))
+            "l1": other["l1"], "ssim": other["ssim"], "fid": other["translated_vs_target"],
+            "sharpness": other.get("sharpness_ratio")}))
     rows.append(("**this preset**", {
-        "l1": result["l1"], "ssim": result["ssim"], "fid": result["translated_vs_target"]}))
+        "l1": result["l1"], "ssim": result["ssim"], "fid": result["translated_vs_target"],
+        "sharpness": result.get("sharpness_ratio")}))
+    sharp = lambda v: "" if v is None else f"{v:.3f}"
     lines = [
         f"Held-out pairs: {result['num_test']} emoji never seen in training. L1 in pixel units "
         "([0, 1]), SSIM (Gaussian 11x11), FID/KID of the outputs against the real colour "
-        "emoji (a few hundred images: FID is biased upwards, KID is unbiased; compare rows).",
+        "emoji (a few hundred images: FID is biased upwards, KID is unbiased; compare rows). "
+        "Sharpness: mean neighbouring-pixel difference of the outputs over that of the targets "
+        "(1 = as sharp as the real emoji; blur lowers it).",
         "",
-        "| outputs | L1 (lower is better) | SSIM (higher) | FID (lower) | KID (lower) |",
-        "|---|---|---|---|---|",
+        "| outputs | L1 (lower is better) | SSIM (higher) | FID (lower) | KID (lower) | sharpness |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {name} | {r['l1']:.4f} | {r['ssim']:.4f} | {_fid_cell(r['fid'])} |" for name, r in rows]
+    lines += [f"| {name} | {r['l1']:.4f} | {r['ssim']:.4f} | {_fid_cell(r['fid'])} | {sharp(r['sharpness'])} |"
+              for name, r in rows]
     lines += ["", f"- Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
               f"{result.get('wall_time_s', 0) / 60:.1f} min."]
     return lines

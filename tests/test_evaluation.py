@@ -137,5 +137,14 @@ def test_translation_metrics_of_an_identity_model(monkeypatch, extractor):
 
     result = evaluation.evaluate_translation(Oracle(), "toy_pairs", extractor=extractor, progress=False)
     assert result["l1"] == 0 and result["ssim"] == pytest.approx(1.0)
+    assert result["sharpness_ratio"] == pytest.approx(1.0)
     assert abs(result["translated_vs_target"]["fid"]) < 1e-3
     assert result["input_vs_target"]["fid"] > 1 and result["input_l1"] > 0.2
+
+
+def test_sharpness_drops_with_blur():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (4, 16, 16, 3)).astype(np.uint8)
+    blurred = ((images[:, :-1, :-1].astype(int) + images[:, 1:, 1:] + images[:, 1:, :-1] + images[:, :-1, 1:]) // 4)
+    assert evaluation.sharpness(blurred.astype(np.uint8)) < 0.7 * evaluation.sharpness(images)
+    assert evaluation.sharpness(np.full((2, 8, 8, 1), 7, np.uint8)) == 0

@@ -49,7 +49,9 @@ def _cmd_list(args):
         fid = metrics.get("fid", {}).get("value")
         translation = metrics.get("translation", {})
         if fid is not None:
-            extra = f"FID {fid:.2f}"
+            protocol = metrics["fid"]
+            extra = (f"FID {fid:.2f} ({protocol.get('num_generated', '?'):,} generated vs "
+                     f"{protocol.get('num_reference', '?'):,} test images)")
         elif "ssim" in translation:
             extra = f"held-out L1 {translation['l1']:.4f}, SSIM {translation['ssim']:.3f}"
         elif "a2b_fid_reduction" in translation:

@@ -65,6 +65,13 @@ FAMILY_INFO = {
         "the conditional generator, the projection discriminator and the EMA generator; "
         "`generate` samples from the EMA generator",
     ),
+    "BigGAN": (
+        "image-generation",
+        ["images = model.generate(10, labels=range(10), seed=0, truncation=0.5)",
+         "model.fit(my_images, my_labels, epochs=5)  # the discriminator ships too"],
+        "the generator, the projection discriminator and the EMA generator; "
+        "`generate` samples from the EMA generator",
+    ),
     "Pix2Pix": (
         "image-to-image",
         ["colour = model.translate(line_art)  # uint8 (N, 64, 64, 3) in and out",
@@ -333,7 +340,7 @@ def render_model_card(config, metadata):
     model_cfg = config.get("config", {})
     arch = ", ".join(
         f"{k}={model_cfg[k]}" for k in (
-            "num_classes", "discriminator", "latent_dim", "image_size", "channels", "in_channels",
+            "num_classes", "discriminator", "attention_resolution", "embedding_dim", "latent_dim", "image_size", "channels", "in_channels",
             "out_channels", "width", "max_width", "num_blocks", "d_layers", "l1_weight",
             "adversarial_weight", "cycle_weight", "identity_weight", "pool_size", "ema_decay")
         if k in model_cfg

@@ -33,8 +33,11 @@ def _tiny_presets(tmp_path):
     p2p.fit(images, images[:, ::-1], batch_size=8, epochs=1, verbose=0)
     cyc = kgz.CycleGAN(image_size=16, width=4, num_blocks=1, d_layers=2, seed=0)
     cyc.fit(images, 255 - images, batch_size=8, epochs=1, verbose=0)
+    big = kgz.BigGAN(num_classes=3, latent_dim=12, image_size=16, width=8, embedding_dim=8,
+                     attention_resolution=8, seed=0)
+    big.fit(gray, np.arange(16) % 3, batch_size=8, epochs=1, verbose=0)
     cases = []
-    for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc)):
+    for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc), ("big", big)):
         folder = model.save_pretrained(tmp_path / name)
         cases.append((str(folder), model))
     return [
@@ -42,6 +45,7 @@ def _tiny_presets(tmp_path):
         (cases[1][0], "translate", images[:5], cases[1][1]),
         (cases[2][0], "translate:a2b", images[:5], cases[2][1]),
         (cases[2][0], "translate:b2a", images[5:9], cases[2][1]),
+        (cases[3][0], "generate", big.sample_latents(6, seed=2, truncation=0.7), cases[3][1]),
     ]
 
 

@@ -148,6 +148,14 @@ def load_fashion_mnist():
     return data
 
 
+def cache_dir(kind):
+    """`$KERAS_HOME/keras_gan_zoo/<kind>` (default `~/.keras/...`): where
+    rendered data sets and reference features are cached, as plain `.npy` /
+    `.npz` files (no pickle)."""
+    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return pathlib.Path(root) / "keras_gan_zoo" / kind
+
+
 def load_openmoji_line2color(image_size=64):
     """Paired OpenMoji line art -> colour emoji (see `keras_gan_zoo.emoji`)."""
     from keras_gan_zoo import emoji

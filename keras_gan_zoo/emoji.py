@@ -45,11 +45,6 @@ _COLOUR_LAYERS = ("color", "hair", "skin", "skin-shadow")
 _NOTO_SIZE = 109  # the only size of the font's bitmap strikes
 
 
-def _cache_dir():
-    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return pathlib.Path(root) / "keras_gan_zoo" / "datasets"
-
-
 def _codepoints(code):
     return [int(part, 16) for part in code.split("-")]
 
@@ -175,7 +170,9 @@ def render_noto(codes, image_size):
 
 
 def _cached(name, build):
-    path = _cache_dir() / f"{name}.npz"
+    from keras_gan_zoo.datasets import cache_dir
+
+    path = cache_dir("datasets") / f"{name}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}

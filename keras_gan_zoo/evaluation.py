@@ -162,11 +162,6 @@ def kernel_inception_distance(features1, features2, num_subsets=100, subset_size
     return float(np.mean(values)), float(np.std(values))
 
 
-def _cache_dir():
-    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return pathlib.Path(root) / "keras_gan_zoo" / "fid_features"
-
-
 def reference_features(dataset, split="test", extractor=None, progress=True, limit=None):
     """Inception features of a standard data set split, cached on disk.
 
@@ -177,7 +172,7 @@ def reference_features(dataset, split="test", extractor=None, progress=True, lim
     from keras_gan_zoo import datasets
 
     suffix = "" if limit is None else f"-first{int(limit)}"
-    path = _cache_dir() / f"{dataset}-{split}{suffix}-{FEATURE_SHA1[:8]}.npy"
+    path = datasets.cache_dir("fid_features") / f"{dataset}-{split}{suffix}-{FEATURE_SHA1[:8]}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)
     (x_train, _), (x_test, _) = datasets.load(dataset)

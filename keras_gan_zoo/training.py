@@ -43,6 +43,16 @@ class TimeLimit(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+def variant(recipe, model=None, **updates):
+    """A copy of `recipe` with `updates` and the `model` arguments overridden:
+    how a recipe builds on another (same network on another data set, or a
+    baseline of it), so the shared settings live in one place."""
+    derived = copy.deepcopy(recipe)
+    derived["model"].update(model or {})
+    derived.update(updates)
+    return derived
+
+
 def _model_class(name):
     from keras_gan_zoo import models
 

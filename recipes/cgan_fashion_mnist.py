@@ -4,17 +4,11 @@
     python recipes/cgan_fashion_mnist.py --smoke    # the same pipeline in seconds
 """
 
-import copy
-
 from cgan_mnist import RECIPE as MNIST_RECIPE
-from keras_gan_zoo.training import main
+from keras_gan_zoo.training import main, variant
 
-RECIPE = copy.deepcopy(MNIST_RECIPE)
-RECIPE.update({
-    "preset": "cgan-fashion-mnist",
-    "recipe_file": "cgan_fashion_mnist.py",
-    "dataset": "fashion_mnist",
-})
+RECIPE = variant(MNIST_RECIPE, preset="cgan-fashion-mnist",
+                 recipe_file="cgan_fashion_mnist.py", dataset="fashion_mnist")
 
 if __name__ == "__main__":
     main(RECIPE)

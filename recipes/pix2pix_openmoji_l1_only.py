@@ -6,18 +6,11 @@ The same network, data and schedule with the adversarial term switched off
 (adversarial_weight=0), to measure what the cGAN term adds over L1 alone.
 """
 
-import copy
-
-from keras_gan_zoo.training import main
+from keras_gan_zoo.training import main, variant
 from pix2pix_openmoji_line2color import RECIPE as FULL_RECIPE
 
-RECIPE = copy.deepcopy(FULL_RECIPE)
-RECIPE["model"]["adversarial_weight"] = 0.0
-RECIPE.update({
-    "preset": "pix2pix-openmoji-l1-only",
-    "recipe_file": "pix2pix_openmoji_l1_only.py",
-    "ship": False,
-})
+RECIPE = variant(FULL_RECIPE, model={"adversarial_weight": 0.0}, preset="pix2pix-openmoji-l1-only",
+                 recipe_file="pix2pix_openmoji_l1_only.py", ship=False)
 
 if __name__ == "__main__":
     main(RECIPE)

@@ -13,7 +13,9 @@ def test_held_out_split_is_stable_and_keeps_skin_tones_together():
     codes = [f"{c:X}" for c in range(0x1F300, 0x1F700)]
     fraction = np.mean([emoji.is_test_emoji(c) for c in codes])
     assert 0.05 < fraction < 0.15
-    assert [emoji.is_test_emoji(c) for c in codes] == [emoji.is_test_emoji(c) for c in codes]
+    # Pinned: the shipped presets' held-out emoji depend on this exact split.
+    held_out = [c for c in codes if emoji.is_test_emoji(c)]
+    assert len(held_out) == 88 and held_out[:5] == ["1F30C", "1F32D", "1F335", "1F339", "1F33E"]
 
 
 def test_openmoji_line_art_and_colour_layers():

@@ -56,17 +56,22 @@ def _run(model, kind, x):
     return model.translate(x, output="float", **kwargs)
 
 
-def test_same_outputs_on_every_backend(tmp_path):
-    cases = _tiny_presets(tmp_path)
+def _assert_same_on_other_backends(tmp_path, cases, atol):
+    """cases: (preset, kind, numpy input, model here); the other two
+    backends must reproduce this backend's [-1, 1] outputs within atol."""
     args, here = [], []
-    for i, (folder, kind, x, model) in enumerate(cases):
+    for i, (name, kind, x, model) in enumerate(cases):
         np.save(tmp_path / f"x{i}.npy", x)
-        args += [folder, kind, str(tmp_path / f"x{i}.npy")]
+        args += [name, kind, str(tmp_path / f"x{i}.npy")]
         here.append(_run(model, kind, x))
     for other, there in outputs_on_other_backends(tmp_path, CHILD, args):
         for i, expected in enumerate(here):
-            np.testing.assert_allclose(there[str(i)], expected, atol=1e-4,
+            np.testing.assert_allclose(there[str(i)], expected, atol=atol,
                                        err_msg=f"{cases[i][0]} {cases[i][1]}: vs {other}")
+
+
+def test_same_outputs_on_every_backend(tmp_path):
+    _assert_same_on_other_backends(tmp_path, _tiny_presets(tmp_path), atol=1e-4)
 
 
 # ---- the shipped presets of these families ------------------------------------
@@ -117,15 +122,10 @@ SHIPPED = [("cgan-mnist", "generate"), ("pix2pix-openmoji-line2color", "translat
 def test_shipped_presets_agree_across_backends(tmp_path):
     pytest.importorskip("cairosvg")
     _, lines, colours = _held_out_openmoji(4)
-    args, here = [], []
-    for i, (name, kind) in enumerate(SHIPPED):
+    cases = []
+    for name, kind in SHIPPED:
         model = kgz.from_pretrained(name, compile=False)
         x = {"generate": lambda: model.sample_latents(6, seed=0), "translate": lambda: lines,
              "translate:a2b": lambda: colours}[kind]()
-        np.save(tmp_path / f"x{i}.npy", x)
-        args += [name, kind, str(tmp_path / f"x{i}.npy")]
-        here.append(_run(model, kind, x))
-    for other, there in outputs_on_other_backends(tmp_path, CHILD, args):
-        for i, expected in enumerate(here):
-            np.testing.assert_allclose(there[str(i)], expected, atol=2e-4,
-                                       err_msg=f"{SHIPPED[i][0]}: vs {other}")
+        cases.append((name, kind, x, model))
+    _assert_same_on_other_backends(tmp_path, cases, atol=2e-4)

@@ -5,8 +5,9 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+from keras_gan_zoo.models.dcgan import _init
 from keras_gan_zoo.models.pix2pix import (
-    _check_size, _init, build_patch_discriminator, check_translation_input,
+    _check_size, build_patch_discriminator, check_translation_input,
 )
 
 DIRECTIONS = ("a2b", "b2a")

@@ -7,10 +7,7 @@ from keras import layers, ops
 
 from keras_gan_zoo import validation
 from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
-
-
-def _init():
-    return keras.initializers.RandomNormal(0.0, 0.02)
+from keras_gan_zoo.models.dcgan import _init
 
 
 def _check_size(image_size, min_size=8):

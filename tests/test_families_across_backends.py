@@ -14,8 +14,8 @@ out = {}
 for i, (name, kind, path) in enumerate(zip(sys.argv[2::3], sys.argv[3::3], sys.argv[4::3])):
     model = kgz.from_pretrained(name, compile=False)
     x = np.load(path)
-    if kind == "generate":
-        out[str(i)] = model.generate(latents=x, output="float")
+    if kind == "generate":  # seed: StyleGAN's noise maps
+        out[str(i)] = model.generate(latents=x, seed=0, output="float")
     else:
         kwargs = {"direction": kind.split(":")[1]} if ":" in kind else {}
         out[str(i)] = model.translate(x, output="float", **kwargs)
@@ -36,8 +36,14 @@ def _tiny_presets(tmp_path):
     big = kgz.BigGAN(num_classes=3, latent_dim=12, image_size=16, width=8, embedding_dim=8,
                      attention_resolution=8, seed=0)
     big.fit(gray, np.arange(16) % 3, batch_size=8, epochs=1, verbose=0)
+    style = kgz.StyleGAN(latent_dim=8, w_dim=8, image_size=16, width=8, max_width=16,
+                         mapping_layers=2, seed=0)
+    style.fit(gray, batch_size=8, epochs=1, verbose=0)
+    for variable in style.ema_generator.weights:  # fresh noise strengths are 0: test the noise path
+        if "noise_strength" in variable.path:
+            variable.assign(0.3)
     cases = []
-    for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc), ("big", big)):
+    for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc), ("big", big), ("style", style)):
         folder = model.save_pretrained(tmp_path / name)
         cases.append((str(folder), model))
     return [
@@ -46,12 +52,13 @@ def _tiny_presets(tmp_path):
         (cases[2][0], "translate:a2b", images[:5], cases[2][1]),
         (cases[2][0], "translate:b2a", images[5:9], cases[2][1]),
         (cases[3][0], "generate", big.sample_latents(6, seed=2, truncation=0.7), cases[3][1]),
+        (cases[4][0], "generate", style.sample_latents(6, seed=3), cases[4][1]),
     ]
 
 
 def _run(model, kind, x):
     if kind == "generate":
-        return model.generate(latents=x, output="float")
+        return model.generate(latents=x, seed=0, output="float")
     kwargs = {"direction": kind.split(":")[1]} if ":" in kind else {}
     return model.translate(x, output="float", **kwargs)
 

@@ -273,11 +273,15 @@ class StyleGAN(AdversarialModel):
         return np.random.default_rng(seed).standard_normal((num_images, self.latent_dim)).astype("float32")
 
     def sample_noise(self, num_images, seed=None):
-        """One standard normal noise map per convolution, drawn with numpy."""
+        """One standard normal noise map per convolution, drawn with numpy
+        one image at a time, so image i's noise does not depend on how many
+        images are drawn (as for the latents)."""
         num_images = validation.check_count(num_images)
         rng = np.random.default_rng(None if seed is None else [int(seed), 1])
-        return [rng.standard_normal((num_images,) + shape).astype("float32")
-                for shape in self.noise_shapes]
+        sizes = [int(np.prod(shape)) for shape in self.noise_shapes]
+        flat = rng.standard_normal((num_images, sum(sizes))).astype("float32")
+        parts = np.split(flat, np.cumsum(sizes)[:-1], axis=1)
+        return [part.reshape((num_images,) + shape) for part, shape in zip(parts, self.noise_shapes)]
 
     def _check_latents(self, latents, name="latents"):
         latents = np.asarray(latents, dtype="float32")

@@ -107,21 +107,25 @@ def predict_labels(model, images, batch_size=1000):
     return np.concatenate(chunks)
 
 
-def class_fidelity(model, dataset, num_per_class=1000, seed=123, classifier=None):
+def class_fidelity(model, dataset, num_per_class=1000, seed=123, classifier=None,
+                   generate_args=None):
     """Fraction of generated images that the classifier assigns to the
     requested class, overall and per class.
 
     Args:
         model: a class-conditional model with `num_classes` and
             `generate(n, labels=..., seed=...)`.
-        dataset: the data set whose shipped classifier judges the images.
+        dataset: the data set whose shipped classifier judges the images
+            (images larger than its input, e.g. 32x32 zero-padded
+            Fashion-MNIST, are centre-cropped to it).
         num_per_class: images generated for each class.
+        generate_args: extra arguments of `generate` (e.g. `{"truncation": 0.5}`).
     """
     if not hasattr(model, "num_classes"):
         raise ValueError(f"{type(model).__name__} is not class-conditional.")
     classifier, info = classifier or load_classifier(dataset)
     labels = np.repeat(np.arange(model.num_classes), validation.check_count(num_per_class))
-    images = model.generate(labels=labels, seed=seed)
+    images = model.generate(labels=labels, seed=seed, **(generate_args or {}))
     predicted = predict_labels(classifier, images)
     per_class = [float(np.mean(predicted[labels == c] == c)) for c in range(model.num_classes)]
     return {

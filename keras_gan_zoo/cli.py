@@ -82,9 +82,15 @@ def _cmd_sample(args):
         save_image(image_grid(np.concatenate(rows), columns), args.out)
         print(f"Wrote {len(inputs)} held-out inputs and their translations by {args.preset} to {args.out}")
         return
-    images = model.generate(args.num, seed=args.seed)
+    extra = {}
+    if args.truncation is not None:
+        from keras_gan_zoo import evaluation
+
+        extra = {evaluation.truncation_parameter(model): args.truncation}
+    images = model.generate(args.num, seed=args.seed, **extra)
     save_image(image_grid(images, args.columns), args.out)
-    print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}) to {args.out}")
+    print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}"
+          + "".join(f", {k}={v}" for k, v in extra.items()) + f") to {args.out}")
 
 
 def _find_recipe(name):
@@ -139,6 +145,8 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--columns", type=int, default=None)
     p.add_argument("--out", default="grid.png")
+    p.add_argument("--truncation", type=float, default=None,
+                   help="BigGAN: truncation threshold on z; StyleGAN: truncation_psi")
     p.set_defaults(func=_cmd_sample)
     p = sub.add_parser("train", help="run a recipe from recipes/")
     p.add_argument("recipe", help="recipe name (dcgan_mnist) or path to a recipe file")

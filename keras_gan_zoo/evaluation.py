@@ -339,6 +339,53 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, **datase
     return result
 
 
+def truncation_parameter(model):
+    """`"truncation"` (BigGAN: a threshold on z) or `"truncation_psi"`
+    (StyleGAN: a pull towards the mean of W): what `model.generate` takes."""
+    import inspect
+
+    parameters = inspect.signature(model.generate).parameters
+    name = next((n for n in ("truncation", "truncation_psi") if n in parameters), None)
+    if name is None:
+        raise ValueError(f"{type(model).__name__}.generate has no truncation parameter.")
+    return name
+
+
+def truncation_sweep(model, dataset, values, num_images=2000, num_reference=2000, seed=123,
+                     num_per_class=200, dataset_args=None, extractor=None, progress=True):
+    """FID/KID (and class fidelity for class-conditional models) at each
+    truncation value: the variety-for-fidelity trade of the truncation trick.
+
+    The parameter is BigGAN's `truncation` (a threshold on z; None = off)
+    or StyleGAN's `truncation_psi` (1 = off), whichever `model.generate`
+    takes. Every row uses the same latent seed and the same reference images.
+
+    Returns:
+        `{"parameter": name, "rows": [{"value", "fid", "kid", "kid_std",
+        "class_fidelity"?}, ...], "num_generated", "num_reference"}`.
+    """
+    name = truncation_parameter(model)
+    extractor = extractor or InceptionFeatures()
+    rows = []
+    for value in values:
+        args = {} if value is None else {name: value}
+        result = evaluate_model(model, dataset, num_images=num_images, seed=seed, extractor=extractor,
+                                progress=progress, num_reference=num_reference,
+                                dataset_args=dataset_args, generate_args=args)
+        row = {"value": value, "fid": result["fid"], "kid": result["kid"], "kid_std": result["kid_std"]}
+        if hasattr(model, "num_classes"):
+            from keras_gan_zoo import classifier
+
+            fidelity = classifier.class_fidelity(model, dataset, num_per_class=num_per_class,
+                                                 seed=seed, generate_args=args)
+            row["class_fidelity"] = fidelity["accuracy"]
+        print(f"{name}={value}: " + ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k != "value"))
+        rows.append(row)
+    return {"parameter": name, "rows": rows, "num_generated": int(num_images),
+            "num_reference": int(num_reference), "seed": seed,
+            "num_per_class": int(num_per_class) if hasattr(model, "num_classes") else None}
+
+
 def evaluate_preset(preset, num_images=10000, seed=123, write=True, progress=True,
                     num_reference=None, num_per_class=1000, baseline=None, baseline_label="baseline"):
     """Evaluates a preset folder or name and records the figures in its metadata.

@@ -72,6 +72,14 @@ FAMILY_INFO = {
         "the generator, the projection discriminator and the EMA generator; "
         "`generate` samples from the EMA generator",
     ),
+    "StyleGAN": (
+        "unconditional-image-generation",
+        ["images = model.generate(16, seed=0, truncation_psi=0.7)",
+         "mixed = model.style_mix(model.sample_latents(4, seed=1), model.sample_latents(4, seed=2))",
+         "model.fit(my_images, epochs=5)  # the discriminator ships too"],
+        "the mapping and synthesis networks, the discriminator and the EMA generator (with the "
+        "running mean of W used by `truncation_psi`); `generate` samples from the EMA generator",
+    ),
     "Pix2Pix": (
         "image-to-image",
         ["colour = model.translate(line_art)  # uint8 (N, 64, 64, 3) in and out",
@@ -340,7 +348,9 @@ def render_model_card(config, metadata):
     model_cfg = config.get("config", {})
     arch = ", ".join(
         f"{k}={model_cfg[k]}" for k in (
-            "num_classes", "discriminator", "attention_resolution", "embedding_dim", "latent_dim", "image_size", "channels", "in_channels",
+            "num_classes", "discriminator", "attention_resolution", "embedding_dim", "latent_dim",
+            "w_dim", "mapping_layers", "style_mixing_prob", "r1_gamma", "r1_interval",
+            "orthogonal_weight", "d_steps", "image_size", "channels", "in_channels",
             "out_channels", "width", "max_width", "num_blocks", "d_layers", "l1_weight",
             "adversarial_weight", "cycle_weight", "identity_weight", "pool_size", "ema_decay")
         if k in model_cfg
@@ -368,13 +378,21 @@ def render_model_card(config, metadata):
     if training:
         lines += [
             f"- Command: `{training.get('command', '')}`",
-            f"- Data: {ds_name} training set, {_num(training.get('train_images'))} images.",
+            f"- Data: {ds_name} training set, {_num(training.get('train_images'))} images"
+            + (", zero-padded to {0}x{0}".format(training["dataset_args"]["image_size"])
+               if dataset in ("mnist", "fashion_mnist") and training.get("dataset_args", {}).get("image_size")
+               else "") + ".",
             f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, "
             f"{_num(training.get('steps'))} steps, loss `{training.get('loss')}`, "
             f"optimizer {json.dumps(training.get('optimizer'))}.",
             f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
             f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
         ]
+        if training.get("wall_time_s") and training.get("steps"):
+            rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
+            lines.append(f"- Throughput: {rate:.1f} training images/s (steps x batch / wall time)"
+                         + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."
+                            if training.get("stopped_by_time_limit") else "."))
         if training.get("smoke"):
             lines.append("- **Smoke run**: a pipeline check on a few images, not a trained model.")
     else:
@@ -393,6 +411,7 @@ def render_model_card(config, metadata):
         if metrics.get("goal"):
             lines.append(f"- Goal: {metrics['goal']}")
     lines += _class_fidelity_lines(metrics.get("class_fidelity"))
+    lines += _truncation_lines(metrics.get("truncation_sweep"))
     lines += _translation_lines(metrics.get("translation"), metrics.get("baselines", {}))
     if metrics.get("comparison"):
         lines.append(f"- Comparison: {metrics['comparison']}")
@@ -429,6 +448,29 @@ def _class_fidelity_lines(fidelity):
         f"Command: `{fidelity.get('command', '')}`.",
         f"- Per class: {per_class}.",
     ]
+
+
+def _truncation_lines(sweep):
+    if not sweep:
+        return []
+    name = sweep["parameter"]
+    conditional = any("class_fidelity" in row for row in sweep["rows"])
+    off = lambda v: "off" if v is None or (name == "truncation_psi" and v == 1.0) else f"{v:g}"
+    lines = [
+        "",
+        f"Truncation trade-off (`generate(..., {name}=...)`): {_num(sweep['num_generated'])} generated "
+        f"vs the first {_num(sweep['num_reference'])} test images per row, the same latents in every "
+        "row (small protocol: FID is biased upwards; compare rows with each other)"
+        + (f"; class fidelity on {sweep['num_per_class']} images per class." if conditional else "."),
+        "",
+        f"| {name} | FID | KID |" + (" class fidelity |" if conditional else ""),
+        "|---|---|---|" + ("---|" if conditional else ""),
+    ]
+    for row in sweep["rows"]:
+        lines.append(f"| {off(row['value'])} | {row['fid']:.2f} | {row['kid']:.4f} |"
+                     + (f" {_pct(row['class_fidelity'])} |" if conditional else ""))
+    lines += ["", f"- Command: `{sweep.get('command', '')}`; backend {sweep.get('backend')}."]
+    return lines
 
 
 def _fid_cell(entry):

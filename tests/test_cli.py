@@ -79,3 +79,15 @@ def test_sample_of_a_translation_preset_shows_inputs_over_outputs(tmp_path, monk
     np.testing.assert_array_equal(grid[:16, :16], x[0])
     np.testing.assert_array_equal(grid[16:32, :16], model.translate(x[:1])[0])
     np.testing.assert_array_equal(grid[32:48, :16], x[4])
+
+
+def test_sample_with_truncation(tmp_path, capsys):
+    import keras_gan_zoo as kgz
+
+    folder = kgz.StyleGAN(latent_dim=8, w_dim=8, image_size=8, width=8, mapping_layers=2,
+                          seed=0).save_pretrained(tmp_path / "style")
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", str(folder), "--num", "4", "--truncation", "0.5", "--out", str(out)]) == 0
+    assert "truncation_psi=0.5" in capsys.readouterr().out and np.asarray(Image.open(out)).shape == (16, 16)
+    assert cli.main(["sample", "dcgan-mnist", "--truncation", "0.5", "--out", str(out)]) == 2
+    assert "no truncation parameter" in capsys.readouterr().err

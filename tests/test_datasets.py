@@ -80,3 +80,16 @@ def test_a_user_folder_fine_tunes_a_model(tmp_path):
     model.compile()
     history = model.fit(images, batch_size=4, epochs=1, verbose=0)
     assert len(history.history["d_loss"]) == 1
+
+
+def test_padded_sets_keep_the_original_pixels():
+    (x28, y28), (t28, _) = datasets.load("fashion_mnist")
+    (x32, y32), (t32, _) = datasets.load("fashion_mnist", image_size=32)
+    assert x32.shape == (60000, 32, 32, 1) and t32.shape == (10000, 32, 32, 1)
+    np.testing.assert_array_equal(datasets.center_crop(t32, 28), t28)
+    np.testing.assert_array_equal(y32, y28)
+    assert t32[:, :2].max() == 0 and t32[:, :, -2:].max() == 0  # a black border
+    with pytest.raises(ValueError, match="differ from it by an even number"):
+        datasets.pad_images(t28[:2], 31)
+    with pytest.raises(ValueError, match="must be >= 28"):
+        datasets.pad_images(t28[:2], 24)

@@ -148,3 +148,38 @@ def test_sharpness_drops_with_blur():
     blurred = ((images[:, :-1, :-1].astype(int) + images[:, 1:, 1:] + images[:, 1:, :-1] + images[:, :-1, 1:]) // 4)
     assert evaluation.sharpness(blurred.astype(np.uint8)) < 0.7 * evaluation.sharpness(images)
     assert evaluation.sharpness(np.full((2, 8, 8, 1), 7, np.uint8)) == 0
+
+
+class _PixelStatistics:
+    """A stand-in feature network: a few pixel statistics per image (fast)."""
+
+    def __call__(self, images, progress=True, desc=None):
+        x = images.reshape(len(images), -1).astype(np.float64) / 255.0
+        return np.stack([x.mean(1), x.std(1), (x > 0.5).mean(1), x[:, : x.shape[1] // 2].mean(1)], 1)
+
+
+def test_truncation_sweep_records_the_trade_off_in_the_card(tmp_path, monkeypatch):
+    import keras_gan_zoo as kgz
+    from keras_gan_zoo import presets
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    real = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 1), dtype=np.uint8)
+    seen = []
+    monkeypatch.setattr(datasets, "load", lambda name, **kw: seen.append(kw) or ((real, None), (real, None)))
+    model = kgz.BigGAN(num_classes=10, latent_dim=16, image_size=32, width=8, embedding_dim=8,
+                       attention_resolution=16, seed=0)
+    sweep = evaluation.truncation_sweep(model, "fashion_mnist", [None, 1.0, 0.25], num_images=30,
+                                        num_reference=40, num_per_class=3, progress=False,
+                                        dataset_args={"image_size": 32}, extractor=_PixelStatistics())
+    assert sweep["parameter"] == "truncation" and [r["value"] for r in sweep["rows"]] == [None, 1.0, 0.25]
+    assert seen == [{"image_size": 32}]  # the reference in the recipe's format, loaded once
+    fids = [r["fid"] for r in sweep["rows"]]
+    assert len(set(fids)) == 3 and all(np.isfinite(fids))
+    # Class fidelity ran the 28x28 Fashion-MNIST classifier on centre crops of the 32x32 samples.
+    assert all(0.0 <= r["class_fidelity"] <= 1.0 for r in sweep["rows"])
+    folder = model.save_pretrained(tmp_path / "preset", metadata={"training": {"dataset": "fashion_mnist"}})
+    presets.update_metadata(folder, {"metrics": {"truncation_sweep": {**sweep, "command": "sweep"}}})
+    card = (folder / "README.md").read_text()
+    assert "| truncation | FID | KID | class fidelity |" in card and "| off |" in card and "| 0.25 |" in card
+    with pytest.raises(ValueError, match="no truncation parameter"):
+        evaluation.truncation_sweep(kgz.DCGAN(latent_dim=4, image_size=8, width=2), "mnist", [1.0])

@@ -205,9 +205,25 @@ def load_openmoji_noto(image_size=64):
     return emoji.load_openmoji_noto(image_size)
 
 
+def load_openmoji(image_size=64):
+    """OpenMoji colour emoji for unconditional generation, with the held-out
+    split of `keras_gan_zoo.emoji` (10% of the emoji, never trained on).
+
+    Returns:
+        `((train_images, train_codes), (test_images, test_codes))`: uint8
+        `(N, image_size, image_size, 3)` on white, and the code points.
+    """
+    from keras_gan_zoo import emoji
+
+    (_, train), (_, test), (train_codes, test_codes) = emoji.load_openmoji_pairs(
+        image_size, return_codes=True)
+    return (train, train_codes), (test, test_codes)
+
+
 LOADERS = {
     "mnist": load_mnist,
     "fashion_mnist": load_fashion_mnist,
+    "openmoji": load_openmoji,
     "openmoji_line2color": load_openmoji_line2color,
     "openmoji_noto": load_openmoji_noto,
 }
@@ -216,7 +232,9 @@ LOADERS = {
 def load(name, **kwargs):
     """Loads a standard data set by name as `((x_train, y_train), (x_test, y_test))`.
 
-    `"mnist"`, `"fashion_mnist"`: images and labels. `"openmoji_line2color"`:
+    `"mnist"`, `"fashion_mnist"`: images and labels (`image_size=32`
+    zero-pads them). `"openmoji"`: colour emoji and their code points.
+    `"openmoji_line2color"`:
     line art and colour images (paired). `"openmoji_noto"`: OpenMoji and
     Noto images (unpaired, different lengths). The emoji sets take
     `image_size=` (default 64).

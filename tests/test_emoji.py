@@ -79,3 +79,17 @@ def test_readme_example_unpaired_folders_fine_tune_cyclegan(tmp_path):
     model = kgz.CycleGAN(image_size=16, width=4, num_blocks=1, d_layers=2)
     history = model.fit(a, b, batch_size=2, epochs=1, verbose=0)
     assert len(history.history["g_loss"]) == 1
+
+
+def test_openmoji_colour_set_is_the_colour_side_of_the_split(monkeypatch):
+    rng = np.random.default_rng(0)
+    lines, colours = rng.integers(0, 256, (2, 5, 8, 8, 3), dtype=np.uint8)
+    codes = np.array(["1F600", "2764", "1F30C", "1F44D", "1F32D"])
+    train, test = np.array([0, 1, 3]), np.array([2, 4])
+    fake = lambda size, return_codes=False: ((lines[train], colours[train]), (lines[test], colours[test]),
+                                             (codes[train], codes[test]))
+    monkeypatch.setattr(emoji, "load_openmoji_pairs", fake)
+    (x_train, c_train), (x_test, c_test) = datasets.load("openmoji", image_size=8)
+    np.testing.assert_array_equal(x_train, colours[train])
+    np.testing.assert_array_equal(x_test, colours[test])
+    assert list(c_test) == ["1F30C", "1F32D"] and all(emoji.is_test_emoji(c) for c in c_test)

@@ -175,3 +175,14 @@ def test_recalibrate_ema_batch_norm_measures_the_ema_generator(tiny_dcgan, tiny_
     expected = keras.ops.convert_to_numpy(probe(z)).mean(axis=0)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(bn.moving_mean), expected, rtol=1e-3, atol=1e-5)
     assert not ema.trainable and bn.momentum == 0.99
+
+
+def test_ema_warmup_forgets_the_initial_weights(tiny_images):
+    model = kgz.DCGAN(**TINY, ema_decay=0.999, ema_warmup=True, seed=0)
+    e0 = weights_of(model.ema_generator)
+    model.compile()
+    model.fit(tiny_images[:16], batch_size=16, epochs=1, verbose=0)  # one step: decay min(0.999, 1/10)
+    g1, e1 = weights_of(model.generator), weights_of(model.ema_generator)
+    np.testing.assert_allclose(e1[0], 0.1 * e0[0] + 0.9 * g1[0], atol=1e-6)
+    assert kgz.DCGAN.from_config(model.get_config()).ema_warmup
+    assert "ema_warmup" not in kgz.DCGAN(**TINY).get_config()  # older presets' configs unchanged

@@ -80,6 +80,11 @@ class AdversarialModel(keras.Model):
         ema_decay: decay of the EMA generator (e.g. 0.999); `None` keeps no
             EMA copy. The EMA pairs are `ema_pairs()`; by default
             `self.generator` -> `self.ema_generator`.
+        ema_warmup: use `min(ema_decay, (1 + t) / (10 + t))` at step t (as
+            TensorFlow's ExponentialMovingAverage with `num_updates`), so the
+            EMA forgets the random initial weights early; with a constant
+            0.999 they still weigh 0.999^t (39% after 938 steps), which ruins
+            a short run's EMA generator.
         seed: seed of the generator used to draw training latents.
 
     Example (a subclass in a dozen lines):
@@ -113,11 +118,12 @@ class AdversarialModel(keras.Model):
 
     default_loss = "non_saturating"
 
-    def __init__(self, ema_decay=None, seed=None, **kwargs):
+    def __init__(self, ema_decay=None, seed=None, ema_warmup=False, **kwargs):
         super().__init__(**kwargs)
         if ema_decay is not None and not 0.0 <= float(ema_decay) < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1) or None; got {ema_decay}")
         self.ema_decay = ema_decay
+        self.ema_warmup = bool(ema_warmup)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.gan_loss = None
@@ -315,6 +321,9 @@ class AdversarialModel(keras.Model):
         if self.ema_decay is None:
             return
         decay = float(self.ema_decay)
+        if self.ema_warmup:
+            step = ops.cast(self.optimizer.iterations, "float32")
+            decay = ops.minimum(decay, (1.0 + step) / (10.0 + step))
         for source, ema in self.ema_pairs():
             if source.trainable:
                 ema.assign(decay * ema.value + (1.0 - decay) * ops.convert_to_tensor(source.value))
@@ -417,4 +426,6 @@ class AdversarialModel(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update({"ema_decay": self.ema_decay, "seed": self.seed})
+        if self.ema_warmup:  # only when set, so older presets' configs stay as they were
+            config["ema_warmup"] = True
         return config

@@ -34,19 +34,14 @@ def run_backend(args):
     from biggan_fashion_mnist import RECIPE as BIGGAN
     from stylegan_fashion_mnist import RECIPE as STYLEGAN
 
-    from keras_gan_zoo import datasets, gradients, models
+    from keras_gan_zoo import datasets, gradients, training
 
     (x, y), _ = datasets.load("fashion_mnist", image_size=32)
     for recipe in (BIGGAN, STYLEGAN):
         batch = recipe["batch_size"]
         need = (args.steps + args.warmup) * batch
         images, labels = x[:need], y[:need]
-        model = getattr(models, recipe["model_class"])(seed=0, **recipe["model"])
-        opt = recipe["optimizer"]
-        model.compile(loss=recipe["loss"], **{
-            f"{p}_optimizer": keras.optimizers.Adam(opt[f"{p}_learning_rate"], beta_1=opt["beta_1"],
-                                                    beta_2=opt["beta_2"])
-            for p in model.optimizer_names})
+        model = training.build_model(recipe)
         targets = labels if recipe.get("fit_targets") else None
         warm = args.warmup * batch
         model.fit(images[:warm], None if targets is None else targets[:warm], batch_size=batch,

@@ -59,6 +59,22 @@ def _model_class(name):
     return getattr(models, name)
 
 
+def build_model(recipe):
+    """The recipe's model, compiled with its loss and Adam optimizers."""
+    model = _model_class(recipe["model_class"])(seed=recipe.get("seed", 0), **recipe["model"])
+    opt = recipe["optimizer"]
+    model.compile(
+        loss=recipe["loss"],
+        **{
+            f"{player}_optimizer": keras.optimizers.Adam(
+                opt[f"{player}_learning_rate"], beta_1=opt["beta_1"], beta_2=opt["beta_2"]
+            )
+            for player in model.optimizer_names
+        },
+    )
+    return model
+
+
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
                run_dir=None, verbose=2):
     """Trains `recipe` and writes its preset folder.
@@ -102,17 +118,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     # "fit_targets": fit(x, y) with the set's second array (class labels,
     # paired target images, or the second domain); otherwise fit(x).
     targets = y_train if recipe.get("fit_targets") else None
-    model = _model_class(recipe["model_class"])(seed=recipe.get("seed", 0), **recipe["model"])
-    opt = recipe["optimizer"]
-    model.compile(
-        loss=recipe["loss"],
-        **{
-            f"{player}_optimizer": keras.optimizers.Adam(
-                opt[f"{player}_learning_rate"], beta_1=opt["beta_1"], beta_2=opt["beta_2"]
-            )
-            for player in model.optimizer_names
-        },
-    )
+    model = build_model(recipe)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),

@@ -71,3 +71,14 @@ def check_count(num, name="num_images"):
     if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 1:
         raise ValueError(f"{name} must be a positive integer; got {num!r}")
     return int(num)
+
+
+def check_latents(latents, latent_dim, name="latents"):
+    """Latent vectors as float32 `(N, latent_dim)`; a wrong shape, an empty
+    batch or NaN/infinite values are clear errors."""
+    latents = np.asarray(latents, dtype="float32")
+    if latents.ndim != 2 or latents.shape[1] != latent_dim or len(latents) == 0:
+        raise ValueError(f"expected {name} of shape (N, {latent_dim}); got {latents.shape}")
+    if not np.all(np.isfinite(latents)):
+        raise ValueError(f"{name} contain NaN or infinite values")
+    return latents

@@ -283,6 +283,23 @@ class AdversarialModel(keras.Model):
         return ema
 
     @staticmethod
+    def gaussian_latents(num_images, latent_dim, seed=None):
+        """Standard normal latents drawn with numpy: the same seed gives the
+        same latents (and so the same images) on every backend."""
+        num_images = validation.check_count(num_images)
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((num_images, latent_dim)).astype("float32")
+
+    def image_batch(self, data):
+        """`{"images": ...}` for an unconditional model: what `fit` yields
+        (images, or a tuple whose first element is the images) scaled to
+        [-1, 1] and checked against `self.image_shape`."""
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(images, (tuple, list)):
+            images = images[0]
+        return {"images": self.scale_batch_images(images, self.image_shape)}
+
+    @staticmethod
     def scale_batch_images(images, shape, what="images"):
         """A training batch of images as float32 in [-1, 1]: integer values
         are mapped from [0, 255]; a wrong shape is a clear error (streamed

@@ -156,10 +156,7 @@ class DCGAN(AdversarialModel):
         ]
 
     def prepare_batch(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(images, (tuple, list)):
-            images = images[0]
-        return {"images": self.scale_batch_images(images, self.image_shape)}
+        return self.image_batch(data)
 
     def _sample_latents(self, batch_size):
         return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
@@ -187,9 +184,7 @@ class DCGAN(AdversarialModel):
     # ---- sampling ----------------------------------------------------
     def sample_latents(self, num_images, seed=None):
         """Gaussian latents drawn with numpy: identical on every backend."""
-        num_images = validation.check_count(num_images)
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((num_images, self.latent_dim)).astype("float32")
+        return self.gaussian_latents(num_images, self.latent_dim, seed)
 
     def generate(self, num_images=None, seed=None, latents=None, batch_size=256,
                  use_ema=True, output="uint8"):
@@ -220,12 +215,7 @@ class DCGAN(AdversarialModel):
         return self.sample_latents(num_images, seed)
 
     def _check_latents(self, latents):
-        latents = np.asarray(latents, dtype="float32")
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-            raise ValueError(f"expected latents of shape (N, {self.latent_dim}); got {latents.shape}")
-        if not np.all(np.isfinite(latents)):
-            raise ValueError("latents contain NaN or infinite values")
-        return latents
+        return validation.check_latents(latents, self.latent_dim)
 
     def _run_generator(self, inputs, use_ema, batch_size, output):
         generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator

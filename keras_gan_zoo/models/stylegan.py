@@ -219,10 +219,7 @@ class StyleGAN(AdversarialModel):
         ]
 
     def prepare_batch(self, data):
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(images, (tuple, list)):
-            images = images[0]
-        return {"images": self.scale_batch_images(images, self.image_shape)}
+        return self.image_batch(data)
 
     def _training_ws(self, batch_size):
         """W per layer for a batch; with probability `style_mixing_prob` the
@@ -269,8 +266,7 @@ class StyleGAN(AdversarialModel):
     # ---- sampling ----------------------------------------------------
     def sample_latents(self, num_images, seed=None):
         """Gaussian latents drawn with numpy: identical on every backend."""
-        num_images = validation.check_count(num_images)
-        return np.random.default_rng(seed).standard_normal((num_images, self.latent_dim)).astype("float32")
+        return self.gaussian_latents(num_images, self.latent_dim, seed)
 
     def sample_noise(self, num_images, seed=None):
         """One standard normal noise map per convolution, drawn with numpy
@@ -284,12 +280,7 @@ class StyleGAN(AdversarialModel):
         return [part.reshape((num_images,) + shape) for part, shape in zip(parts, self.noise_shapes)]
 
     def _check_latents(self, latents, name="latents"):
-        latents = np.asarray(latents, dtype="float32")
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim or len(latents) == 0:
-            raise ValueError(f"expected {name} of shape (N, {self.latent_dim}); got {latents.shape}")
-        if not np.all(np.isfinite(latents)):
-            raise ValueError(f"{name} contain NaN or infinite values")
-        return latents
+        return validation.check_latents(latents, self.latent_dim, name)
 
     def _networks(self, use_ema):
         generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator

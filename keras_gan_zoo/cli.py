@@ -130,9 +130,14 @@ def _cmd_evaluate(args):
 def _cmd_cards(args):
     from keras_gan_zoo import presets
 
+    for name in presets.list_presets():  # each card from its preset's config and metadata
+        folder = presets.weights_dir() / name
+        config = presets.read_json(folder / presets.CONFIG_FILE, "config")
+        metadata = presets.read_json(folder / presets.METADATA_FILE, "metadata")
+        (folder / presets.CARD_FILE).write_text(presets.render_model_card(config, metadata))
     out = pathlib.Path(args.out)
     out.write_text(presets.render_model_cards_file())
-    print(f"Wrote {out}")
+    print(f"Wrote the cards of {len(presets.list_presets())} presets and {out}")
 
 
 def build_parser():
@@ -169,7 +174,7 @@ def build_parser():
     p.add_argument("--baseline-label", default="baseline")
     p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
     p.set_defaults(func=_cmd_evaluate)
-    p = sub.add_parser("cards", help="regenerate MODEL_CARDS.md from weights/")
+    p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
     p.set_defaults(func=_cmd_cards)
     return parser

@@ -18,7 +18,7 @@ RECIPE = variant(
     FASHION_RECIPE,
     model={"image_size": 64, "channels": 3, "width": 16, "max_width": 128, "ema_decay": 0.995},
     preset="stylegan-openmoji", recipe_file="stylegan_openmoji.py", dataset="openmoji",
-    dataset_args={"image_size": 64}, batch_size=16, time_limit_minutes=40,
+    dataset_args={"image_size": 64}, batch_size=16, time_limit_minutes=30,
 )
 
 if __name__ == "__main__":

@@ -122,8 +122,41 @@ def test_shipped_cyclegan_translates_and_cycles_back():
     assert np.abs(back / 255.0 - openmoji / 255.0).mean() < 0.1  # and the cycle returns
 
 
+BIGGAN_FIDELITY_FLOOR = 0.6  # measured 81.36% on 10,000 images (the card)
+
+
+def _preset_size(name):
+    return sum(p.stat().st_size for p in (presets.weights_dir() / name).iterdir())
+
+
+def test_shipped_biggan_draws_the_requested_classes_and_truncation_narrows_them():
+    model = kgz.BigGAN.from_pretrained("biggan-fashion-mnist", compile=False)
+    result = classifier.class_fidelity(model, "fashion_mnist", num_per_class=20, seed=0)
+    assert result["accuracy"] >= BIGGAN_FIDELITY_FLOOR, result
+    images = model.generate(labels=np.full(64, 7), seed=0, output="float")  # sneakers
+    truncated = model.generate(labels=np.full(64, 7), seed=0, truncation=0.25, output="float")
+    assert images.shape == (64, 32, 32, 1)
+    assert truncated.std(axis=0).mean() < images.std(axis=0).mean()  # less variety
+    assert _preset_size("biggan-fashion-mnist") <= 30 * 2**20
+
+
+@pytest.mark.parametrize("name, shape", [("stylegan-fashion-mnist", (32, 32, 1)),
+                                         ("stylegan-openmoji", (64, 64, 3))])
+def test_shipped_stylegan_draws_varied_images_and_truncation_narrows_them(name, shape):
+    if name not in kgz.list_presets():
+        pytest.skip(f"{name} is not shipped")
+    model = kgz.StyleGAN.from_pretrained(name, compile=False)
+    images = model.generate(32, seed=0, output="float")
+    assert images.shape == (32,) + shape
+    assert images.std(axis=0).mean() > 0.1  # varied samples, not one image
+    truncated = model.generate(32, seed=0, truncation_psi=0.5, output="float")
+    assert truncated.std(axis=0).mean() < images.std(axis=0).mean()
+    assert _preset_size(name) <= 30 * 2**20
+
+
 SHIPPED = [("cgan-mnist", "generate"), ("pix2pix-openmoji-line2color", "translate"),
-           ("cyclegan-openmoji-noto", "translate:a2b")]
+           ("cyclegan-openmoji-noto", "translate:a2b"), ("biggan-fashion-mnist", "generate"),
+           ("stylegan-fashion-mnist", "generate")]
 
 
 def test_shipped_presets_agree_across_backends(tmp_path):

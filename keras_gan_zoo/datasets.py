@@ -220,12 +220,25 @@ def load_openmoji(image_size=64):
     return (train, train_codes), (test, test_codes)
 
 
+def load_openmoji_captions(image_size=64, caption_style="name"):
+    """OpenMoji colour emoji with their Unicode names as captions, for
+    text-to-image (see `keras_gan_zoo.emoji.load_openmoji_captions`).
+
+    Returns:
+        `((train_images, train_captions), (test_images, test_captions))`.
+    """
+    from keras_gan_zoo import emoji
+
+    return emoji.load_openmoji_captions(image_size, caption_style=caption_style)
+
+
 LOADERS = {
     "mnist": load_mnist,
     "fashion_mnist": load_fashion_mnist,
     "openmoji": load_openmoji,
     "openmoji_line2color": load_openmoji_line2color,
     "openmoji_noto": load_openmoji_noto,
+    "openmoji_captions": load_openmoji_captions,
 }
 
 
@@ -236,7 +249,8 @@ def load(name, **kwargs):
     zero-pads them). `"openmoji"`: colour emoji and their code points.
     `"openmoji_line2color"`:
     line art and colour images (paired). `"openmoji_noto"`: OpenMoji and
-    Noto images (unpaired, different lengths). The emoji sets take
+    Noto images (unpaired, different lengths). `"openmoji_captions"`:
+    colour emoji and their names (text-to-image). The emoji sets take
     `image_size=` (default 64).
     """
     if name not in LOADERS:
@@ -380,3 +394,47 @@ def load_image_folder(directory, image_size, channels=3, with_labels=False):
     if (labels < 0).any():
         raise ValueError("with_labels=True: every image must sit in a class subfolder")
     return images, labels.astype("int32"), class_names
+
+
+def load_captioned_folder(directory, image_size, captions_file=None, channels=3):
+    """Images and captions for fine-tuning a text-to-image model.
+
+    The captions file (default `captions.tsv` in `directory`) has one line
+    per image: `file name<TAB>caption`. An image may appear on several lines
+    (several captions); a listed file that is missing, a line without a tab
+    or an empty caption is an error that names the line.
+
+    Returns:
+        `(images, captions)`: uint8 `(N, image_size, image_size, channels)`
+        and a numpy array of N strings.
+
+    Example:
+
+    >>> images, captions = load_captioned_folder("my_icons/", image_size=128)
+    >>> model = kgz.from_pretrained("stackgan-openmoji")
+    >>> model.compile(stage=2); model.fit(images, captions, batch_size=16, epochs=20)
+    """
+    root = pathlib.Path(directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{directory!r} is not a folder of images")
+    path = pathlib.Path(captions_file) if captions_file else root / "captions.tsv"
+    if not path.is_file():
+        raise FileNotFoundError(f"captions file {str(path)!r} not found: write one line per image, "
+                                "'file name<TAB>caption'")
+    names, captions = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "\t" not in line:
+            raise ValueError(f"{path.name} line {number}: expected 'file name<TAB>caption'; got {line[:60]!r}")
+        name, caption = line.split("\t", 1)
+        if not caption.strip():
+            raise ValueError(f"{path.name} line {number}: the caption of {name!r} is empty")
+        if not (root / name).is_file():
+            raise FileNotFoundError(f"{path.name} line {number}: image {name!r} not found in {directory!r}")
+        names.append(name)
+        captions.append(caption.strip())
+    if not names:
+        raise ValueError(f"{path.name} lists no images")
+    cache = {name: _read_image(root / name, image_size, channels) for name in sorted(set(names))}
+    return np.stack([cache[name] for name in names]), np.array(captions)

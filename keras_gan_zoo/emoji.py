@@ -29,6 +29,7 @@ import hashlib
 import io
 import os
 import pathlib
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -39,6 +40,9 @@ NOTO_FONT_PATHS = (
     "/usr/share/fonts/noto/NotoColorEmoji.ttf",
 )
 NOTO_INSTALL = "sudo apt-get install fonts-noto-color-emoji"
+EMOJI_TEST_PATHS = ("/usr/share/unicode/emoji/emoji-test.txt",)
+EMOJI_TEST_INSTALL = "sudo apt-get install unicode-data"
+CAPTION_STYLES = ("name", "name+subgroup", "both")
 TEST_FRACTION = 0.1
 _MODIFIERS = {0xFE0F, 0xFE0E} | set(range(0x1F3FB, 0x1F400))
 _COLOUR_LAYERS = ("color", "hair", "skin", "skin-shadow")
@@ -47,6 +51,36 @@ _NOTO_SIZE = 109  # the only size of the font's bitmap strikes
 
 def _codepoints(code):
     return [int(part, 16) for part in code.split("-")]
+
+
+def _name_key(code):
+    return "-".join(f"{c:X}" for c in _codepoints(code) if c not in (0xFE0F, 0xFE0E))
+
+
+def emoji_names():
+    """`{code: (name, group, subgroup)}` from Unicode's `emoji-test.txt`
+    (Debian `unicode-data`), keyed like OpenMoji file stems without
+    variation selectors: `{"2764": ("red heart", "Smileys & Emotion",
+    "heart"), ...}`. Names are the CLDR short names, e.g.
+    "woman standing: medium-dark skin tone"."""
+    override = os.environ.get("EMOJI_TEST_TXT")
+    paths = ([override] if override else []) + list(EMOJI_TEST_PATHS)
+    path = next((p for p in paths if p and os.path.isfile(p)), None)
+    if path is None:
+        raise FileNotFoundError(f"emoji-test.txt (emoji names) not found. Install it with: "
+                                f"{EMOJI_TEST_INSTALL} (or set EMOJI_TEST_TXT to the file)")
+    names, group, subgroup = {}, None, None
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("# group:"):
+                group = line.split(":", 1)[1].strip()
+            elif line.startswith("# subgroup:"):
+                subgroup = line.split(":", 1)[1].strip()
+            elif line.strip() and not line.startswith("#"):
+                points, rest = line.split(";", 1)
+                name = re.sub(r"^\S+\s+E\d+\.\d+\s+", "", rest.split("#", 1)[1].strip())
+                names.setdefault(_name_key("-".join(points.split())), (name, group, subgroup))
+    return names
 
 
 def is_test_emoji(code):
@@ -242,4 +276,52 @@ def load_openmoji_noto(image_size=64, return_codes=False):
         codes = ((openmoji["codes"][a_train], noto["codes"][b_train]),
                  (openmoji["codes"][a_test], noto["codes"][b_test]))
         return result + (codes,)
+    return result
+
+
+def load_openmoji_captions(image_size=64, caption_style="name", return_codes=False):
+    """OpenMoji colour emoji with text captions, train and held-out test.
+
+    Captions come from Unicode's CLDR short names (`emoji_names()`); the
+    OpenMoji extras with no Unicode name are left out (3,664 of 4,495 files
+    have one). The split is `is_test_emoji`, so no test emoji (nor a
+    skin-tone variant of one) is ever trained on.
+
+    Args:
+        image_size: side of the rendered images.
+        caption_style: `"name"` ("red heart"), `"name+subgroup"`
+            ("red heart, heart") or `"both"` (each image twice, once per
+            caption: a simple caption augmentation for training).
+        return_codes: also return `(train_codes, test_codes)`.
+
+    Returns:
+        `((train_images, train_captions), (test_images, test_captions))`:
+        uint8 `(N, image_size, image_size, 3)` and numpy arrays of str.
+
+    Example:
+
+    >>> (images, captions), _ = load_openmoji_captions(64)
+    >>> captions[:2]
+    array(['grinning face', 'grinning face with big eyes'], dtype='<U...')
+    """
+    if caption_style not in CAPTION_STYLES:
+        raise ValueError(f"caption_style must be one of {CAPTION_STYLES}; got {caption_style!r}")
+    names = emoji_names()
+    data = _openmoji(int(image_size))
+    keep = np.array([_name_key(c) in names for c in data["codes"]], dtype=bool)
+    codes, images = data["codes"][keep], data["colours"][keep]
+    info = [names[_name_key(c)] for c in codes]
+    plain = np.array([name for name, _, _ in info])
+    grouped = np.array([f"{name}, {subgroup.replace('-', ' ')}" for name, _, subgroup in info])
+    train, test = _split(codes)
+    if caption_style == "both":
+        train_idx = np.concatenate([np.flatnonzero(train)] * 2)
+        train_caps = np.concatenate([plain[train], grouped[train]])
+    else:
+        train_idx = np.flatnonzero(train)
+        train_caps = (plain if caption_style == "name" else grouped)[train]
+    test_caps = (grouped if caption_style == "name+subgroup" else plain)[test]
+    result = ((images[train_idx], train_caps), (images[test], test_caps))
+    if return_codes:
+        return result + ((codes[train_idx], codes[test]),)
     return result

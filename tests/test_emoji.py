@@ -93,3 +93,59 @@ def test_openmoji_colour_set_is_the_colour_side_of_the_split(monkeypatch):
     np.testing.assert_array_equal(x_train, colours[train])
     np.testing.assert_array_equal(x_test, colours[test])
     assert list(c_test) == ["1F30C", "1F32D"] and all(emoji.is_test_emoji(c) for c in c_test)
+
+
+def test_emoji_names_come_from_unicode_emoji_test():
+    import os
+
+    if not any(os.path.isfile(p) for p in emoji.EMOJI_TEST_PATHS):
+        pytest.skip("unicode-data is not installed")
+    names = emoji.emoji_names()
+    assert names["2764"] == ("red heart", "Smileys & Emotion", "heart")
+    assert names["1F44B-1F3FD"][0] == "waving hand: medium skin tone"
+    assert len(names) > 3500
+
+
+def test_captioned_openmoji_split_styles_and_extras(monkeypatch):
+    codes = np.array(["2764", "1F600", "E000", "1F44B-1F3FD", "1F1EA-1F1F8"] * 1)
+    colours = np.arange(len(codes), dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8)
+    monkeypatch.setattr(emoji, "_openmoji", lambda size: {"codes": codes, "colours": colours,
+                                                           "lines": colours})
+    monkeypatch.setattr(emoji, "emoji_names", lambda: {
+        "2764": ("red heart", "g", "heart"), "1F600": ("grinning face", "g", "face-smiling"),
+        "1F44B-1F3FD": ("waving hand: medium skin tone", "g", "hand-fingers-open"),
+        "1F1EA-1F1F8": ("flag: Spain", "g", "country-flag")})
+    monkeypatch.setattr(emoji, "is_test_emoji", lambda code: code == "1F600")
+    (train, captions), (test, test_captions), (train_codes, _) = emoji.load_openmoji_captions(
+        4, return_codes=True)
+    assert "E000" not in train_codes  # an OpenMoji extra without a Unicode name
+    assert list(test_captions) == ["grinning face"] and test[0, 0, 0, 0] == 1
+    assert list(captions) == ["red heart", "waving hand: medium skin tone", "flag: Spain"]
+    assert [int(x[0, 0, 0]) for x in train] == [0, 3, 4]  # images stay with their captions
+    (both, both_captions), _ = emoji.load_openmoji_captions(4, caption_style="both")
+    assert len(both) == 6 and both_captions[3] == "red heart, heart"
+    assert both_captions[5] == "flag: Spain, country flag"
+    with pytest.raises(ValueError, match="caption_style"):
+        emoji.load_openmoji_captions(4, caption_style="tags")
+
+
+def test_captioned_folder_for_fine_tuning(tmp_path):
+    from PIL import Image
+
+    from keras_gan_zoo import datasets
+
+    for i, name in enumerate(["a.png", "b.png"]):
+        Image.new("RGB", (20, 20), (40 * i, 0, 0)).save(tmp_path / name)
+    (tmp_path / "captions.tsv").write_text("a.png\tred square\nb.png\tdark square\na.png\tanother\n")
+    images, captions = datasets.load_captioned_folder(tmp_path, image_size=8)
+    assert images.shape == (3, 8, 8, 3) and list(captions) == ["red square", "dark square", "another"]
+    assert images[1, 0, 0, 0] == 40 and images[2, 0, 0, 0] == 0
+    (tmp_path / "bad.tsv").write_text("a.png red square\n")
+    with pytest.raises(ValueError, match="line 1: expected 'file name<TAB>caption'"):
+        datasets.load_captioned_folder(tmp_path, 8, captions_file=tmp_path / "bad.tsv")
+    (tmp_path / "missing.tsv").write_text("c.png\tnothing\n")
+    with pytest.raises(FileNotFoundError, match="image 'c.png' not found"):
+        datasets.load_captioned_folder(tmp_path, 8, captions_file=tmp_path / "missing.tsv")
+    (tmp_path / "empty.tsv").write_text("a.png\t  \n")
+    with pytest.raises(ValueError, match="caption of 'a.png' is empty"):
+        datasets.load_captioned_folder(tmp_path, 8, captions_file=tmp_path / "empty.tsv")

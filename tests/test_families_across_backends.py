@@ -16,6 +16,8 @@ for i, (name, kind, path) in enumerate(zip(sys.argv[2::3], sys.argv[3::3], sys.a
     x = np.load(path)
     if kind == "generate":  # seed: StyleGAN's noise maps
         out[str(i)] = model.generate(latents=x, seed=0, output="float")
+    elif kind.startswith("text"):  # StackGAN from caption embeddings; text:1 = stage I
+        out[str(i)] = model.generate(x, seed=0, stage=int(kind[5:] or 0) or None, output="float")
     else:
         kwargs = {"direction": kind.split(":")[1]} if ":" in kind else {}
         out[str(i)] = model.translate(x, output="float", **kwargs)
@@ -39,11 +41,18 @@ def _tiny_presets(tmp_path):
     style = kgz.StyleGAN(latent_dim=8, w_dim=8, image_size=16, width=8, max_width=16,
                          mapping_layers=2, seed=0)
     style.fit(gray, batch_size=8, epochs=1, verbose=0)
+    stack = kgz.StackGAN(latent_dim=8, cond_dim=8, stage1_size=8, stage2_size=16, width=4,
+                         stage2_width=4, text_dim=12, seed=0)
+    stack.fit(images[:, ::2, ::2], rng.normal(size=(16, 12)).astype("float32"), batch_size=8,
+              epochs=1, verbose=0)
+    stack.compile(stage=2)
+    stack.fit(images, rng.normal(size=(16, 12)).astype("float32"), batch_size=8, epochs=1, verbose=0)
     for variable in style.ema_generator.weights:  # fresh noise strengths are 0: test the noise path
         if "noise_strength" in variable.path:
             variable.assign(0.3)
     cases = []
-    for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc), ("big", big), ("style", style)):
+    for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc), ("big", big), ("style", style),
+                        ("stack", stack)):
         folder = model.save_pretrained(tmp_path / name)
         cases.append((str(folder), model))
     return [
@@ -53,12 +62,16 @@ def _tiny_presets(tmp_path):
         (cases[2][0], "translate:b2a", images[5:9], cases[2][1]),
         (cases[3][0], "generate", big.sample_latents(6, seed=2, truncation=0.7), cases[3][1]),
         (cases[4][0], "generate", style.sample_latents(6, seed=3), cases[4][1]),
+        (cases[5][0], "text", rng.normal(size=(5, 12)).astype("float32"), cases[5][1]),
+        (cases[5][0], "text:1", rng.normal(size=(5, 12)).astype("float32"), cases[5][1]),
     ]
 
 
 def _run(model, kind, x):
     if kind == "generate":
         return model.generate(latents=x, seed=0, output="float")
+    if kind.startswith("text"):
+        return model.generate(x, seed=0, stage=int(kind[5:] or 0) or None, output="float")
     kwargs = {"direction": kind.split(":")[1]} if ":" in kind else {}
     return model.translate(x, output="float", **kwargs)
 

@@ -5,3 +5,4 @@ from keras_gan_zoo.models.pix2pix import Pix2Pix
 from keras_gan_zoo.models.cyclegan import CycleGAN
 from keras_gan_zoo.models.biggan import BigGAN
 from keras_gan_zoo.models.stylegan import StyleGAN
+from keras_gan_zoo.models.stackgan import StackGAN

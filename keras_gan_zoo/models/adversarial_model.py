@@ -316,10 +316,11 @@ class AdversarialModel(keras.Model):
         return ops.cast(images, "float32")
 
     @staticmethod
-    def predict_images(network, inputs, batch_size=256, output="uint8"):
+    def predict_images(network, inputs, batch_size=256, output="uint8", output_index=None):
         """Runs `network` in inference mode on numpy `inputs` (an array or a
         list of arrays) in batches; returns numpy images as uint8 or floats
-        in [-1, 1]. The sampling methods of every model go through here."""
+        in [-1, 1]. The sampling methods of every model go through here.
+        `output_index` picks one output of a multi-output network."""
         if output not in ("uint8", "float"):
             raise ValueError(f"output must be 'uint8' or 'float'; got {output!r}")
         batch_size = validation.check_count(batch_size, "batch_size")
@@ -329,6 +330,8 @@ class AdversarialModel(keras.Model):
             for start in range(0, len(parts[0]), batch_size):
                 chunk = [p[start:start + batch_size] for p in parts]
                 out = network.predict_on_batch(chunk if isinstance(inputs, list) else chunk[0])
+                if output_index is not None:
+                    out = out[output_index]
                 chunks.append(np.asarray(ops.convert_to_numpy(out)))
         images = np.concatenate(chunks, axis=0)
         return validation.to_uint8(images) if output == "uint8" else images

@@ -1,0 +1,427 @@
+"""StackGAN (Zhang et al. 2017): text -> low-resolution image -> refined image."""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gan_zoo import text as text_lib
+from keras_gan_zoo import validation
+from keras_gan_zoo.layers import SNConv2D, SNDense
+from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+
+
+def _log2_steps(size, base, what):
+    """k with size == base * 2^k, k >= 1; anything else is a clear error."""
+    steps = math.log2(size / base) if size >= 2 * base else 0.5
+    if steps != int(steps):
+        raise ValueError(f"{what} must be {base} * 2^k with k >= 1; got {size}")
+    return int(steps)
+
+
+def _up_block(x, filters):
+    x = layers.UpSampling2D(2, interpolation="nearest")(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    return layers.ReLU()(layers.BatchNormalization()(x))
+
+
+def _tile(vector, size):
+    """`(N, D)` -> `(N, size, size, D)`: a condition at every position."""
+    x = layers.Reshape((1, 1, vector.shape[-1]))(vector)
+    return layers.UpSampling2D(size, interpolation="nearest")(x)
+
+
+def _to_image(x, channels):
+    x = layers.Conv2D(channels, 3, padding="same")(x)
+    return layers.Activation("tanh", dtype="float32")(x)
+
+
+def build_conditioning(text_dim, cond_dim, augment, name):
+    """Conditioning augmentation: text embedding -> (mean, log-variance) of
+    a Gaussian over the condition; without `augment`, just the mean."""
+    embedding = keras.Input((text_dim,), name="text_embedding")
+    mean = layers.Dense(cond_dim, name="mean")(embedding)
+    if not augment:
+        return keras.Model(embedding, mean, name=name)
+    log_variance = layers.Dense(cond_dim, name="log_variance")(embedding)
+    return keras.Model(embedding, [mean, log_variance], name=name)
+
+
+def build_stage1_generator(latent_dim, cond_dim, image_size, channels, width, name="stage1_generator"):
+    """(z, condition) -> image: a dense 4x4 map of 8*width channels, then
+    nearest-upsample + conv + batch norm + ReLU blocks, halving channels
+    (not below `width`), to `image_size`."""
+    blocks = _log2_steps(image_size, 4, "stage1_size")
+    z = keras.Input((latent_dim,), name="latents")
+    condition = keras.Input((cond_dim,), name="condition")
+    x = layers.Concatenate()([z, condition])
+    top = 8 * width
+    x = layers.Dense(4 * 4 * top, use_bias=False)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Reshape((4, 4, top))(x)
+    for i in range(blocks):
+        x = _up_block(x, max(top // 2 ** (i + 1), width))
+    return keras.Model([z, condition], _to_image(x, channels), name=name)
+
+
+def build_stage2_generator(cond_dim, stage1_size, image_size, channels, width, residual_blocks=2,
+                           name="stage2_generator"):
+    """(stage-I image, condition) -> refined image: encode the stage-I image
+    down to 1/4 of its size, join the condition at every position, residual
+    blocks, then upsample blocks to `image_size` (Zhang et al. 2017, fig. 2)."""
+    ups = _log2_steps(image_size, stage1_size // 4, "stage2_size / (stage1_size / 4)")
+    low = keras.Input((stage1_size, stage1_size, channels), name="stage1_images")
+    condition = keras.Input((cond_dim,), name="condition")
+    x = layers.ReLU()(layers.Conv2D(width, 3, padding="same")(low))
+    for filters in (2 * width, 4 * width):
+        x = layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Concatenate()([x, _tile(condition, stage1_size // 4)])
+    x = layers.Conv2D(4 * width, 3, padding="same", use_bias=False)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    for _ in range(residual_blocks):
+        h = layers.Conv2D(4 * width, 3, padding="same", use_bias=False)(x)
+        h = layers.ReLU()(layers.BatchNormalization()(h))
+        h = layers.Conv2D(4 * width, 3, padding="same", use_bias=False)(h)
+        x = layers.ReLU()(layers.Add()([x, layers.BatchNormalization()(h)]))
+    for i in range(ups):
+        x = _up_block(x, max(2 * width // 2**i, width // 2))
+    return keras.Model([low, condition], _to_image(x, channels), name=name)
+
+
+def build_matching_discriminator(image_size, channels, text_dim, width, text_width=128, name="discriminator"):
+    """Matching-aware discriminator: (image, text embedding) -> one logit.
+
+    Strided spectral-norm convolutions take the image to 4x4 (channels
+    doubling from `width`, at most 8*width); the compressed text embedding
+    joins at every 4x4 position; a 1x1 and a 4x4 convolution give the logit.
+    """
+    steps = _log2_steps(image_size, 4, "image_size")
+    images = keras.Input((image_size, image_size, channels), name="images")
+    embedding = keras.Input((text_dim,), name="text_embedding")
+    x = images
+    for i in range(steps):
+        x = SNConv2D(min(width * 2**i, 8 * width), 4, strides=2, padding="same")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    compressed = layers.LeakyReLU(0.2)(SNDense(text_width)(embedding))
+    x = layers.Concatenate()([x, _tile(compressed, 4)])
+    x = layers.LeakyReLU(0.2)(SNConv2D(8 * width, 1)(x))
+    x = SNConv2D(1, 4, padding="valid")(x)
+    logits = layers.Activation("linear", dtype="float32")(layers.Flatten()(x))
+    return keras.Model([images, embedding], logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class StackGAN(AdversarialModel):
+    """StackGAN: text-to-image in two stages (Zhang et al. 2017).
+
+    A frozen sentence encoder (`keras_gan_zoo.text`, all-MiniLM-L6-v2) turns
+    each caption into a 384-d unit vector. Conditioning augmentation maps it
+    to a Gaussian (mean, log-variance) and samples the condition from it,
+    with a KL term towards N(0, I) in the generator loss. Stage I draws a
+    `stage1_size` image from (z, condition); stage II (with its own
+    conditioning) refines the stage-I image to `stage2_size`. Each stage has
+    a matching-aware discriminator: (real image, its caption) is real;
+    (real image, another caption) and (generated image, caption) are fake.
+
+    The stages train one after the other, as in the paper: `compile(stage=1)`
+    and `fit` on `stage1_size` images, then `compile(stage=2)` and `fit` on
+    `stage2_size` images; stage II reads the (frozen) EMA stage-I generator.
+
+    The text encoder is not part of the model or its preset (it ships as a
+    package); `fit` and `generate` accept captions and embed them.
+
+    Args:
+        latent_dim: size of z.
+        cond_dim: size of the condition from conditioning augmentation.
+        stage1_size, stage2_size: image sizes of the stages (4 * 2^k;
+            stage2_size = stage1_size * 2^k with k >= 1).
+        num_stages: 2, or 1 for a stage-I-only model.
+        channels: image channels.
+        width: channels of stage I (8*width at 4x4) and of the discriminators.
+        stage2_width: channels of stage II (4*stage2_width at the residual blocks).
+        conditioning_augmentation: False conditions on the (deterministic)
+            mean and drops the KL term: the ablation of the paper.
+        kl_weight: weight of the KL term (2.0 in the reference code).
+        text_encoder: name of the frozen text encoder.
+        training_stage: the stage `fit` trains (set with `compile(stage=)`).
+
+    Example:
+
+    >>> gan = kgz.StackGAN(stage1_size=16, stage2_size=32, width=8, stage2_width=8)
+    >>> gan.generate(["a red heart", "a smiling cat"], seed=0).shape
+    (2, 32, 32, 3)
+    """
+
+    default_loss = "non_saturating"
+
+    def __init__(self, latent_dim=100, cond_dim=128, stage1_size=64, stage2_size=128, num_stages=2,
+                 channels=3, width=32, stage2_width=16, conditioning_augmentation=True, kl_weight=2.0,
+                 text_encoder=text_lib.ENCODER_NAME, text_dim=text_lib.EMBEDDING_DIM,
+                 training_stage=1, ema_decay=0.999, seed=None, **kwargs):
+        super().__init__(ema_decay=ema_decay, seed=seed, **kwargs)
+        if num_stages not in (1, 2):
+            raise ValueError(f"num_stages must be 1 or 2; got {num_stages}")
+        self.latent_dim = int(latent_dim)
+        self.cond_dim = int(cond_dim)
+        self.stage1_size = int(stage1_size)
+        self.stage2_size = int(stage2_size) if num_stages == 2 else None
+        self.num_stages = int(num_stages)
+        self.channels = int(channels)
+        self.width = int(width)
+        self.stage2_width = int(stage2_width)
+        self.conditioning_augmentation = bool(conditioning_augmentation)
+        self.kl_weight = float(kl_weight)
+        self.text_encoder = text_encoder
+        self.text_dim = int(text_dim)
+        _log2_steps(self.stage1_size, 4, "stage1_size")
+        if self.num_stages == 2:
+            _log2_steps(self.stage2_size, self.stage1_size, "stage2_size (stage1_size * 2^k)")
+        self.generator = self._build_generator("generator")
+        self.discriminators = [
+            build_matching_discriminator(size, self.channels, self.text_dim, self.width,
+                                         name=f"stage{s}_discriminator")
+            for s, size in enumerate(self.image_sizes, start=1)
+        ]
+        self.ema_generator = self.build_ema_generator()
+        self.training_stage = None
+        self._set_stage(training_stage)
+        self.built = True
+
+    # ---- networks ----------------------------------------------------
+    @property
+    def image_sizes(self):
+        return [self.stage1_size] + ([self.stage2_size] if self.num_stages == 2 else [])
+
+    def _build_generator(self, name):
+        """One model holding both stages: (z, text embedding[, condition
+        noise per stage]) -> [stage-I image(, stage-II image)]."""
+        z = keras.Input((self.latent_dim,), name="latents")
+        embedding = keras.Input((self.text_dim,), name="text_embedding")
+        inputs, outputs = [z, embedding], []
+        image = None
+        for stage in range(1, self.num_stages + 1):
+            conditioning = build_conditioning(self.text_dim, self.cond_dim,
+                                              self.conditioning_augmentation, f"conditioning_{stage}")
+            if self.conditioning_augmentation:
+                noise = keras.Input((self.cond_dim,), name=f"condition_noise_{stage}")
+                inputs.append(noise)
+                mean, log_variance = conditioning(embedding)
+                condition = mean + ops.exp(0.5 * log_variance) * noise
+            else:
+                condition = conditioning(embedding)
+            if stage == 1:
+                net = build_stage1_generator(self.latent_dim, self.cond_dim, self.stage1_size,
+                                             self.channels, self.width)
+                image = net([z, condition])
+            else:
+                net = build_stage2_generator(self.cond_dim, self.stage1_size, self.stage2_size,
+                                             self.channels, self.stage2_width)
+                image = net([image, condition])
+            outputs.append(image)
+        return keras.Model(inputs, outputs, name=name)
+
+    def stage_parts(self, stage, ema=False):
+        """(conditioning, generator) sub-models of `stage`."""
+        net = self.ema_generator if ema and self.ema_generator is not None else self.generator
+        return net.get_layer(f"conditioning_{stage}"), net.get_layer(f"stage{stage}_generator")
+
+    def _set_stage(self, stage):
+        if stage not in range(1, self.num_stages + 1):
+            raise ValueError(f"stage must be one of {list(range(1, self.num_stages + 1))}; got {stage!r}")
+        self.training_stage = int(stage)
+        for s in range(1, self.num_stages + 1):
+            for part in self.stage_parts(s) + (self.discriminators[s - 1],):
+                part.trainable = s == stage
+
+    @property
+    def image_shape(self):
+        """Shape of the images the current training stage reads."""
+        size = self.image_sizes[self.training_stage - 1]
+        return (size, size, self.channels)
+
+    # ---- the game ----------------------------------------------------
+    def compile(self, loss=None, stage=None, **kwargs):
+        """As `AdversarialModel.compile`, plus `stage=` (1 or 2): the stage
+        that `fit` trains; the other stage's networks are frozen. Switching
+        stage needs fresh optimizers, so it always recompiles.
+
+        Example:
+
+        >>> gan.compile(stage=1); gan.fit(images_64, captions, epochs=100)
+        >>> gan.compile(stage=2); gan.fit(images_128, captions, epochs=100)
+        """
+        if stage is not None:
+            self._set_stage(stage)
+        super().compile(loss=loss, **kwargs)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None:
+            config["stage"] = self.training_stage
+        return config
+
+    def compile_from_config(self, config):
+        self._set_stage(config.get("stage", self.training_stage))
+        super().compile_from_config({k: v for k, v in config.items() if k != "stage"})
+
+    def players(self):
+        conditioning, generator = self.stage_parts(self.training_stage)
+        discriminator = self.discriminators[self.training_stage - 1]
+        return [
+            Player("d", self.discriminator_loss, discriminator.trainable_variables),
+            Player("g", self.generator_loss,
+                   conditioning.trainable_variables + generator.trainable_variables),
+        ]
+
+    def ema_pairs(self):
+        """Only the stage being trained: a frozen stage keeps its EMA weights."""
+        if self.ema_decay is None or self.ema_generator is None:
+            return []
+        stage = self.training_stage
+        live = [v for part in self.stage_parts(stage) for v in part.variables]
+        ema = [v for part in self.stage_parts(stage, ema=True) for v in part.variables]
+        return list(zip(live, ema))
+
+    def validate_fit_data(self, x, y=None):
+        """`fit(images, captions)`: images of the training stage's size and
+        one caption (a string) or text embedding per image. Captions are
+        embedded here, once, with the frozen text encoder."""
+        if y is None:
+            raise ValueError("StackGAN.fit needs captions: fit(images, captions), one caption per image")
+        images = validation.check_images(x, self.image_shape)
+        embeddings = self.embed(y, what="captions")
+        if len(embeddings) != len(images):
+            raise ValueError(f"got {len(images)} images but {len(embeddings)} captions; "
+                             "give one caption per image")
+        return images, embeddings
+
+    def embed(self, captions, what="captions"):
+        """Caption strings -> float32 `(N, text_dim)` embeddings (arrays of
+        embeddings pass through, checked)."""
+        if isinstance(captions, np.ndarray) and np.issubdtype(captions.dtype, np.floating):
+            return validation.check_latents(captions, self.text_dim, name=f"{what} embeddings")
+        captions = text_lib.check_captions(captions, what)
+        return text_lib.encode_cached(captions, self.text_encoder)
+
+    def prepare_batch(self, data):
+        images, embeddings, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if embeddings is None:
+            raise ValueError("StackGAN batches are (images, text embeddings)")
+        images = self.scale_batch_images(images, self.image_shape)
+        if tuple(embeddings.shape[1:]) != (self.text_dim,):
+            raise ValueError(f"expected text embeddings of shape (N, {self.text_dim}); got "
+                             f"{tuple(embeddings.shape)}. Pass captions as numpy strings to fit().")
+        return {"images": images, "text": ops.cast(embeddings, "float32")}
+
+    def _condition(self, conditioning, embedding):
+        """(condition, KL term) for a batch of embeddings."""
+        if not self.conditioning_augmentation:
+            return conditioning(embedding, training=True), 0.0
+        mean, log_variance = conditioning(embedding, training=True)
+        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        kl = -0.5 * ops.mean(1.0 + log_variance - ops.square(mean) - ops.exp(log_variance))
+        return mean + ops.exp(0.5 * log_variance) * noise, kl
+
+    def _fake(self, embedding):
+        """Generated images of the training stage (with gradients to it) and its KL term."""
+        n = ops.shape(embedding)[0]
+        z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+        stage = self.training_stage
+        if stage == 1:
+            conditioning, generator = self.stage_parts(1)
+            condition, kl = self._condition(conditioning, embedding)
+            return generator([z, condition], training=True), kl
+        frozen_conditioning, frozen_generator = self.stage_parts(1, ema=True)
+        condition_1, _ = self._condition(frozen_conditioning, embedding)
+        low = ops.stop_gradient(frozen_generator([z, condition_1], training=False))
+        conditioning, generator = self.stage_parts(2)
+        condition, kl = self._condition(conditioning, embedding)
+        return generator([low, condition], training=True), kl
+
+    def discriminator_loss(self, batch):
+        """Matching-aware: real+match is real; real+mismatch and fake+match are fake."""
+        discriminator = self.discriminators[self.training_stage - 1]
+        text = batch["text"]
+        fake, _ = self._fake(text)
+        fake = ops.stop_gradient(fake)
+        real_logits = discriminator([batch["images"], text], training=True)
+        wrong_logits = discriminator([batch["images"], ops.roll(text, 1, axis=0)], training=True)
+        fake_logits = discriminator([fake, text], training=True)
+        return 0.5 * (self.gan_loss.d_loss(real_logits, fake_logits)
+                      + self.gan_loss.d_loss(real_logits, wrong_logits))
+
+    def generator_loss(self, batch):
+        discriminator = self.discriminators[self.training_stage - 1]
+        fake, kl = self._fake(batch["text"])
+        loss = self.gan_loss.g_loss(discriminator([fake, batch["text"]], training=True))
+        if self.conditioning_augmentation and self.kl_weight:
+            loss = loss + self.kl_weight * kl
+        return loss
+
+    # ---- sampling ----------------------------------------------------
+    def generator_inputs(self, embeddings, seed=None, latents=None, condition_noise=True):
+        """The generator's numpy inputs for `embeddings`: z (or `latents`)
+        and, with conditioning augmentation, N(0, I) condition noise per
+        stage (zeros with `condition_noise=False`: the mean condition)."""
+        n = len(embeddings)
+        # One stream each for z and each stage's noise: the first k images
+        # of a seed are the same whatever the number asked for.
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
+        if latents is None:
+            latents = streams[0].standard_normal((n, self.latent_dim)).astype("float32")
+        latents = validation.check_latents(latents, self.latent_dim)
+        if len(latents) != n:
+            raise ValueError(f"got {len(latents)} latents for {n} captions")
+        inputs = [latents, np.asarray(embeddings, "float32")]
+        if self.conditioning_augmentation:
+            for stage in range(1, self.num_stages + 1):
+                noise = streams[stage].standard_normal((n, self.cond_dim)).astype("float32")
+                inputs.append(noise if condition_noise else np.zeros_like(noise))
+        return inputs
+
+    def generate(self, captions, seed=None, latents=None, stage=None, condition_noise=True,
+                 batch_size=256, use_ema=True, output="uint8"):
+        """Images for `captions` (a list of strings, or precomputed embeddings).
+
+        Args:
+            captions: e.g. `["a red heart", "a smiling cat"]`; one image each.
+            seed: seed of z and the condition noise (numpy: the same images
+                on every backend).
+            latents: optional z, `(len(captions), latent_dim)`.
+            stage: 1 for the stage-I image; default the last stage.
+            condition_noise: False uses the mean condition of each caption.
+            use_ema: sample from the EMA generator (default).
+            output: "uint8" or "float" ([-1, 1]).
+
+        Returns:
+            numpy `(N, size, size, channels)`.
+
+        Example:
+
+        >>> images = gan.generate(["a red heart", "a smiling cat"], seed=0)
+        """
+        stage = self.num_stages if stage is None else stage
+        if stage not in range(1, self.num_stages + 1):
+            raise ValueError(f"stage must be one of {list(range(1, self.num_stages + 1))}; got {stage!r}")
+        embeddings = self.embed(captions)
+        inputs = self.generator_inputs(embeddings, seed=seed, latents=latents,
+                                       condition_noise=condition_noise)
+        network = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
+        return self.predict_images(network, inputs, batch_size=batch_size, output=output,
+                                   output_index=stage - 1 if self.num_stages > 1 else None)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "latent_dim": self.latent_dim, "cond_dim": self.cond_dim,
+            "stage1_size": self.stage1_size, "stage2_size": self.stage2_size,
+            "num_stages": self.num_stages, "channels": self.channels, "width": self.width,
+            "stage2_width": self.stage2_width,
+            "conditioning_augmentation": self.conditioning_augmentation,
+            "kl_weight": self.kl_weight, "text_encoder": self.text_encoder,
+            "text_dim": self.text_dim, "training_stage": self.training_stage,
+        })
+        return config
+

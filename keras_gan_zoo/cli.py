@@ -82,6 +82,19 @@ def _cmd_sample(args):
         save_image(image_grid(np.concatenate(rows), columns), args.out)
         print(f"Wrote {len(inputs)} held-out inputs and their translations by {args.preset} to {args.out}")
         return
+    if hasattr(model, "num_stages"):
+        # Text-to-image: the given captions, or the first held-out captions.
+        captions = args.caption
+        if not captions:
+            from keras_gan_zoo import datasets
+
+            _, (_, held_out) = datasets.load("openmoji_captions", image_size=model.stage1_size)
+            captions = list(held_out[: args.num])
+        images = model.generate(captions, seed=args.seed, stage=args.stage)
+        save_image(image_grid(images, args.columns), args.out)
+        print(f"Wrote {len(images)} samples of {args.preset} (seed {args.seed}) to {args.out}; captions: "
+              + "; ".join(captions[:8]) + (" ..." if len(captions) > 8 else ""))
+        return
     extra = {}
     if args.truncation is not None:
         from keras_gan_zoo import evaluation
@@ -152,6 +165,9 @@ def build_parser():
     p.add_argument("--out", default="grid.png")
     p.add_argument("--truncation", type=float, default=None,
                    help="BigGAN: truncation threshold on z; StyleGAN: truncation_psi")
+    p.add_argument("--caption", action="append", default=None,
+                   help="text-to-image: a caption (repeat for more); default: held-out captions")
+    p.add_argument("--stage", type=int, default=None, help="StackGAN: 1 for the stage-I images")
     p.set_defaults(func=_cmd_sample)
     p = sub.add_parser("train", help="run a recipe from recipes/")
     p.add_argument("recipe", help="recipe name (dcgan_mnist) or path to a recipe file")

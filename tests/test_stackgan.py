@@ -225,3 +225,30 @@ def test_r_precision_ranks_the_own_caption_first(encoder, monkeypatch):
         alignment.r_precision(judge, images, captions, num_candidates=100)
     # 128x128 images are judged at 64x64.
     assert alignment._images64(np.zeros((2, 128, 128, 3), np.uint8)).shape == (2, 64, 64, 3)
+
+
+def _held_out_captioned(image_size=64):
+    """The real held-out emoji with their captions, rendering only those SVGs."""
+    from keras_gan_zoo import emoji
+
+    pytest.importorskip("cairosvg")
+    try:
+        names = emoji.emoji_names()
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+    svg_dir = emoji._openmoji_svg_dir()
+    codes = {p.stem for p in svg_dir.glob("*.svg")
+             if emoji.is_test_emoji(p.stem) and emoji._name_key(p.stem) in names}
+    codes, _, images = emoji.render_openmoji(image_size, codes=codes)
+    return images, [names[emoji._name_key(c)][0] for c in codes]
+
+
+def test_shipped_judge_reproduces_its_held_out_figure(encoder):
+    from keras_gan_zoo import alignment
+
+    judge = alignment.load_judge()
+    images, captions = _held_out_captioned()
+    recorded = alignment.judge_report()["held_out_real"]
+    measured = alignment.r_precision(judge, images, captions)
+    assert measured["num_images"] == recorded["num_images"] == 335
+    assert abs(measured["r_precision"] - recorded["r_precision"]) < 0.02, (measured, recorded)

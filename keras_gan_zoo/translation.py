@@ -1,0 +1,214 @@
+"""Text tools for unsupervised translation: a shared subword vocabulary,
+the noise model of denoising auto-encoding, a bilingual dictionary induced
+without parallel data, word-by-word translation and BLEU.
+
+Example:
+
+>>> from keras_gan_zoo import bible, translation
+>>> parts = bible.split()
+>>> vocab = translation.SubwordVocabulary.train(parts["en"] + parts["es"], vocab_size=8000)
+>>> vocab.encode(["In the beginning"], "en")
+"""
+
+import collections
+import io
+import re
+
+import numpy as np
+
+PAD, UNK, EOS = 0, 1, 2
+LANGUAGES = ("en", "es")
+LANGUAGE_TOKENS = {"en": "<2en>", "es": "<2es>"}
+INSTALL = "pip install sentencepiece sacrebleu"
+
+
+def check_language(code, what="language"):
+    if code not in LANGUAGES:
+        raise ValueError(f"unknown {what} code {code!r}; use one of {list(LANGUAGES)}")
+    return code
+
+
+def check_sentences(sentences, what="sentences"):
+    """A list of non-empty strings (a single string is one sentence)."""
+    from keras_gan_zoo.text import check_captions
+
+    return check_captions(sentences, what)
+
+
+class SubwordVocabulary:
+    """A SentencePiece unigram model shared by both languages, learned from
+    the two monolingual sides. Ids: 0 pad, 1 unknown, 2 end of sentence,
+    then one start token per target language (`<2en>`, `<2es>`).
+
+    The model is a serialized protocol buffer (bytes), stored in a preset's
+    config as base64: no pickle.
+    """
+
+    def __init__(self, model_proto):
+        try:
+            import sentencepiece as spm
+        except ImportError:
+            raise ImportError(f"The subword vocabulary needs sentencepiece. Install: {INSTALL}") from None
+        self.model_proto = bytes(model_proto)
+        self.processor = spm.SentencePieceProcessor(model_proto=self.model_proto)
+        self.language_ids = {lang: self.processor.piece_to_id(tok) for lang, tok in LANGUAGE_TOKENS.items()}
+
+    @classmethod
+    def train(cls, sentences, vocab_size=8000):
+        """Learns the vocabulary from `sentences` (both languages mixed);
+        SentencePiece's trainer is deterministic for the same input."""
+        import sentencepiece as spm
+
+        buffer = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(sentences), model_writer=buffer, vocab_size=int(vocab_size),
+            model_type="unigram", character_coverage=1.0, pad_id=PAD, unk_id=UNK, bos_id=-1,
+            eos_id=EOS, user_defined_symbols=list(LANGUAGE_TOKENS.values()), num_threads=2,
+            minloglevel=2,
+        )
+        return cls(buffer.getvalue())
+
+    def __len__(self):
+        return self.processor.get_piece_size()
+
+    def encode(self, sentences, max_tokens=None):
+        """Lists of ids (no end token); longer than `max_tokens` is an error."""
+        sentences = check_sentences(sentences)
+        ids = self.processor.encode(sentences)
+        if max_tokens is not None:
+            for i, row in enumerate(ids):
+                if len(row) > max_tokens:
+                    raise ValueError(f"sentences[{i}] is {len(row)} subwords long; the limit is "
+                                     f"{max_tokens}. Split it into shorter sentences.")
+        return ids
+
+    def decode(self, ids):
+        """Text of each id list, cut at the first end token or padding."""
+        out = []
+        for row in ids:
+            row = [int(t) for t in row]
+            for stop in (EOS, PAD):
+                if stop in row:
+                    row = row[:row.index(stop)]
+            out.append(self.processor.decode([t for t in row if t not in self.language_ids.values()]))
+        return out
+
+
+def pad(rows, length, value=PAD):
+    """Lists of ids -> int32 `(N, length)`, padded (rows must fit)."""
+    out = np.full((len(rows), length), value, dtype="int32")
+    for i, row in enumerate(rows):
+        out[i, :len(row)] = row
+    return out
+
+
+def add_noise(ids, rng, drop=0.1, shuffle=3.0, blank=0.1, blank_id=UNK):
+    """The noise of Lample et al. 2018 (section 2.3) on one id list: drop
+    each token with probability `drop`, shuffle locally (each token moves by
+    less than `shuffle` positions: sort by index + uniform(0, shuffle)), and
+    replace tokens by `blank_id` with probability `blank`."""
+    ids = [t for t in ids if rng.random() >= drop] or list(ids[:1])
+    order = np.argsort(np.arange(len(ids)) + rng.uniform(0, shuffle, len(ids)), kind="stable")
+    ids = [ids[i] for i in order]
+    return [blank_id if rng.random() < blank else t for t in ids]
+
+
+# ---- a bilingual dictionary without parallel data --------------------------
+
+def words(sentence):
+    """Lower-cased words and punctuation marks."""
+    return re.findall(r"\w+|[^\w\s]", sentence.lower())
+
+
+def word_vectors(sentences, vocab_size=4000, window=4, dim=128):
+    """PPMI + SVD word vectors (Levy & Goldberg 2014) of the `vocab_size`
+    most frequent words: `(vocabulary list, unit vectors (V, dim))`."""
+    tokenised = [words(s) for s in sentences]
+    counts = collections.Counter(w for s in tokenised for w in s)
+    vocab = [w for w, _ in counts.most_common(vocab_size)]
+    index = {w: i for i, w in enumerate(vocab)}
+    # One stream of ids with -1 between sentences, so no window crosses them.
+    stream = np.array([i for s in tokenised for i in [index.get(w, -1) for w in s] + [-1] * window])
+    matrix = np.zeros((len(vocab), len(vocab)), dtype="float64")
+    for distance in range(1, window + 1):
+        a, b = stream[:-distance], stream[distance:]
+        keep = (a >= 0) & (b >= 0)
+        np.add.at(matrix, (a[keep], b[keep]), 1.0 / distance)
+    matrix += matrix.T
+    row = matrix.sum(1, keepdims=True)
+    col = matrix.sum(0, keepdims=True) ** 0.75
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi = np.log(matrix * col.sum() / (row * col))
+    ppmi = np.where(np.isfinite(pmi) & (pmi > 0), pmi, 0.0)
+    u, s, _ = np.linalg.svd(ppmi, full_matrices=False)
+    return vocab, _normalise(u[:, :dim] * np.sqrt(s[:dim])).astype("float32")
+
+
+def _normalise(vectors):
+    """Unit length, mean-centred, unit length (Artetxe et al. 2018)."""
+    unit = lambda v: v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
+    vectors = unit(vectors)
+    return unit(vectors - vectors.mean(0))
+
+
+def _csls(x, z, k=10):
+    """CSLS similarities (Conneau et al. 2018) of mapped x against z."""
+    sim = x @ z.T
+    rx = np.sort(sim, axis=1)[:, -k:].mean(1, keepdims=True)
+    rz = np.sort(sim, axis=0)[-k:, :].mean(0, keepdims=True)
+    return 2 * sim - rx - rz
+
+
+def induce_dictionary(source_sentences, target_sentences, vocab_size=4000, candidates=2000,
+                      iterations=12, seed=0):
+    """A source -> target word dictionary from two *unrelated* monolingual
+    corpora (no translation pair): PPMI-SVD vectors per language; a seed
+    dictionary of the words spelled the same in both (names, punctuation:
+    the "almost no bilingual data" of Artetxe et al. 2017); then
+    self-learning (Artetxe et al. 2018): an orthogonal map from the current
+    dictionary, a new dictionary from CSLS nearest neighbours in both
+    directions among the `candidates` most frequent words, with stochastic
+    dictionary induction (entries kept with a probability rising to 1).
+
+    A fully unsupervised start (matching the words' sorted similarity
+    distributions, VecMap's) was tried on the Bible split and failed (word-by-
+    word BLEU 0.02 vs 0.32 with the identical-spelling seed).
+
+    Returns `{source word: target word}` for every source word in the vocabulary.
+    """
+    src_vocab, x = word_vectors(source_sentences, vocab_size)
+    tgt_vocab, z = word_vectors(target_sentences, vocab_size)
+    n = min(candidates, len(x), len(z))
+    tgt_index = {w: i for i, w in enumerate(tgt_vocab[:n])}
+    pairs = np.array([(i, tgt_index[w]) for i, w in enumerate(src_vocab[:n]) if w in tgt_index])
+    if len(pairs) < 10:
+        raise ValueError(f"only {len(pairs)} frequent words are spelled the same in both corpora; "
+                         "the seed dictionary needs at least 10")
+    rng = np.random.default_rng(seed)
+    for step in range(iterations + 1):
+        u, _, vt = np.linalg.svd(x[pairs[:, 0]].T @ z[pairs[:, 1]])
+        mapped = x @ (u @ vt)
+        sim = _csls(mapped[:n], z[:n])
+        keep = min(1.0, 0.1 * 2 ** (step // 2))
+        noisy = np.where(rng.random(sim.shape) < keep, sim, -np.inf)
+        pairs = np.concatenate([np.stack([np.arange(n), noisy.argmax(1)], 1),
+                                np.stack([noisy.argmax(0), np.arange(n)], 1)])
+    best = _csls(mapped, z).argmax(1)
+    return {w: tgt_vocab[j] for w, j in zip(src_vocab, best)}
+
+
+def word_by_word(sentences, dictionary):
+    """Each word replaced by its dictionary entry (unknown words are kept)."""
+    return [" ".join(dictionary.get(w, w) for w in words(s)) for s in check_sentences(sentences)]
+
+
+def bleu(hypotheses, references):
+    """Corpus BLEU (sacrebleu, default 13a tokenisation) of hypotheses
+    against one reference each."""
+    try:
+        import sacrebleu
+    except ImportError:
+        raise ImportError(f"BLEU needs sacrebleu. Install: {INSTALL}") from None
+    if len(hypotheses) != len(references):
+        raise ValueError(f"got {len(hypotheses)} hypotheses for {len(references)} references")
+    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)

@@ -1,0 +1,170 @@
+"""Unsupervised translation: the shared encoder/decoder, the three losses,
+the language discriminator as a player, decoding, and the text tools."""
+
+import numpy as np
+import pytest
+
+import keras_gan_zoo as kgz
+from conftest import count_changed, weights_of
+from keras_gan_zoo import translation as tr
+from keras_gan_zoo.models.unmt import BackTranslationBatches, BackTranslationRefresh, ParallelBatches
+
+TINY = dict(vocab_size=40, max_length=12, dim=16, heads=2, ff_dim=32, encoder_layers=1,
+            decoder_layers=1, seed=0)
+WORDS = ("the lord said unto moses and aaron go speak to the children of israel "
+         "dijo jehová a moisés y aarón id hablad los hijos de israel").split()
+
+
+def _rows(n, seed):
+    rng = np.random.default_rng(seed)
+    return [list(rng.integers(5, 40, rng.integers(2, 9))) for _ in range(n)]
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    pytest.importorskip("sentencepiece")
+    rng = np.random.default_rng(0)
+    text = [" ".join(rng.choice(WORDS, rng.integers(3, 10))) for _ in range(400)]
+    return tr.SubwordVocabulary.train(text, vocab_size=50)
+
+
+def test_unsupervised_fit_plays_both_players():
+    model = kgz.UNMT(**TINY)
+    assert model.optimizer_names == ["d", "g"]
+    d_before, enc_before = weights_of(model.discriminator), weights_of(model.encoder)
+    batches = BackTranslationBatches(model, _rows(64, 0), _rows(64, 1), batch_size=8, steps=3,
+                                     initial_translate=lambda rows, lang: rows)
+    history = model.fit(batches, epochs=2, callbacks=[BackTranslationRefresh(batches)], verbose=0)
+    assert all(np.isfinite(history.history[k]).all() for k in ("d_loss", "g_loss"))
+    assert count_changed(model.discriminator, d_before) > 0
+    assert count_changed(model.encoder, enc_before) > 0
+    # After an epoch the back-translations come from the model (its own greedy output).
+    rows = [list(r[r > 0]) for r in batches.epoch["en"]["bt"][:4]]
+    assert all(len(r) <= model.max_length for r in rows)
+
+
+def test_back_translation_batches_hold_noisy_and_back_translated_sources():
+    model = kgz.UNMT(**TINY)
+    english, spanish = _rows(16, 0), _rows(16, 1)
+    batches = BackTranslationBatches(model, english, spanish, batch_size=4, steps=2,
+                                     initial_translate=lambda rows, lang: [r[::-1] for r in rows],
+                                     noise={"drop": 0.0, "blank": 0.0, "shuffle": 1.0})
+    batch = batches[0]
+    assert set(batch) == {f"{lang}_{k}" for lang in ("en", "es") for k in ("noisy", "in", "out", "bt")}
+    for i in range(4):
+        target = batch["en_out"][i][batch["en_out"][i] > 0]
+        assert target[-1] == tr.EOS and batch["en_in"][i, 0] == model.language_ids["en"]
+        np.testing.assert_array_equal(batch["en_noisy"][i][: len(target) - 1], target[:-1])  # no noise
+        np.testing.assert_array_equal(batch["en_bt"][i][: len(target) - 1], target[:-1][::-1])
+
+
+def test_supervised_reference_trains_without_the_discriminator():
+    model = kgz.UNMT(**TINY, objective="supervised")
+    assert model.optimizer_names == ["g"] and not model.discriminator.trainable
+    d_before, dec_before = weights_of(model.discriminator), weights_of(model.decoder)
+    model.fit(ParallelBatches(model, _rows(32, 0), _rows(32, 1), batch_size=8), epochs=1, verbose=0)
+    assert count_changed(model.discriminator, d_before) == 0
+    assert count_changed(model.decoder, dec_before) > 0
+
+
+def test_greedy_and_beam_decoding():
+    model = kgz.UNMT(**TINY)
+    rows = _rows(5, 2)
+    greedy = model.translate_ids(rows, "es")
+    assert greedy == model.translate_ids(rows, "es", beam_size=1)
+    beam = model.translate_ids(rows, "es", beam_size=3)
+    assert len(beam) == 5 and all(len(r) <= model.max_length - 1 for r in beam)
+    assert all(tr.EOS not in r and tr.PAD not in r for r in greedy + beam)
+
+
+def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():
+    from keras import ops
+
+    model = kgz.UNMT(**TINY)
+    rows = _rows(4, 3)
+
+    def log_prob(source, output):
+        src = tr.pad([source], model.max_length)
+        target_in, target_out = model.targets([output], "es")
+        memory = np.asarray(ops.convert_to_numpy(model.encoder.predict_on_batch(src)))
+        logits = np.asarray(ops.convert_to_numpy(model.decoder.predict_on_batch([target_in, memory, src])),
+                            "float64")[0]
+        logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        labels = target_out[0][: len(output) + 1]
+        return sum(logp[t, labels[t]] for t in range(len(labels)))
+
+    greedy, beam = model.translate_ids(rows, "es"), model.translate_ids(rows, "es", beam_size=4,
+                                                                         length_penalty=0.0)
+    for source, g, b in zip(rows, greedy, beam):
+        if len(g) < model.max_length - 1 and len(b) < model.max_length - 1:  # both ended
+            assert log_prob(source, b) >= log_prob(source, g) - 1e-4
+
+
+def test_text_translation_round_trip_and_clear_errors(vocabulary, tmp_path):
+    model = kgz.UNMT(vocabulary=vocabulary, **{**{k: v for k, v in TINY.items() if k != "vocab_size"},
+                                               "max_length": 32})
+    out = model.translate(["the lord said unto moses", "go speak"], source="en", target="es", beam_size=2)
+    assert len(out) == 2 and all(isinstance(s, str) for s in out)
+    folder = model.save_pretrained(tmp_path / "unmt")
+    loaded = kgz.UNMT.from_pretrained(str(folder))
+    assert loaded.vocabulary.model_proto == vocabulary.model_proto
+    assert loaded.translate(["the lord said unto moses"], "en", "es") == model.translate(
+        ["the lord said unto moses"], "en", "es")
+    with pytest.raises(ValueError, match="unknown source language code 'fr'"):
+        model.translate(["hola"], source="fr", target="es")
+    with pytest.raises(ValueError, match="unknown target language code 'de'"):
+        model.translate(["hola"], source="es", target="de")
+    with pytest.raises(ValueError, match="both 'en'"):
+        model.translate(["hello"], source="en", target="en")
+    with pytest.raises(ValueError, match=r"sentences\[1\] is an empty string"):
+        model.translate(["the lord", ""], "en", "es")
+    with pytest.raises(ValueError, match=r"sentences\[0\] is \d+ subwords long; the limit is 31"):
+        model.translate([" ".join(WORDS)], "en", "es")
+    with pytest.raises(TypeError, match=r"sentences\[0\] is a int"):
+        model.translate([7], "en", "es")
+    with pytest.raises(ValueError, match="beam_size"):
+        model.translate(["the lord"], "en", "es", beam_size=0)
+
+
+def test_bad_configuration_and_batches_are_clear_errors():
+    with pytest.raises(ValueError, match="objective"):
+        kgz.UNMT(**TINY, objective="semi")
+    with pytest.raises(ValueError, match="vocabulary"):
+        kgz.UNMT(max_length=12)
+    model = kgz.UNMT(**TINY)
+    before = weights_of(model)
+    with pytest.raises(ValueError, match="dict batches"):
+        model.fit(np.zeros((8, 12), "int32"), epochs=1, verbose=0)
+    assert count_changed(model, before) == 0
+    with pytest.raises(ValueError, match="no vocabulary"):
+        model.translate(["hello"], "en", "es")
+
+
+def test_subword_vocabulary(vocabulary):
+    ids = vocabulary.encode(["the lord said unto moses"])
+    assert vocabulary.decode(ids) == ["the lord said unto moses"]
+    assert len(set(vocabulary.language_ids.values())) == 2
+    assert tr.EOS not in ids[0] and tr.PAD not in ids[0]
+    with pytest.raises(ValueError, match="limit is 2"):
+        vocabulary.encode(["the lord said unto moses"], max_tokens=2)
+
+
+def test_noise_model():
+    rng = np.random.default_rng(0)
+    ids = list(range(10, 30))
+    assert tr.add_noise(ids, rng, drop=0.0, shuffle=1.0, blank=0.0) == ids
+    shuffled = tr.add_noise(ids, rng, drop=0.0, shuffle=3.0, blank=0.0)
+    assert sorted(shuffled) == ids and shuffled != ids
+    assert all(abs(shuffled.index(t) - i) < 3 for i, t in enumerate(ids))
+    assert len(tr.add_noise(ids, rng, drop=1.0, shuffle=1.0, blank=0.0)) == 1  # never empty
+    blanked = tr.add_noise(ids, rng, drop=0.0, shuffle=1.0, blank=1.0)
+    assert blanked == [tr.UNK] * 20
+
+
+def test_bleu_and_word_by_word():
+    pytest.importorskip("sacrebleu")
+    assert tr.bleu(["the lord said unto moses"], ["the lord said unto moses"]) == pytest.approx(100.0)
+    assert tr.bleu(["a b c d"], ["w x y z"]) < 1.0
+    with pytest.raises(ValueError, match="2 hypotheses for 1 references"):
+        tr.bleu(["a", "b"], ["a"])
+    assert tr.word_by_word(["The LORD said, go"], {"lord": "señor", "go": "id"}) == ["the señor said , id"]

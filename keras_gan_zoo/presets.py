@@ -435,7 +435,8 @@ def render_model_card(config, metadata):
         ]
         if training.get("wall_time_s") and training.get("steps"):
             rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
-            lines.append(f"- Throughput: {rate:.1f} training examples/s (steps x batch / wall time)"
+            unit = "sentences" if dataset == "bible_en_es" else "images"
+            lines.append(f"- Throughput: {rate:.1f} training {unit}/s (steps x batch / wall time)"
                          + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."
                             if training.get("stopped_by_time_limit") else "."))
         for stage in training.get("stages", []):

@@ -18,6 +18,9 @@ for i, (name, kind, path) in enumerate(zip(sys.argv[2::3], sys.argv[3::3], sys.a
         out[str(i)] = model.generate(latents=x, seed=0, output="float")
     elif kind.startswith("text"):  # StackGAN from caption embeddings; text:1 = stage I
         out[str(i)] = model.generate(x, seed=0, stage=int(kind[5:] or 0) or None, output="float")
+    elif kind == "logits":  # UNMT: decoder logits of token ids x given x as the source
+        memory = np.asarray(model.encoder.predict_on_batch(x))
+        out[str(i)] = np.asarray(model.decoder.predict_on_batch([x, memory, x]))
     else:
         kwargs = {"direction": kind.split(":")[1]} if ":" in kind else {}
         out[str(i)] = model.translate(x, output="float", **kwargs)
@@ -51,8 +54,10 @@ def _tiny_presets(tmp_path):
         if "noise_strength" in variable.path:
             variable.assign(0.3)
     cases = []
+    unmt = kgz.UNMT(vocab_size=40, max_length=12, dim=16, heads=2, ff_dim=32, encoder_layers=1,
+                    decoder_layers=1, seed=0)
     for name, model in (("cgan", cgan), ("p2p", p2p), ("cyc", cyc), ("big", big), ("style", style),
-                        ("stack", stack)):
+                        ("stack", stack), ("unmt", unmt)):
         folder = model.save_pretrained(tmp_path / name)
         cases.append((str(folder), model))
     return [
@@ -64,6 +69,8 @@ def _tiny_presets(tmp_path):
         (cases[4][0], "generate", style.sample_latents(6, seed=3), cases[4][1]),
         (cases[5][0], "text", rng.normal(size=(5, 12)).astype("float32"), cases[5][1]),
         (cases[5][0], "text:1", rng.normal(size=(5, 12)).astype("float32"), cases[5][1]),
+        (cases[6][0], "logits", np.pad(rng.integers(5, 40, (4, 7)), ((0, 0), (0, 5))).astype("int32"),
+         cases[6][1]),
     ]
 
 
@@ -72,6 +79,11 @@ def _run(model, kind, x):
         return model.generate(latents=x, seed=0, output="float")
     if kind.startswith("text"):
         return model.generate(x, seed=0, stage=int(kind[5:] or 0) or None, output="float")
+    if kind == "logits":
+        from keras import ops
+
+        memory = np.asarray(ops.convert_to_numpy(model.encoder.predict_on_batch(x)))
+        return np.asarray(ops.convert_to_numpy(model.decoder.predict_on_batch([x, memory, x])))
     kwargs = {"direction": kind.split(":")[1]} if ":" in kind else {}
     return model.translate(x, output="float", **kwargs)
 

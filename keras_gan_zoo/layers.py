@@ -444,6 +444,11 @@ class TokenEmbedding(layers.Layer):
         positions = ops.arange(ops.shape(token_ids)[1])
         return self.tokens(token_ids) * (self.dim ** 0.5) + self.positions(positions)[None]
 
+    def embed_at(self, token_ids, position):
+        """Embedding of one token per row, (B,) ids at `position` -> (B, 1, dim)."""
+        x = self.tokens(ops.expand_dims(token_ids, 1)) * (self.dim ** 0.5)
+        return x + self.positions(ops.convert_to_tensor([position], "int32"))[None]
+
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,
                 "max_length": self.max_length, "dim": self.dim}
@@ -506,6 +511,33 @@ class TransformerLayer(layers.Layer):
             x = x + self.drop(h, training=training)
         h = self.ff_out(self.drop(self.ff_in(self.ff_norm(x)), training=training))
         return x + self.drop(h, training=training)
+
+    def decode_step(self, x, position, cache, memory=None, memory_ids=None):
+        """Inference for one position of a causal layer, given the earlier ones.
+
+        Args:
+            x: (B, 1, dim), this layer's input at `position`.
+            position: the position (an int).
+            cache: (B, L, dim), the normalised self-attention inputs of the
+                earlier positions (zeros to start); returned with `position` filled.
+            memory, memory_ids: the encoder's outputs and source ids (cross-attention).
+
+        Returns:
+            (output (B, 1, dim), updated cache). Equals row `position` of
+            `call` on the whole prefix, when the prefix holds no padding.
+        """
+        if not self.causal:
+            raise ValueError("decode_step is for causal (decoder) layers")
+        h = self.self_norm(x)
+        length = ops.shape(cache)[1]
+        here = ops.cast(ops.equal(ops.arange(length), position), cache.dtype)[None, :, None]
+        cache = cache * (1.0 - here) + h * here
+        visible = ops.less_equal(ops.arange(length), position)[None, None, :]
+        visible = ops.broadcast_to(visible, (ops.shape(x)[0], 1, length))
+        x = x + self.self_attention(h, cache, attention_mask=visible)
+        if self.cross_attention:
+            x = x + self.cross(self.cross_norm(x), memory, attention_mask=self.key_mask(memory_ids))
+        return x + self.ff_out(self.ff_in(self.ff_norm(x))), cache
 
     def get_config(self):
         return {**super().get_config(), "dim": self.dim, "heads": self.heads, "ff_dim": self.ff_dim,

@@ -9,9 +9,9 @@ trained on). Each training emoji appears twice, once with its name ("red
 heart") and once with its name and subgroup ("red heart, heart"). The
 captions go through the frozen all-MiniLM-L6-v2 encoder (384-d).
 
-Stage I: z (100) + condition (128, conditioning augmentation, KL weight 2)
--> 64x64, 256 channels at 4x4 halving to 32; stage II: the stage-I image
-encoded to 16x16 with the stage-II condition, 2 residual blocks, upsampled
+Stage I: z (100) + condition (128, conditioning augmentation with KL weight
+1, the embedding scaled by sqrt(384) first) -> 64x64, 256 channels at 4x4
+halving to 32; stage II: the stage-I image encoded to 16x16 with the stage-II condition, 2 residual blocks, upsampled
 to 128x128 (64 channels at 16x16 halving to 8). Matching-aware spectral-norm
 discriminators per stage, non-saturating loss, Adam(2e-4, 0.5, 0.999) as the
 paper, EMA 0.999 with warm-up. The stages train one after the other, each
@@ -31,7 +31,7 @@ RECIPE = {
     "model": {
         "latent_dim": 100, "cond_dim": 128, "stage1_size": 64, "stage2_size": 128,
         "num_stages": 2, "channels": 3, "width": 32, "stage2_width": 16,
-        "conditioning_augmentation": True, "kl_weight": 2.0,
+        "conditioning_augmentation": True, "kl_weight": 1.0,
         "ema_decay": 0.999, "ema_warmup": True,
     },
     "loss": "non_saturating",
@@ -39,10 +39,10 @@ RECIPE = {
     "batch_size": 32,
     "epochs": 12,
     "stages": [
-        {"stage": 1, "dataset_args": {"image_size": 64, "caption_style": "both"}, "epochs": 12,
-         "batch_size": 32, "time_limit_minutes": 30},
-        {"stage": 2, "dataset_args": {"image_size": 128, "caption_style": "both"}, "epochs": 6,
-         "batch_size": 16, "time_limit_minutes": 30},
+        {"stage": 1, "dataset_args": {"image_size": 64, "caption_style": "both"}, "epochs": 40,
+         "batch_size": 32, "time_limit_minutes": 40},
+        {"stage": 2, "dataset_args": {"image_size": 128, "caption_style": "both"}, "epochs": 20,
+         "batch_size": 16, "time_limit_minutes": 25},
     ],
     "fid_images": 0,  # measured by benchmarks/stackgan_openmoji_eval.py
     "seed": 0,

@@ -81,6 +81,25 @@ def test_kl_term_of_conditioning_augmentation():
     np.testing.assert_allclose(float(ops.convert_to_numpy(kl)), expected, rtol=1e-5)
 
 
+def test_text_scale_gives_unit_vectors_a_condition_as_large_as_its_noise():
+    """The encoder's unit vectors (entries ~ 1/sqrt(384)) are rescaled so
+    that at initialisation the condition mean varies across captions about as
+    much as the unit noise of conditioning augmentation, and the text branch
+    of the discriminator is not drowned by its spectral norm."""
+    rng = np.random.default_rng(0)
+    unit = rng.normal(size=(256, 384)).astype("float32")
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    spread = {}
+    for scale in (None, 1.0):
+        gan = kgz.StackGAN(**{**TINY, "text_dim": 384, "cond_dim": 32}, text_scale=scale)
+        mean, _ = gan.stage_parts(1)[0].predict(unit, verbose=0)
+        spread[scale] = float(np.std(mean, axis=0).mean())
+        assert gan.get_config()["text_scale"] == pytest.approx(np.sqrt(384) if scale is None else 1.0)
+    assert spread[None] > 0.5 and spread[1.0] < 0.1, spread
+    with pytest.raises(ValueError, match="text_scale must be positive"):
+        kgz.StackGAN(**TINY, text_scale=0)
+
+
 def test_discriminator_loss_is_matching_aware(monkeypatch):
     """(real, own caption) real; (real, another caption) and (fake, caption) fake."""
     from keras import ops

@@ -77,6 +77,34 @@ def test_greedy_and_beam_decoding():
     assert all(tr.EOS not in r and tr.PAD not in r for r in greedy + beam)
 
 
+def test_cached_decoding_matches_rerunning_the_decoder():
+    """Incremental decoding (a cache of each layer's earlier positions) gives
+    the logits of the full decoder at every step, also after beams are
+    reordered, and greedy decoding with it follows the full decoder's argmax."""
+    from keras import ops
+    from keras_gan_zoo.models.unmt import _CachedDecoder, _FullDecoder
+
+    model = kgz.UNMT(**{**TINY, "decoder_layers": 2})
+    source = tr.pad(_rows(3, 4), model.max_length)
+    memory = np.asarray(model.encoder.predict_on_batch(source))
+    prefix = np.random.default_rng(5).integers(5, 40, (6, model.max_length))
+    full, cached = _FullDecoder(model, memory, source, 2), _CachedDecoder(model, memory, source, 2)
+    for t in range(model.max_length - 1):
+        if t == 4:  # as beam search does: the 2 beams of a sentence swap or copy histories
+            order = np.array([1, 0, 2, 2, 5, 4])
+            full.reorder(order), cached.reorder(order)
+        np.testing.assert_allclose(cached.next_logits(prefix[:, t], t), full.next_logits(prefix[:, t], t),
+                                   atol=1e-4)
+    rows = _rows(5, 2)
+    for source_row, output in zip(rows, model.translate_ids(rows, "es")):
+        src = tr.pad([source_row], model.max_length)
+        target_in, _ = model.targets([output], "es")
+        logits = ops.convert_to_numpy(model.decoder.predict_on_batch(
+            [target_in, model.encoder.predict_on_batch(src), src]))[0]
+        for t, token in enumerate(output):  # (the step that ended the row is not in `output`)
+            assert logits[t, token] >= logits[t].max() - 1e-4
+
+
 def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():
     from keras import ops
 

@@ -37,14 +37,16 @@ def _to_image(x, channels):
     return layers.Activation("tanh", dtype="float32")(x)
 
 
-def build_conditioning(text_dim, cond_dim, augment, name):
-    """Conditioning augmentation: text embedding -> (mean, log-variance) of
-    a Gaussian over the condition; without `augment`, just the mean."""
+def build_conditioning(text_dim, cond_dim, augment, name, text_scale=1.0):
+    """Conditioning augmentation: text embedding (times `text_scale`) ->
+    (mean, log-variance) of a Gaussian over the condition; without
+    `augment`, just the mean."""
     embedding = keras.Input((text_dim,), name="text_embedding")
-    mean = layers.Dense(cond_dim, name="mean")(embedding)
+    scaled = layers.Rescaling(text_scale, name="text_scale")(embedding)
+    mean = layers.Dense(cond_dim, name="mean")(scaled)
     if not augment:
         return keras.Model(embedding, mean, name=name)
-    log_variance = layers.Dense(cond_dim, name="log_variance")(embedding)
+    log_variance = layers.Dense(cond_dim, name="log_variance")(scaled)
     return keras.Model(embedding, [mean, log_variance], name=name)
 
 
@@ -90,12 +92,16 @@ def build_stage2_generator(cond_dim, stage1_size, image_size, channels, width, r
     return keras.Model([low, condition], _to_image(x, channels), name=name)
 
 
-def build_matching_discriminator(image_size, channels, text_dim, width, text_width=128, name="discriminator"):
+def build_matching_discriminator(image_size, channels, text_dim, width, text_width=128, text_scale=1.0,
+                                 name="discriminator"):
     """Matching-aware discriminator: (image, text embedding) -> one logit.
 
     Strided spectral-norm convolutions take the image to 4x4 (channels
     doubling from `width`, at most 8*width); the compressed text embedding
     joins at every 4x4 position; a 1x1 and a 4x4 convolution give the logit.
+    The embedding is multiplied by `text_scale` first: spectral norm caps the
+    gain of the text branch at 1, so a unit-norm embedding would otherwise
+    reach the image features with about 1/sqrt(text_dim) of their size.
     """
     steps = _log2_steps(image_size, 4, "image_size")
     images = keras.Input((image_size, image_size, channels), name="images")
@@ -104,7 +110,8 @@ def build_matching_discriminator(image_size, channels, text_dim, width, text_wid
     for i in range(steps):
         x = SNConv2D(min(width * 2**i, 8 * width), 4, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
-    compressed = layers.LeakyReLU(0.2)(SNDense(text_width)(embedding))
+    scaled = layers.Rescaling(text_scale, name="text_scale")(embedding)
+    compressed = layers.LeakyReLU(0.2)(SNDense(text_width)(scaled))
     x = layers.Concatenate()([x, _tile(compressed, 4)])
     x = layers.LeakyReLU(0.2)(SNConv2D(8 * width, 1)(x))
     x = SNConv2D(1, 4, padding="valid")(x)
@@ -144,6 +151,13 @@ class StackGAN(AdversarialModel):
         conditioning_augmentation: False conditions on the (deterministic)
             mean and drops the KL term: the ablation of the paper.
         kl_weight: weight of the KL term (2.0 in the reference code).
+        text_scale: factor on the text embedding where it enters conditioning
+            augmentation and the discriminators. None (the default) is
+            sqrt(text_dim): the encoder's unit vectors then have entries of
+            about unit size, so at initialisation the condition mean is as
+            large as its noise and the discriminator's text branch as large
+            as its image branch. With 1.0 (raw unit vectors) a first CPU run
+            collapsed the condition to its prior and ignored the captions.
         text_encoder: name of the frozen text encoder.
         training_stage: the stage `fit` trains (set with `compile(stage=)`).
 
@@ -158,7 +172,7 @@ class StackGAN(AdversarialModel):
 
     def __init__(self, latent_dim=100, cond_dim=128, stage1_size=64, stage2_size=128, num_stages=2,
                  channels=3, width=32, stage2_width=16, conditioning_augmentation=True, kl_weight=2.0,
-                 text_encoder=text_lib.ENCODER_NAME, text_dim=text_lib.EMBEDDING_DIM,
+                 text_scale=None, text_encoder=text_lib.ENCODER_NAME, text_dim=text_lib.EMBEDDING_DIM,
                  training_stage=1, ema_decay=0.999, seed=None, **kwargs):
         super().__init__(ema_decay=ema_decay, seed=seed, **kwargs)
         if num_stages not in (1, 2):
@@ -175,13 +189,16 @@ class StackGAN(AdversarialModel):
         self.kl_weight = float(kl_weight)
         self.text_encoder = text_encoder
         self.text_dim = int(text_dim)
+        self.text_scale = float(np.sqrt(self.text_dim) if text_scale is None else text_scale)
+        if not self.text_scale > 0:
+            raise ValueError(f"text_scale must be positive; got {text_scale!r}")
         _log2_steps(self.stage1_size, 4, "stage1_size")
         if self.num_stages == 2:
             _log2_steps(self.stage2_size, self.stage1_size, "stage2_size (stage1_size * 2^k)")
         self.generator = self._build_generator("generator")
         self.discriminators = [
             build_matching_discriminator(size, self.channels, self.text_dim, self.width,
-                                         name=f"stage{s}_discriminator")
+                                         text_scale=self.text_scale, name=f"stage{s}_discriminator")
             for s, size in enumerate(self.image_sizes, start=1)
         ]
         self.ema_generator = self.build_ema_generator()
@@ -203,7 +220,8 @@ class StackGAN(AdversarialModel):
         image = None
         for stage in range(1, self.num_stages + 1):
             conditioning = build_conditioning(self.text_dim, self.cond_dim,
-                                              self.conditioning_augmentation, f"conditioning_{stage}")
+                                              self.conditioning_augmentation, f"conditioning_{stage}",
+                                              text_scale=self.text_scale)
             if self.conditioning_augmentation:
                 noise = keras.Input((self.cond_dim,), name=f"condition_noise_{stage}")
                 inputs.append(noise)
@@ -420,7 +438,7 @@ class StackGAN(AdversarialModel):
             "num_stages": self.num_stages, "channels": self.channels, "width": self.width,
             "stage2_width": self.stage2_width,
             "conditioning_augmentation": self.conditioning_augmentation,
-            "kl_weight": self.kl_weight, "text_encoder": self.text_encoder,
+            "kl_weight": self.kl_weight, "text_scale": self.text_scale, "text_encoder": self.text_encoder,
             "text_dim": self.text_dim, "training_stage": self.training_stage,
         })
         return config

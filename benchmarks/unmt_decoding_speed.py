@@ -13,6 +13,8 @@ same tokens.
 """
 
 import argparse
+import pathlib
+import sys
 import time
 
 import keras
@@ -28,8 +30,7 @@ def main(argv=None):
     parser.add_argument("--sentences", type=int, default=128)
     parser.add_argument("--vocab-size", type=int, default=8000)
     args = parser.parse_args(argv)
-    sys_path_recipe = __import__("pathlib").Path(__file__).resolve().parents[1] / "recipes"
-    __import__("sys").path.insert(0, str(sys_path_recipe))
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "recipes"))
     from unmt_en_es_bible import RECIPE
 
     model = UNMT(vocab_size=args.vocab_size, seed=0, **RECIPE["model"])

@@ -32,17 +32,25 @@ def main(argv=None):
     parser.add_argument("--samples", type=int, default=3, help="images per held-out caption")
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--append", action="store_true",
+                        help="keep the preset and real-image rows already recorded in the preset's "
+                             "metadata (same seed and samples) and measure only the --ablation rows")
     args = parser.parse_args(argv)
     start = time.time()
     folder = presets.resolve(args.preset)
     model = presets.load(folder, compile=False)
     judge, extractor = alignment.load_judge(), evaluation.InceptionFeatures()
     common = dict(samples_per_caption=args.samples, seed=args.seed, judge=judge, extractor=extractor)
-    rows = []
-    for size in model.image_sizes:
+    recorded = (model.preset_metadata.get("metrics", {}).get("text_to_image") or {}) if args.append else {}
+    if args.append and not (args.ablation and recorded.get("samples_per_caption") == args.samples
+                            and recorded.get("seed") == args.seed):
+        parser.error("--append needs --ablation and a table recorded by this script with the same "
+                     "--samples and --seed")
+    rows = [r for r in recorded.get("rows", []) if not r["label"].startswith("no conditioning")]
+    for size in [] if args.append else model.image_sizes:
         rows.append({"label": "real training emoji (floor) / real held-out (judge)",
                      **alignment.real_image_floor(size, judge=judge, extractor=extractor)})
-    for stage, result in alignment.evaluate_text_to_image(model, **common).items():
+    for stage, result in ({} if args.append else alignment.evaluate_text_to_image(model, **common)).items():
         rows.append({"label": f"{args.preset} {stage.replace('stage', 'stage ')}", **result})
     if args.ablation:
         ablation = presets.load(args.ablation, compile=False)
@@ -54,10 +62,11 @@ def main(argv=None):
                      "335 real held-out emoji at the same size; R-precision of 100 candidate captions "
                      f"(chance 1%) by the alignment judge (its own figures: "
                      f"{json.dumps(alignment.judge_report()['held_out_real'])})."),
-        "rows": rows,
-        "command": "python benchmarks/stackgan_openmoji_eval.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "rows": rows, "samples_per_caption": args.samples, "seed": args.seed,
+        "command": ("python benchmarks/stackgan_openmoji_eval.py "
+                    + " ".join(a for a in (sys.argv[1:] if argv is None else argv) if a != "--append")),
         "backend": keras.backend.backend(), "device": gradients.device_description(),
-        "network": evaluation.NETWORK_NAME, "wall_time_s": round(time.time() - start, 1),
+        "network": evaluation.NETWORK_NAME, "wall_time_s": round(time.time() - start + recorded.get("wall_time_s", 0.0), 1),
     }
     print(json.dumps(report, indent=1))
     if not args.no_write:

@@ -154,11 +154,12 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             callbacks.append(time_limit)
         stage_start = time.time()
         stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
-        model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
-                  shuffle=True, callbacks=callbacks, verbose=verbose)
+        history = model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
+                            shuffle=True, callbacks=callbacks, verbose=verbose)
         stage_log.append({
             **{k: overrides[k] for k in ("stage", "dataset_args") if k in overrides},
-            "train_images": int(len(x_train)), "epochs": stage_epochs, "batch_size": part["batch_size"],
+            "train_images": int(len(x_train)), "epochs": stage_epochs,
+            "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "batch_size": part["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
             "wall_time_s": round(time.time() - stage_start, 1),
             "time_limit_minutes": part.get("time_limit_minutes"),

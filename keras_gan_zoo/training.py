@@ -7,9 +7,11 @@ metrics in the preset's metadata and model card.
 
 import argparse
 import copy
+import json
 import pathlib
 import sys
 import time
+import warnings
 
 import keras
 
@@ -94,7 +96,7 @@ def _training_data(recipe):
 
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
-               run_dir=None, verbose=2):
+               run_dir=None, from_stage=None, verbose=2):
     """Trains `recipe` and writes its preset folder.
 
     Args:
@@ -106,6 +108,10 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         fid_images: override the number of generated images for FID
             (0 skips evaluation).
         run_dir: where backups and logs go (default `runs/<preset>`).
+        from_stage: for a recipe with "stages", start at this stage from the
+            weights and log that an earlier run of the recipe left in
+            `run_dir` when it finished the stage before (a stage that ends
+            writes `after-stage<N>.weights.h5` and `stages.json` there).
 
     Returns:
         The trained model.
@@ -135,9 +141,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     # overriding dataset_args / epochs / batch_size / time limit and
     # compiling the model for its "stage".
     stages = recipe.get("stages") or [{}]
-    stage_log = []
+    stage_log, stages = _resume_stages(model, stages, run_dir, from_stage)
     fixed_epochs = smoke or epochs is not None  # overrides every stage's epochs
-    start = time.time()
+    start = time.time() - sum(entry["wall_time_s"] for entry in stage_log)
     for overrides in stages:
         part = {**recipe, **overrides}
         if "stage" in overrides:
@@ -154,6 +160,10 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             callbacks.append(time_limit)
         stage_start = time.time()
         stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
+        # BackupAndRestore sets this (private) Keras attribute when it resumes
+        # an interrupted fit, and Keras never clears it: a later stage's fit
+        # would then start at the resumed epoch and run nothing.
+        model._initial_epoch = None
         history = model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
                             shuffle=True, callbacks=callbacks, verbose=verbose)
         stage_log.append({
@@ -165,6 +175,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "time_limit_minutes": part.get("time_limit_minutes"),
             "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
         })
+        if "stage" in overrides:  # what `from_stage` resumes from
+            model.save_weights(str(run_dir / f"after-stage{overrides['stage']}.weights.h5"))
+            (run_dir / "stages.json").write_text(json.dumps(stage_log, indent=1))
     wall = time.time() - start
     # Raw weights first, so a packaging error never loses a finished run.
     model.save_weights(str(run_dir / "final.weights.h5"))
@@ -201,6 +214,32 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     return model
 
 
+def _resume_stages(model, stages, run_dir, from_stage):
+    """(log of the stages already run, stages left to run) for `from_stage`."""
+    if from_stage is None:
+        return [], stages
+    numbers = [overrides.get("stage") for overrides in stages]
+    if from_stage not in numbers[1:]:
+        raise ValueError(f"from_stage must be one of the recipe's later stages {numbers[1:]}; "
+                         f"got {from_stage!r}")
+    index = numbers.index(from_stage)
+    weights = run_dir / f"after-stage{numbers[index - 1]}.weights.h5"
+    log_file = run_dir / "stages.json"
+    if not weights.exists() or not log_file.exists():
+        raise FileNotFoundError(f"from_stage={from_stage} needs {weights.name} and {log_file.name} "
+                                f"in {run_dir}, written when a run of this recipe finishes stage "
+                                f"{numbers[index - 1]}; run the recipe without from_stage first")
+    stage_log = [entry for entry in json.loads(log_file.read_text())
+                 if entry.get("stage") in numbers[:index]]
+    with warnings.catch_warnings():
+        # Each stage compiles fresh optimizers, so the saved optimizer state
+        # of the stage before is not wanted (Keras warns that it skips it).
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(str(weights))
+    print(f"Resuming at stage {from_stage} from {weights}")
+    return stage_log, stages[index:]
+
+
 def main(recipe, argv=None):
     parser = argparse.ArgumentParser(description=f"Train the {recipe['preset']} preset.")
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run of the same pipeline")
@@ -208,6 +247,9 @@ def main(recipe, argv=None):
     parser.add_argument("--fid-images", type=int, default=None, help="0 skips FID")
     parser.add_argument("--out", default=None, help="preset folder to write")
     parser.add_argument("--run-dir", default=None, help="folder for backups and logs")
+    parser.add_argument("--from-stage", type=int, default=None,
+                        help="staged recipes: start at this stage from the weights the run "
+                             "folder holds after the stage before")
     args = parser.parse_args(argv)
     run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
-               fid_images=args.fid_images, run_dir=args.run_dir)
+               fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage)

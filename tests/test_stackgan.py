@@ -312,3 +312,53 @@ def test_readme_example_fine_tunes_on_a_captioned_folder(encoder, tmp_path):
     before = weights_of(gan.stage_parts(2)[1])
     gan.fit(images, captions, batch_size=4, epochs=1, verbose=0)
     assert count_changed(gan.stage_parts(2)[1], before) > 0
+
+
+def _tiny_staged_recipe():
+    model = {k: v for k, v in TINY.items() if k != "seed"}
+    return {"preset": "tiny-stackgan", "recipe_file": "tiny.py", "dataset": "random", "fit_targets": True,
+            "model_class": "StackGAN", "model": model, "loss": "non_saturating",
+            "optimizer": {"d_learning_rate": 1e-3, "g_learning_rate": 1e-3, "beta_1": 0.5, "beta_2": 0.9},
+            "batch_size": 4, "epochs": 1, "fid_images": 0, "seed": 0,
+            "stages": [{"stage": 1, "dataset_args": {"image_size": 8}, "epochs": 2, "batch_size": 4},
+                       {"stage": 2, "dataset_args": {"image_size": 16}, "epochs": 1, "batch_size": 4}]}
+
+
+def test_staged_recipe_resumes_an_interrupted_stage_and_restarts_at_a_later_stage(tmp_path, monkeypatch):
+    import keras
+
+    from keras_gan_zoo import presets, training
+
+    monkeypatch.setattr(training, "_training_data",
+                        lambda part: _data(n=8, size=part["dataset_args"]["image_size"]))
+    recipe, run_dir = _tiny_staged_recipe(), tmp_path / "run"
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    # Stage I stopped after its first epoch, leaving its backup behind.
+    model = training.build_model(recipe)
+    training.compile_model(model, recipe, stage=1)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(*_data(n=8, size=8), batch_size=4, epochs=2, verbose=0, callbacks=[
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup-stage1")), Interrupt()])
+
+    # The rerun resumes stage I at its second epoch, then still trains stage II.
+    training.run_recipe(recipe, output_dir=tmp_path / "a", run_dir=run_dir, verbose=0)
+    stages = presets.load(tmp_path / "a", compile=False).preset_metadata["training"]["stages"]
+    assert [(s["stage"], s["epochs_run"], s["steps"]) for s in stages] == [(1, 2, 4), (2, 1, 2)]
+
+    # Restarting at stage II keeps stage I and its log, and trains stage II again.
+    training.run_recipe(recipe, output_dir=tmp_path / "b", run_dir=run_dir, from_stage=2, verbose=0)
+    a, b = presets.load(tmp_path / "a", compile=False), presets.load(tmp_path / "b", compile=False)
+    assert b.preset_metadata["training"]["stages"][0] == stages[0]
+    assert b.preset_metadata["training"]["stages"][1]["steps"] == 2
+    embeddings = _data(n=3)[1]
+    np.testing.assert_array_equal(a.generate(embeddings, seed=1, stage=1), b.generate(embeddings, seed=1, stage=1))
+
+    with pytest.raises(ValueError, match="later stages"):
+        training.run_recipe(recipe, run_dir=run_dir, from_stage=1)
+    with pytest.raises(FileNotFoundError, match="after-stage1.weights.h5"):
+        training.run_recipe(recipe, run_dir=tmp_path / "empty", from_stage=2)

@@ -427,13 +427,15 @@ def render_model_card(config, metadata):
             + (", zero-padded to {0}x{0}".format(training["dataset_args"]["image_size"])
                if dataset in ("mnist", "fashion_mnist") and training.get("dataset_args", {}).get("image_size")
                else "") + ".",
-            f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, "
-            f"{_num(training.get('steps'))} steps, loss `{training.get('loss')}`, "
+            # A staged run's epochs and batch sizes are on its stage lines.
+            (f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, "
+             if not training.get("stages") else "- ")
+            + f"{_num(training.get('steps'))} steps, loss `{training.get('loss')}`, "
             f"optimizer {json.dumps(training.get('optimizer'))}.",
             f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
             f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
         ]
-        if training.get("wall_time_s") and training.get("steps"):
+        if training.get("wall_time_s") and training.get("steps") and not training.get("stages"):
             rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
             unit = "sentences" if dataset == "bible_en_es" else "images"
             lines.append(f"- Throughput: {rate:.1f} training {unit}/s (steps x batch / wall time)"
@@ -442,9 +444,13 @@ def render_model_card(config, metadata):
         for stage in training.get("stages", []):
             lines.append(
                 f"- Stage {stage.get('stage')}: {json.dumps(stage.get('dataset_args', {}))}, "
-                f"{stage['epochs']} epochs of {_num(stage['train_images'])} pairs, batch "
-                f"{stage['batch_size']}, {_num(stage['steps'])} steps, "
+                f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
+                f"{_num(stage['train_images'])} pairs, batch {stage['batch_size']}, "
+                f"{_num(stage['steps'])} steps "
+                f"({stage['steps'] * stage['batch_size'] / max(stage['wall_time_s'], 1e-9):.1f} pairs/s), "
                 f"{stage['wall_time_s'] / 60:.1f} min"
+                + (f", interrupted after epoch {stage['resumed_after_epoch']} and resumed from its backup"
+                   if stage.get("resumed_after_epoch") else "")
                 + (" (stopped by its time limit)." if stage.get("stopped_by_time_limit") else "."))
         if training.get("smoke"):
             lines.append("- **Smoke run**: a pipeline check on a few images, not a trained model.")

@@ -170,6 +170,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             **{k: overrides[k] for k in ("stage", "dataset_args") if k in overrides},
             "train_images": int(len(x_train)), "epochs": stage_epochs,
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "batch_size": part["batch_size"],
+            # History keeps absolute epoch numbers: a first epoch past 0 means
+            # BackupAndRestore resumed this stage (its wall time counts this run only).
+            **({"resumed_after_epoch": history.epoch[0]} if history.epoch and history.epoch[0] else {}),
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
             "wall_time_s": round(time.time() - stage_start, 1),
             "time_limit_minutes": part.get("time_limit_minutes"),

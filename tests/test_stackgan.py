@@ -273,9 +273,11 @@ def test_shipped_judge_reproduces_its_held_out_figure(encoder):
     assert abs(measured["r_precision"] - recorded["r_precision"]) < 0.02, (measured, recorded)
 
 
-# Five times chance. The first CPU run (not shipped) scored 0.9%: its conditioning
-# augmentation collapsed to the prior, so it ignored the captions.
-STACKGAN_R_PRECISION_FLOOR = 0.05
+# Seven times chance, half of what the shipped preset scores here (14.0% on each
+# backend: stage II, one image per held-out caption, seed 0). The first CPU run
+# (not shipped) scored 0.9%: its conditioning augmentation collapsed to the
+# prior, so it ignored the captions.
+STACKGAN_R_PRECISION_FLOOR = 0.07
 
 
 def test_shipped_stackgan_draws_the_held_out_captions(encoder):

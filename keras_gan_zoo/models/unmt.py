@@ -237,9 +237,9 @@ class UNMT(AdversarialModel):
 
         `cached=True` decodes incrementally: each step runs the decoder on
         the new position only, reading the earlier positions' self-attention
-        inputs from a cache (about 6x less work than re-running the decoder
-        on the whole prefix, which `cached=False` does; both give the same
-        tokens up to float rounding).
+        inputs from a cache, instead of re-running the decoder on the whole
+        prefix as `cached=False` does; both give the same tokens up to float
+        rounding (`benchmarks/unmt_decoding_speed.py` measures the speed-up).
         """
         if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
             raise ValueError(f"beam_size must be a positive integer; got {beam_size!r}")

@@ -69,11 +69,19 @@ def main(argv=None):
             row[f"{src}-{tgt}"] = tr.bleu(system(src, tgt), text[tgt])
         rows.append(row)
         print(json.dumps(row))
+    by_name = {row["system"]: row for row in rows}
+    ratios = {}
+    for decoding in ["greedy"] + ([f"beam {args.beam}"] if args.beam > 1 else []):
+        sup, unsup = by_name.get(f"supervised, {decoding}"), by_name.get(f"unsupervised, {decoding}")
+        if sup and unsup:
+            ratios[decoding] = {d: (unsup[d] / sup[d] if sup[d] > 0 else None)
+                                for d in ("en-es", "es-en")}
     report = {
         "protocol": (f"sacrebleu corpus BLEU on {len(pairs)} aligned verses of the held-out books "
                      f"{', '.join(split['books']['test'])} ({too_long} longer than the model's "
                      f"{model.max_length - 1} pieces left out)"),
         "rows": rows,
+        "unsupervised_over_supervised": ratios,
         "command": "python benchmarks/unmt_bleu.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "backend": keras.backend.backend(), "device": gradients.device_description(),
         "wall_time_s": round(time.time() - start, 1),

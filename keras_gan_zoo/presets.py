@@ -399,7 +399,8 @@ def render_model_card(config, metadata):
     params = metadata.get("parameters", {})
     lines += [
         f"A keras-gan-zoo `{class_name}` trained on {ds_name}. It runs unchanged on "
-        "TensorFlow, PyTorch and JAX (`KERAS_BACKEND`) and gives the same images on each.",
+        "TensorFlow, PyTorch and JAX (`KERAS_BACKEND`) and gives the same "
+        + ("translations" if dataset == "bible_en_es" else "images") + " on each.",
         "",
         "```python",
         "import keras_gan_zoo as kgz",
@@ -428,7 +429,11 @@ def render_model_card(config, metadata):
                if dataset in ("mnist", "fashion_mnist") and training.get("dataset_args", {}).get("image_size")
                else "") + ".",
             # A staged run's epochs and batch sizes are on its stage lines.
-            (f"- {training.get('epochs')} epochs, batch {training.get('batch_size')}, "
+            (f"- {training.get('epochs_run', training.get('epochs'))} epochs"
+             + (f" of {_num(training['steps_per_epoch'])} steps" if training.get("steps_per_epoch") else "")
+             + (f" (each back-translation used {training['back_translation_reuse']} times)"
+                if training.get("back_translation_reuse", 1) > 1 else "")
+             + f", batch {training.get('batch_size')}, "
              if not training.get("stages") else "- ")
             + f"{_num(training.get('steps'))} steps, loss `{training.get('loss')}`, "
             f"optimizer {json.dumps(training.get('optimizer'))}.",
@@ -453,7 +458,7 @@ def render_model_card(config, metadata):
                    if stage.get("resumed_after_epoch") else "")
                 + (" (stopped by its time limit)." if stage.get("stopped_by_time_limit") else "."))
         if training.get("smoke"):
-            lines.append("- **Smoke run**: a pipeline check on a few images, not a trained model.")
+            lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
     else:
         lines.append("- Not recorded.")
     lines += ["", "## Evaluation", ""]
@@ -521,6 +526,10 @@ def _bleu_lines(result):
              "| system | en -> es | es -> en |", "|---|---|---|"]
     for row in result["rows"]:
         lines.append(f"| {row['system']} | {row['en-es']:.2f} | {row['es-en']:.2f} |")
+    for decoding, ratio in (result.get("unsupervised_over_supervised") or {}).items():
+        lines.append(f"| unsupervised / supervised, {decoding} | "
+                     + " | ".join("n/a" if ratio[d] is None else _pct(ratio[d]) for d in ("en-es", "es-en"))
+                     + " |")
     return lines + [""]
 
 

@@ -12,7 +12,7 @@ Philippians, James and 1 John are held out in both languages (the aligned
 test set). The supervised reference trains the same networks on the
 parallel verses of all training books.
 
-A SentencePiece unigram vocabulary of 8,000 pieces is learned from the two
+A SentencePiece unigram vocabulary of 4,000 pieces is learned from the two
 monolingual sides. Verses longer than 63 pieces are left out of training.
 The unsupervised run starts its back-translations word by word with
 dictionaries induced from the monolingual sides
@@ -36,17 +36,18 @@ from keras_gan_zoo.training import REPO_ROOT, TimeLimit
 
 RECIPE = {
     "preset": "unmt-en-es-bible",
-    "vocab_size": 8000,
-    "model": {"max_length": 64, "dim": 192, "heads": 4, "ff_dim": 768, "encoder_layers": 3,
+    "vocab_size": 4000,
+    "model": {"max_length": 64, "dim": 128, "heads": 4, "ff_dim": 512, "encoder_layers": 3,
               "decoder_layers": 3, "dropout": 0.1, "auto_weight": 1.0,
               "back_translation_weight": 1.0, "adversarial_weight": 0.1},
     "batch_size": 32,
     "steps_per_epoch": 100,
-    "epochs": 100,
-    "time_limit_minutes": 25,
+    "back_translation_reuse": 2,
+    "epochs": 1000,
+    "time_limit_minutes": 80,
     "seed": 0,
 }
-SMOKE = {"vocab_size": 400, "sentences": 200, "steps_per_epoch": 2, "epochs": 2,
+SMOKE = {"vocab_size": 400, "sentences": 200, "steps_per_epoch": 2, "epochs": 2, "back_translation_reuse": 1,
          "model": {"dim": 16, "heads": 2, "ff_dim": 32, "encoder_layers": 1, "decoder_layers": 1}}
 
 
@@ -109,12 +110,13 @@ def main(argv=None):
 
         data = BackTranslationBatches(model, en_ids, es_ids, batch_size=recipe["batch_size"],
                                       steps=recipe["steps_per_epoch"], seed=recipe["seed"],
-                                      initial_translate=word_by_word)
+                                      initial_translate=word_by_word,
+                                      reuse=recipe["back_translation_reuse"])
         callbacks.append(BackTranslationRefresh(data))
         counts = {"english_sentences": len(en_ids), "spanish_sentences": len(es_ids),
                   "too_long": len(parts["en"]) + len(parts["es"]) - len(en_ids) - len(es_ids)}
         epochs = recipe["epochs"]
-    model.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
+    history = model.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
     wall = time.time() - start
     metadata = {
         "preset": name,
@@ -124,8 +126,10 @@ def main(argv=None):
             "dataset": "bible_en_es", "objective": objective, "books": parts["books"], **counts,
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-            "epochs": epochs, "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),
-            "optimizer": {n: keras.optimizers.serialize(o)["config"]["learning_rate"]
+            "epochs_run": len(history.epoch), "steps_per_epoch": len(data),
+            **({"back_translation_reuse": data.reuse} if objective != "supervised" else {}),
+            "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),
+            "optimizer": {n: round(float(keras.optimizers.serialize(o)["config"]["learning_rate"]), 8)
                           for n, o in model.player_optimizers.items()},
             "backend": keras.backend.backend(), "device": gradients.device_description(),
             "wall_time_s": round(wall, 1), "smoke": bool(args.smoke), "time_limit_minutes": minutes,

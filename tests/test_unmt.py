@@ -67,6 +67,64 @@ def test_supervised_reference_trains_without_the_discriminator():
     assert count_changed(model.decoder, dec_before) > 0
 
 
+def _sized_rows(n, seed, longest=60):
+    rng = np.random.default_rng(seed)
+    return [list(rng.integers(5, 40, rng.integers(1, longest))) for _ in range(n)]
+
+
+def test_batches_are_length_sorted_and_cut_to_their_longest_row():
+    """Batches hold sentences of similar length and are padded only to their
+    longest row (a multiple of 16): the shapes a compiled step sees are few."""
+    from keras_gan_zoo.models.unmt import LENGTH_STEP
+
+    model = kgz.UNMT(**{**TINY, "max_length": 64})
+    batches = BackTranslationBatches(model, _sized_rows(128, 0), _sized_rows(128, 1), batch_size=8,
+                                     steps=16, initial_translate=lambda rows, lang: rows)
+    widths = set()
+    for k in range(len(batches)):
+        batch = batches[k]
+        width = {v.shape[1] for v in batch.values()}
+        assert len(width) == 1
+        width = width.pop()
+        widths.add(width)
+        longest = max(int((v > 0).sum(1).max()) for v in batch.values())
+        assert width % LENGTH_STEP == 0 and longest <= width < longest + LENGTH_STEP
+    assert len(widths) > 1  # short and long batches differ
+    pairs = ParallelBatches(model, _sized_rows(40, 2, 40), _sized_rows(40, 3, 40), batch_size=8)
+    seen = []
+    for k in range(len(pairs)):
+        batch = pairs[k]
+        assert all(v.shape[1] % LENGTH_STEP == 0 for v in batch.values())
+        seen += [tuple(r[r > 0]) for r in batch["es_src"]]
+    # ("es_src" is the English side, the source of the en -> es direction)
+    assert sorted(seen) == sorted(tuple(r) for r in _sized_rows(40, 2, 40))  # each pair once
+
+
+def test_back_translation_reuse_decodes_fewer_sentences():
+    model = kgz.UNMT(**TINY)
+    calls = []
+
+    def translate(rows, lang):
+        calls.append(len(rows))
+        return rows
+
+    batches = BackTranslationBatches(model, _rows(64, 0), _rows(64, 1), batch_size=8, steps=4,
+                                     initial_translate=translate, reuse=2)
+    assert calls == [16, 16]  # half of the 32 sentences per language each epoch
+    targets = [tuple(r[r > 0]) for k in range(4) for r in batches[k]["en_out"]]
+    assert len(targets) == 32 and all(targets.count(t) % 2 == 0 for t in targets)
+    with pytest.raises(ValueError, match="reuse must be a positive divisor"):
+        BackTranslationBatches(model, _rows(8, 0), _rows(8, 1), batch_size=8, steps=3, reuse=5)
+
+
+def test_decoding_stops_at_twice_the_source_length_plus_ten():
+    model = kgz.UNMT(**{**TINY, "max_length": 64})  # untrained: rarely ends by itself
+    rows = [[7, 8, 9], [5] * 20]
+    together = model.translate_ids(rows, "es")  # one batch: the cap of its longest source
+    assert all(len(r) <= 2 * 20 + 10 for r in together)
+    assert len(model.translate_ids(rows[:1], "es")[0]) <= 2 * 3 + 10
+
+
 def test_greedy_and_beam_decoding():
     model = kgz.UNMT(**TINY)
     rows = _rows(5, 2)

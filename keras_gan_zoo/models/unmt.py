@@ -16,7 +16,7 @@ OBJECTIVES = ("unsupervised", "supervised")
 
 def build_encoder(embedding, max_length, dim, heads, ff_dim, num_layers, dropout, name="encoder"):
     """Token ids (B, S) -> contextual vectors (B, S, dim): shared by both languages."""
-    tokens = keras.Input((max_length,), dtype="int32", name="source_ids")
+    tokens = keras.Input((None,), dtype="int32", name="source_ids")
     x = embedding(tokens)
     for i in range(num_layers):
         x = TransformerLayer(dim, heads, ff_dim, dropout, name=f"layer_{i}")([x, tokens])
@@ -29,9 +29,9 @@ def build_decoder(embedding, vocab_size, max_length, dim, heads, ff_dim, num_lay
     """(target ids starting with the language token, memory, source ids) ->
     next-token logits (B, T, vocab): causal self-attention plus attention to
     the encoder's outputs; shared by both languages."""
-    tokens = keras.Input((max_length,), dtype="int32", name="target_ids")
-    memory = keras.Input((max_length, dim), name="memory")
-    source = keras.Input((max_length,), dtype="int32", name="source_ids")
+    tokens = keras.Input((None,), dtype="int32", name="target_ids")
+    memory = keras.Input((None, dim), name="memory")
+    source = keras.Input((None,), dtype="int32", name="source_ids")
     x = embedding(tokens)
     for i in range(num_layers):
         x = TransformerLayer(dim, heads, ff_dim, dropout, causal=True, cross_attention=True,
@@ -43,12 +43,39 @@ def build_decoder(embedding, vocab_size, max_length, dim, heads, ff_dim, num_lay
 
 def build_language_discriminator(max_length, dim, hidden=256, name="discriminator"):
     """Encoder vectors (B, S, dim) -> a logit per position: is it Spanish?"""
-    memory = keras.Input((max_length, dim), name="memory")
+    memory = keras.Input((None, dim), name="memory")
     x = memory
     for i in range(2):
         x = layers.LeakyReLU(0.2)(layers.Dense(hidden, name=f"dense_{i}")(x))
     logits = layers.Dense(1, dtype="float32", name="logit")(x)
     return keras.Model(memory, logits, name=name)
+
+
+LENGTH_STEP = 16
+
+
+def padded_length(longest, max_length):
+    """`longest` rounded up to a multiple of LENGTH_STEP, at most `max_length`:
+    batches are padded to this, so a compiled train step sees few shapes."""
+    return int(min(max_length, -(-max(int(longest), 1) // LENGTH_STEP) * LENGTH_STEP))
+
+
+def trim_batch(batch, max_length):
+    """Drops the padding columns shared by every array of a batch (dict of
+    (B, L) id arrays), keeping `padded_length` of its longest row."""
+    longest = max(int(np.max(np.sum(np.not_equal(v, tr.PAD), axis=1), initial=0)) for v in batch.values())
+    length = padded_length(longest, max_length)
+    return {k: v[:, :length] for k, v in batch.items()}
+
+
+def length_sorted_batches(lengths, batch_size, rng):
+    """Row indices grouped into batches of similar length (rows shuffled,
+    then ordered by `LENGTH_STEP` bucket), the batches in random order."""
+    lengths = np.asarray(lengths)
+    order = rng.permutation(len(lengths))
+    order = order[np.argsort(lengths[order] // LENGTH_STEP, kind="stable")]
+    batches = [order[i:i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+    return [batches[j] for j in rng.permutation(len(batches))]
 
 
 def _masked_mean(values, mask):
@@ -235,6 +262,11 @@ class UNMT(AdversarialModel):
                       cached=True):
         """Id lists -> translated id lists (no end token).
 
+        Sentences are decoded in batches of similar length, each padded only
+        to its longest source (rounded up to `LENGTH_STEP`). An output stops
+        at the end token or after `2 * longest source + 10` tokens (at most
+        `max_length - 1`), the usual cap for a translation's length.
+
         `cached=True` decodes incrementally: each step runs the decoder on
         the new position only, reading the earlier positions' self-attention
         inputs from a cache, instead of re-running the decoder on the whole
@@ -244,25 +276,31 @@ class UNMT(AdversarialModel):
         if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
             raise ValueError(f"beam_size must be a positive integer; got {beam_size!r}")
         start = self.language_ids[tr.check_language(target)]
-        out = []
+        rows = [list(r)[: self.max_length] for r in rows]
+        order = np.argsort([len(r) for r in rows], kind="stable")
+        out = [None] * len(rows)
         with gradients.no_grad():
             for i in range(0, len(rows), batch_size):
-                source = tr.pad([list(r)[: self.max_length] for r in rows[i:i + batch_size]], self.max_length)
+                pick = order[i:i + batch_size]
+                longest = max([len(rows[j]) for j in pick] + [1])
+                source = tr.pad([rows[j] for j in pick], padded_length(longest, self.max_length))
+                steps = min(self.max_length - 1, 2 * longest + 10)
                 memory = np.asarray(ops.convert_to_numpy(self.encoder.predict_on_batch(source)))
                 stepper = (_CachedDecoder if cached else _FullDecoder)(self, memory, source,
                                                                        int(beam_size))
                 if beam_size == 1:
-                    out += self._greedy(stepper, len(source), start)
+                    found = self._greedy(stepper, len(source), start, steps)
                 else:
-                    out += self._beam(stepper, len(source), start, int(beam_size), length_penalty)
+                    found = self._beam(stepper, len(source), start, int(beam_size), length_penalty, steps)
+                for j, row in zip(pick, found):
+                    out[j] = row
         return out
 
-    def _greedy(self, stepper, n, start):
-        length = self.max_length
-        tokens = np.zeros((n, length), "int32")
+    def _greedy(self, stepper, n, start, steps):
+        tokens = np.zeros((n, self.max_length), "int32")
         tokens[:, 0] = start
         done = np.zeros(n, bool)
-        for t in range(length - 1):
+        for t in range(steps):
             step = stepper.next_logits(tokens[:, t], t).argmax(-1)
             step[done] = tr.PAD
             tokens[:, t + 1] = step
@@ -271,15 +309,14 @@ class UNMT(AdversarialModel):
                 break
         return [_until_eos(row[1:]) for row in tokens]
 
-    def _beam(self, stepper, n, start, k, length_penalty):
-        length = self.max_length
-        tokens = np.zeros((n, k, length), "int32")
+    def _beam(self, stepper, n, start, k, length_penalty, steps):
+        tokens = np.zeros((n, k, self.max_length), "int32")
         tokens[:, :, 0] = start
         scores = np.full((n, k), -np.inf)
         scores[:, 0] = 0.0
         done = np.zeros((n, k), bool)
         lengths = np.zeros((n, k))
-        for t in range(length - 1):
+        for t in range(steps):
             logits = stepper.next_logits(tokens[:, :, t].reshape(n * k), t)
             logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
             logp = logp.reshape(n, k, -1)
@@ -381,15 +418,23 @@ class BackTranslationBatches(keras.utils.PyDataset):
     the first epoch, as Lample et al. start). `refresh()` (called by
     `BackTranslationRefresh` after each epoch) draws the next epoch's
     sentences and translates them with the current model.
+
+    `reuse=r` draws `steps * batch_size / r` sentences per epoch and uses
+    each r times (with fresh noise), so a refresh decodes r times fewer
+    sentences: on a CPU, decoding a sentence costs about as much as a
+    training step spends on it.
     """
 
     def __init__(self, model, english_ids, spanish_ids, batch_size=32, steps=100, seed=0,
-                 initial_translate=None, noise=None):
+                 initial_translate=None, noise=None, reuse=1):
         super().__init__()
         if not len(english_ids) or not len(spanish_ids):
             raise ValueError("both languages need at least one sentence")
+        if int(reuse) < 1 or int(steps) * int(batch_size) % int(reuse):
+            raise ValueError(f"reuse must be a positive divisor of steps * batch_size "
+                             f"({int(steps) * int(batch_size)}); got {reuse!r}")
         self.model, self.ids = model, {"en": list(english_ids), "es": list(spanish_ids)}
-        self.batch_size, self.steps = int(batch_size), int(steps)
+        self.batch_size, self.steps, self.reuse = int(batch_size), int(steps), int(reuse)
         self.rng = np.random.default_rng(seed)
         self.noise = noise or {}
         self.refresh(initial_translate)
@@ -399,9 +444,9 @@ class BackTranslationBatches(keras.utils.PyDataset):
 
     def refresh(self, translate=None):
         """Samples the next epoch's sentences and their back-translations."""
-        n = self.steps * self.batch_size
+        n = self.steps * self.batch_size // self.reuse
         other = {"en": "es", "es": "en"}
-        self.epoch = {}
+        self.epoch, self.lengths, self.batches = {}, {}, {}
         for lang in tr.LANGUAGES:
             pick = self.rng.choice(len(self.ids[lang]), n, replace=n > len(self.ids[lang]))
             rows = [self.ids[lang][i] for i in pick]
@@ -410,15 +455,25 @@ class BackTranslationBatches(keras.utils.PyDataset):
             else:
                 back = self.model.translate_ids(rows, other[lang])
             back = [b[: self.model.max_length] or [tr.UNK] for b in back]
+            rows, back = rows * self.reuse, back * self.reuse
             noisy = [tr.add_noise(r, self.rng, **self.noise) for r in rows]
             target_in, target_out = self.model.targets(rows, lang)
             self.epoch[lang] = {"noisy": tr.pad(noisy, self.model.max_length), "in": target_in,
                                 "out": target_out, "bt": tr.pad(back, self.model.max_length)}
+            self.lengths[lang] = [max(len(r) + 1, len(b)) for r, b in zip(rows, back)]
+        # Batch k of each language holds the k-th shortest group of its
+        # sentences, so the two halves of a batch have similar lengths.
+        for lang in tr.LANGUAGES:
+            order = np.argsort(self.lengths[lang], kind="stable")
+            self.batches[lang] = [order[i * self.batch_size:(i + 1) * self.batch_size]
+                                  for i in range(self.steps)]
+        self.order = self.rng.permutation(self.steps)
 
     def __getitem__(self, index):
-        window = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        return {f"{lang}_{key}": value[window]
-                for lang, parts in self.epoch.items() for key, value in parts.items()}
+        k = self.order[index]
+        return trim_batch({f"{lang}_{key}": value[self.batches[lang][k]]
+                           for lang, parts in self.epoch.items() for key, value in parts.items()},
+                          self.model.max_length)
 
 
 class BackTranslationRefresh(keras.callbacks.Callback):
@@ -429,7 +484,8 @@ class BackTranslationRefresh(keras.callbacks.Callback):
         self.batches = batches
 
     def on_epoch_end(self, epoch, logs=None):
-        self.batches.refresh()
+        if not self.model.stop_training:  # no refresh for an epoch that will not run
+            self.batches.refresh()
 
 
 class ParallelBatches(keras.utils.PyDataset):
@@ -448,14 +504,15 @@ class ParallelBatches(keras.utils.PyDataset):
         return len(self.rows["en"]) // self.batch_size
 
     def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.rows["en"]))
+        lengths = [max(len(e), len(s)) + 1 for e, s in zip(self.rows["en"], self.rows["es"])]
+        self.order = length_sorted_batches(lengths, self.batch_size, self.rng)
 
     def __getitem__(self, index):
-        pick = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        pick = self.order[index]
         batch = {}
         for lang, other in (("en", "es"), ("es", "en")):
             rows = [self.rows[lang][i] for i in pick]
             batch[f"{lang}_in"], batch[f"{lang}_out"] = self.model.targets(rows, lang)
             batch[f"{lang}_src"] = tr.pad([self.rows[other][i][: self.model.max_length] for i in pick],
                                           self.model.max_length)
-        return batch
+        return trim_batch(batch, self.model.max_length)

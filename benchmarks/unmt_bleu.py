@@ -8,7 +8,9 @@ verses of the training books.
         --supervised runs/unmt-en-es-bible-supervised/preset --beam 4
 
 sacrebleu corpus BLEU (13a tokenisation, cased) against the one reference
-translation. Test verses longer than the model's limit in either language
+translation. Also reports the unsupervised model's auto-encoding BLEU (each
+test verse rebuilt in its own language, greedy): a decoder that ignores the
+encoder scores near zero there too. Test verses longer than the model's limit in either language
 are left out (the count is recorded). Writes the table into the preset's
 metadata and model card.
 """
@@ -76,12 +78,21 @@ def main(argv=None):
         if sup and unsup:
             ratios[decoding] = {d: (unsup[d] / sup[d] if sup[d] > 0 else None)
                                 for d in ("en-es", "es-en")}
+    # Denoising taught the unsupervised model to rebuild a sentence in its own
+    # language; how well it does (greedy, no noise) shows whether the decoder
+    # reads the encoder at all.
+    auto_encoding = {}
+    for lang in ("en", "es"):
+        rows_ = model.vocabulary.processor.encode(text[lang])
+        auto_encoding[lang] = tr.bleu(model.vocabulary.decode(model.translate_ids(rows_, lang)), text[lang])
+    print(json.dumps({"auto_encoding": auto_encoding}))
     report = {
         "protocol": (f"sacrebleu corpus BLEU on {len(pairs)} aligned verses of the held-out books "
                      f"{', '.join(split['books']['test'])} ({too_long} longer than the model's "
                      f"{model.max_length - 1} pieces left out)"),
         "rows": rows,
         "unsupervised_over_supervised": ratios,
+        "unsupervised_auto_encoding": auto_encoding,
         "command": "python benchmarks/unmt_bleu.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "backend": keras.backend.backend(), "device": gradients.device_description(),
         "wall_time_s": round(time.time() - start, 1),

@@ -31,6 +31,7 @@ METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
 CARD_FILE = "README.md"
 HF_PREFIX = "hf://"
+UNMT_BLEU_RATIO_GOAL = 0.5  # issue goal: unsupervised BLEU / supervised BLEU (Lample et al. 2018)
 FORMAT_VERSION = 1
 
 DATASET_INFO = {
@@ -530,6 +531,21 @@ def _bleu_lines(result):
         lines.append(f"| unsupervised / supervised, {decoding} | "
                      + " | ".join("n/a" if ratio[d] is None else _pct(ratio[d]) for d in ("en-es", "es-en"))
                      + " |")
+    lines.append("")
+    by_decoding = [[r for r in ratio.values() if r is not None]
+                   for ratio in (result.get("unsupervised_over_supervised") or {}).values()]
+    by_decoding = [ratios for ratios in by_decoding if ratios]
+    if by_decoding:
+        reached = any(min(ratios) >= UNMT_BLEU_RATIO_GOAL for ratios in by_decoding)
+        every = [r for ratios in by_decoding for r in ratios]
+        lines.append(f"- Goal: unsupervised BLEU at least {_pct(UNMT_BLEU_RATIO_GOAL)} of the supervised "
+                     f"BLEU in both directions: {'reached' if reached else '**not reached**'} "
+                     f"(ratios from {_pct(min(every))} to {_pct(max(every))}).")
+    auto = result.get("unsupervised_auto_encoding")
+    if auto:
+        lines.append("- Auto-encoding BLEU of the unsupervised model (each test verse rebuilt in its own "
+                     "language, greedy): " + ", ".join(f"{k} {v:.2f}" for k, v in auto.items())
+                     + ". A decoder that ignores the encoder scores near zero here as well.")
     return lines + [""]
 
 

@@ -296,12 +296,19 @@ class UNMT(AdversarialModel):
                     out[j] = row
         return out
 
+    def _output_log_probs(self, logits):
+        """The model's next-token log-probabilities, with the tokens a
+        translation never contains (padding, the language tokens) ruled out."""
+        logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        logp[:, [tr.PAD, *self.language_ids.values()]] = -np.inf
+        return logp
+
     def _greedy(self, stepper, n, start, steps):
         tokens = np.zeros((n, self.max_length), "int32")
         tokens[:, 0] = start
         done = np.zeros(n, bool)
         for t in range(steps):
-            step = stepper.next_logits(tokens[:, t], t).argmax(-1)
+            step = self._output_log_probs(stepper.next_logits(tokens[:, t], t)).argmax(-1)
             step[done] = tr.PAD
             tokens[:, t + 1] = step
             done |= step == tr.EOS
@@ -317,8 +324,7 @@ class UNMT(AdversarialModel):
         done = np.zeros((n, k), bool)
         lengths = np.zeros((n, k))
         for t in range(steps):
-            logits = stepper.next_logits(tokens[:, :, t].reshape(n * k), t)
-            logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+            logp = self._output_log_probs(stepper.next_logits(tokens[:, :, t].reshape(n * k), t))
             logp = logp.reshape(n, k, -1)
             # A finished beam continues only with padding, at no cost.
             logp[done] = -np.inf

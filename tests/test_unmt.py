@@ -177,7 +177,7 @@ def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():
         memory = np.asarray(ops.convert_to_numpy(model.encoder.predict_on_batch(src)))
         logits = np.asarray(ops.convert_to_numpy(model.decoder.predict_on_batch([target_in, memory, src])),
                             "float64")[0]
-        logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+        logp = model._output_log_probs(logits)  # the scores decoding ranks by
         labels = target_out[0][: len(output) + 1]
         return sum(logp[t, labels[t]] for t in range(len(labels)))
 

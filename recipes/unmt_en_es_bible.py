@@ -3,6 +3,7 @@
     python recipes/unmt_en_es_bible.py                 # unsupervised (writes weights/unmt-en-es-bible)
     python recipes/unmt_en_es_bible.py --supervised    # reference (writes runs/unmt-en-es-bible-supervised/preset)
     python recipes/unmt_en_es_bible.py --smoke         # the same pipeline in a minute
+    python recipes/unmt_en_es_bible.py --set adversarial_weight=0 --minutes 40   # an ablation
 
 Data (`keras_gan_zoo.bible.split`): the KJV and the Reina-Valera 1909 from
 the Debian SWORD modules. The books outside the test set alternate between
@@ -57,22 +58,42 @@ def _ids(vocabulary, sentences, limit):
     return [r for r in rows if 0 < len(r) <= limit]
 
 
+def _overrides(pairs, model):
+    """{key: value} from `KEY=VALUE` strings, each naming a setting of RECIPE["model"]."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in model:
+            raise SystemExit(f"--set takes KEY=VALUE with KEY one of {sorted(model)}; got {pair!r}")
+        try:
+            out[key] = type(model[key])(value)
+        except ValueError:
+            raise SystemExit(f"--set {key}= needs a {type(model[key]).__name__}; got {value!r}") from None
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--supervised", action="store_true", help="train the supervised reference")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--minutes", type=float, default=None, help="override the time limit")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a model setting for an ablation, e.g. --set adversarial_weight=0 "
+                             "(the run then writes runs/<name>-<key>-<value>/preset, never the shipped preset)")
     args = parser.parse_args(argv)
     recipe = json.loads(json.dumps(RECIPE))
+    overrides = _overrides(args.set, recipe["model"])
+    recipe["model"].update(overrides)
     if args.smoke:
         recipe.update({k: v for k, v in SMOKE.items() if k != "model"})
         recipe["model"].update(SMOKE["model"])
     objective = "supervised" if args.supervised else "unsupervised"
     name = recipe["preset"] + ("-supervised" if args.supervised else "") + ("-smoke" if args.smoke else "")
+    name += "".join(f"-{k}-{v}" for k, v in overrides.items())
     run_dir = REPO_ROOT / "runs" / name
     run_dir.mkdir(parents=True, exist_ok=True)
-    shipped = not (args.smoke or args.supervised)
+    shipped = not (args.smoke or args.supervised or overrides)
     out = pathlib.Path(args.out or (REPO_ROOT / "weights" / name if shipped else run_dir / "preset"))
     keras.utils.set_random_seed(recipe["seed"])
 
@@ -123,7 +144,7 @@ def main(argv=None):
         "training": {
             "recipe": "recipes/unmt_en_es_bible.py",
             "command": "python " + " ".join(["recipes/unmt_en_es_bible.py"] + (sys.argv[1:] if argv is None else argv)),
-            "dataset": "bible_en_es", "objective": objective, "books": parts["books"], **counts,
+            "dataset": "bible_en_es", "objective": objective, "overrides": overrides, "books": parts["books"], **counts,
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
             "epochs_run": len(history.epoch), "steps_per_epoch": len(data),

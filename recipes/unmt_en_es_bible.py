@@ -22,7 +22,6 @@ them with the model itself after every epoch of `steps` batches.
 """
 
 import argparse
-import json
 import pathlib
 import sys
 import time
@@ -33,7 +32,7 @@ from keras_gan_zoo import bible, gradients
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo.models.unmt import (UNMT, BackTranslationBatches, BackTranslationRefresh,
                                        ParallelBatches)
-from keras_gan_zoo.training import REPO_ROOT, TimeLimit
+from keras_gan_zoo.training import REPO_ROOT, TimeLimit, variant
 
 RECIPE = {
     "preset": "unmt-en-es-bible",
@@ -82,9 +81,8 @@ def main(argv=None):
                         help="override a model setting for an ablation, e.g. --set adversarial_weight=0 "
                              "(the run then writes runs/<name>-<key>-<value>/preset, never the shipped preset)")
     args = parser.parse_args(argv)
-    recipe = json.loads(json.dumps(RECIPE))
-    overrides = _overrides(args.set, recipe["model"])
-    recipe["model"].update(overrides)
+    overrides = _overrides(args.set, RECIPE["model"])
+    recipe = variant(RECIPE, model=overrides)
     if args.smoke:
         recipe.update({k: v for k, v in SMOKE.items() if k != "model"})
         recipe["model"].update(SMOKE["model"])

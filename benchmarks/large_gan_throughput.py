@@ -28,7 +28,6 @@ RECIPES = os.path.join(os.path.dirname(HERE), "recipes")
 
 def run_backend(args):
     import keras
-    import numpy as np
 
     sys.path.insert(0, RECIPES)
     from biggan_fashion_mnist import RECIPE as BIGGAN

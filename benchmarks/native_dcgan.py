@@ -7,7 +7,6 @@ an EMA of the generator weights. `make_loop(latent_dim, width)` returns
 `step(real_batch_numpy)`.
 """
 
-import numpy as np
 
 LR, BETA_1, EMA = 2e-4, 0.5, 0.999
 

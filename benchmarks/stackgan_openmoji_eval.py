@@ -49,13 +49,13 @@ def main(argv=None):
     rows = [r for r in recorded.get("rows", []) if not r["label"].startswith("no conditioning")]
     for size in [] if args.append else model.image_sizes:
         rows.append({"label": "real training emoji (floor) / real held-out (judge)",
-                     **alignment.real_image_floor(size, judge=judge, extractor=extractor)})
-    for stage, result in ({} if args.append else alignment.evaluate_text_to_image(model, **common)).items():
+                     **evaluation.real_image_floor(size, judge=judge, extractor=extractor)})
+    for stage, result in ({} if args.append else evaluation.evaluate_text_to_image(model, **common)).items():
         rows.append({"label": f"{args.preset} {stage.replace('stage', 'stage ')}", **result})
     if args.ablation:
         ablation = presets.load(args.ablation, compile=False)
         steps = ablation.preset_metadata.get("training", {}).get("steps")
-        for stage, result in alignment.evaluate_text_to_image(ablation, stages=[1], **common).items():
+        for stage, result in evaluation.evaluate_text_to_image(ablation, stages=[1], **common).items():
             rows.append({"label": f"no conditioning augmentation, stage 1 ({steps} steps)", **result})
     report = {
         "protocol": (f"{args.samples} images per held-out caption (335 emoji never trained on) vs the "

@@ -7,7 +7,7 @@ Example:
 >>> images = kgz.from_pretrained("dcgan-mnist").generate(16, seed=0)
 """
 
-from keras_gan_zoo import datasets, losses
+from keras_gan_zoo import augment, datasets, losses, presets, tasks
 from keras_gan_zoo.models import (
     AdversarialModel, BigGAN, ConditionalGAN, CycleGAN, DCGAN, Pix2Pix, Player, StackGAN, StyleGAN,
     UNMT,
@@ -25,6 +25,4 @@ def from_pretrained(name_or_path, compile=True):
     >>> model.generate(4, seed=0).shape
     (4, 28, 28, 1)
     """
-    from keras_gan_zoo import presets
-
     return presets.load(name_or_path, compile=compile)

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gan_zoo import datasets, validation
+from keras_gan_zoo import datasets, gradients, validation
 
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets" / "classifiers"
 
@@ -44,8 +44,6 @@ def build_classifier(image_shape=(28, 28, 1), num_classes=10):
 def train_classifier(dataset, epochs=4, batch_size=128, seed=0, output_dir=ASSETS, verbose=2):
     """Trains the classifier on `dataset`'s training split and stores its
     weights and its accuracy on the test split in `output_dir`."""
-    from keras_gan_zoo import datasets, gradients
-
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = datasets.load(dataset)
     model = build_classifier(x_train.shape[1:], int(y_train.max()) + 1)

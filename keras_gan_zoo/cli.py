@@ -16,6 +16,10 @@ import pathlib
 import sys
 
 import numpy as np
+from PIL import Image
+
+import keras_gan_zoo as kgz
+from keras_gan_zoo import cards, evaluation, presets, registry, training
 
 
 def image_grid(images, columns=None):
@@ -32,8 +36,6 @@ def image_grid(images, columns=None):
 
 
 def save_image(array, path):
-    from PIL import Image
-
     array = np.asarray(array)
     if array.shape[-1] == 1:
         array = array[..., 0]
@@ -41,69 +43,25 @@ def save_image(array, path):
 
 
 def _cmd_list(args):
-    from keras_gan_zoo import presets
-
     for name in presets.list_presets():
-        metadata = presets.read_json(presets.weights_dir() / name / presets.METADATA_FILE, "metadata")
-        metrics = metadata.get("metrics", {})
-        fid = metrics.get("fid", {}).get("value")
-        translation = metrics.get("translation", {})
-        if fid is not None:
-            protocol = metrics["fid"]
-            extra = (f"FID {fid:.2f} ({protocol.get('num_generated', '?'):,} generated vs "
-                     f"{protocol.get('num_reference', '?'):,} test images)")
-        elif "ssim" in translation:
-            extra = f"held-out L1 {translation['l1']:.4f}, SSIM {translation['ssim']:.3f}"
-        elif "a2b_fid_reduction" in translation:
-            extra = f"held-out FID(G(A), B) {translation['translated_a2b_vs_b']['fid']:.1f}"
-        else:
-            extra = "not evaluated"
-        print(f"{name:28s} {metadata.get('class_name', ''):10s} {extra}")
+        metadata = presets.read_json(presets.preset_dir(name) / presets.METADATA_FILE, "metadata")
+        family = registry.family_class(metadata.get("class_name", ""))
+        line = family.headline(metadata.get("metrics", {})) if family is not None else None
+        print(f"{name:28s} {metadata.get('class_name', ''):14s} {line or 'not evaluated'}")
 
 
 def _cmd_sample(args):
-    import keras_gan_zoo as kgz
-
     model = kgz.from_pretrained(args.preset, compile=False)
-    if hasattr(model, "translate"):
-        # Image-to-image: translate held-out test images; rows of inputs over outputs.
-        from keras_gan_zoo import datasets
-
-        training = model.preset_metadata.get("training", {})
-        _, (inputs, _) = datasets.load(training["dataset"], **training.get("dataset_args", {}))
-        inputs = inputs[: args.num]
-        outputs = model.translate(inputs)
-        columns = args.columns or 8
-        rows = []
-        for start in range(0, len(inputs), columns):
-            for part in (inputs[start:start + columns], outputs[start:start + columns]):
-                pad = np.zeros((columns - len(part),) + part.shape[1:], part.dtype)
-                rows.append(np.concatenate([part, pad]))
-        save_image(image_grid(np.concatenate(rows), columns), args.out)
-        print(f"Wrote {len(inputs)} held-out inputs and their translations by {args.preset} to {args.out}")
-        return
-    if hasattr(model, "num_stages"):
-        # Text-to-image: the given captions, or the first held-out captions.
-        captions = args.caption
-        if not captions:
-            from keras_gan_zoo import datasets
-
-            _, (_, held_out) = datasets.load("openmoji_captions", image_size=model.stage1_size)
-            captions = list(held_out[: args.num])
-        images = model.generate(captions, seed=args.seed, stage=args.stage)
-        save_image(image_grid(images, args.columns), args.out)
-        print(f"Wrote {len(images)} samples of {args.preset} (seed {args.seed}) to {args.out}; captions: "
-              + "; ".join(captions[:8]) + (" ..." if len(captions) > 8 else ""))
-        return
-    extra = {}
-    if args.truncation is not None:
-        from keras_gan_zoo import evaluation
-
-        extra = {evaluation.truncation_parameter(model): args.truncation}
-    images = model.generate(args.num, seed=args.seed, **extra)
-    save_image(image_grid(images, args.columns), args.out)
-    print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}"
-          + "".join(f", {k}={v}" for k, v in extra.items()) + f") to {args.out}")
+    options = {"truncation": args.truncation, "captions": args.caption, "stage": args.stage}
+    show = model.showcase(num=args.num, seed=args.seed, columns=args.columns,
+                          **{k: v for k, v in options.items() if v})
+    if show.images is not None:
+        save_image(image_grid(show.images, show.columns), args.out)
+        print(f"Wrote {show.summary} of {args.preset} to {args.out}")
+    else:
+        print(f"{args.preset}: {show.summary}")
+    for line in show.lines[:3 * args.num + 8]:
+        print(line)
 
 
 def _find_recipe(name):
@@ -124,30 +82,25 @@ def _find_recipe(name):
 
 
 def _cmd_train(args):
-    from keras_gan_zoo import training
-
     recipe = _find_recipe(args.recipe)
     training.run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                         fid_images=args.fid_images)
 
 
 def _cmd_evaluate(args):
-    from keras_gan_zoo import evaluation
-
     evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed,
                                write=not args.no_write, num_reference=args.num_reference,
                                num_per_class=args.num_per_class, baseline=args.baseline,
-                               baseline_label=args.baseline_label)
+                               baseline_label=args.baseline_label, supervised=args.supervised,
+                               beam=args.beam, limit=args.limit, quick=args.quick)
 
 
 def _cmd_cards(args):
-    from keras_gan_zoo import presets
-
     for name in presets.list_presets():  # each card from its preset's config and metadata
-        folder = presets.weights_dir() / name
+        folder = presets.preset_dir(name)
         config = presets.read_json(folder / presets.CONFIG_FILE, "config")
         metadata = presets.read_json(folder / presets.METADATA_FILE, "metadata")
-        (folder / presets.CARD_FILE).write_text(presets.render_model_card(config, metadata))
+        (folder / presets.CARD_FILE).write_text(cards.render_model_card(config, metadata))
     out = pathlib.Path(args.out)
     out.write_text(presets.render_model_cards_file())
     print(f"Wrote the cards of {len(presets.list_presets())} presets and {out}")
@@ -167,7 +120,7 @@ def build_parser():
                    help="BigGAN: truncation threshold on z; StyleGAN: truncation_psi")
     p.add_argument("--caption", action="append", default=None,
                    help="text-to-image: a caption (repeat for more); default: held-out captions")
-    p.add_argument("--stage", type=int, default=None, help="StackGAN: 1 for the stage-I images")
+    p.add_argument("--stage", type=int, default=None, help="text-to-image: 1 for the stage-I images")
     p.set_defaults(func=_cmd_sample)
     p = sub.add_parser("train", help="run a recipe from recipes/")
     p.add_argument("recipe", help="recipe name (dcgan_mnist) or path to a recipe file")
@@ -176,7 +129,8 @@ def build_parser():
     p.add_argument("--fid-images", type=int, default=None)
     p.add_argument("--out", default=None)
     p.set_defaults(func=_cmd_train)
-    p = sub.add_parser("evaluate", help="FID/KID of a preset against its test set")
+    p = sub.add_parser("evaluate", help="measure a preset with its task's evaluator (FID/KID, "
+                                        "class fidelity, held-out translation figures, R-precision, BLEU)")
     p.add_argument("preset")
     p.add_argument("--num", type=int, default=10000)
     p.add_argument("--seed", type=int, default=123)
@@ -188,6 +142,13 @@ def build_parser():
                    help="image-to-image models: a preset folder measured the same way and "
                         "recorded next to this one (e.g. the L1-only pix2pix)")
     p.add_argument("--baseline-label", default="baseline")
+    p.add_argument("--supervised", default=None,
+                   help="translation models: a supervised reference preset measured the same way")
+    p.add_argument("--beam", type=int, default=4, help="translation models: beam size (1: greedy)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="translation and text-to-image models: the first N held-out examples only")
+    p.add_argument("--quick", action="store_true",
+                   help="a quick check on a few samples (never recorded in the preset)")
     p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")

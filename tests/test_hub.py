@@ -1,6 +1,5 @@
 """Hub round trip through a real Hub-compatible server (olah, offline)."""
 
-import json
 import os
 import shutil
 import socket
@@ -13,7 +12,6 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import presets
 
 OLAH = shutil.which("olah-cli") or os.path.join(os.path.dirname(sys.executable), "olah-cli")
 

@@ -296,14 +296,12 @@ def test_shipped_unmt_translates_held_out_verses():
 
 
 def test_card_states_whether_the_bleu_ratio_goal_is_reached():
-    from keras_gan_zoo import presets
-
     def card(greedy, beam):
         rows = [{"system": "copy the source", "en-es": 0.1, "es-en": 0.1}]
         result = {"protocol": "p", "command": "c", "rows": rows,
                   "unsupervised_over_supervised": {"greedy": greedy, "beam 4": beam},
                   "unsupervised_auto_encoding": {"en": 2.75, "es": 0.84}}
-        return "\n".join(presets._bleu_lines(result))
+        return "\n".join(kgz.UNMT.card_sections({"translation_bleu": result}))
 
     # Reached needs both directions at 50% or more with one decoding.
     assert "**not reached**" in card({"en-es": 0.6, "es-en": 0.3}, {"en-es": 0.4, "es-en": 0.7})

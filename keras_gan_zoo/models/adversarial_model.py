@@ -8,9 +8,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan_zoo import gradients
+from keras_gan_zoo import augment as augment_lib
+from keras_gan_zoo import gradients, presets
 from keras_gan_zoo import losses as gan_losses
-from keras_gan_zoo import validation
 
 
 @dataclasses.dataclass
@@ -27,8 +27,10 @@ class Player:
             (CycleGAN's two generators share a loss, each has an Adam).
         steps: updates of this player per train step (e.g. 5 critic steps
             for WGAN); each update draws fresh latents from the same batch.
-        after_update: optional `() -> None` run after each update
-            (e.g. WGAN weight clipping).
+        after_update: optional `() -> None` run after each update.
+        role: `"discriminator"` for a player whose weights a critic loss
+            constrains: WGAN's weight clipping (`loss="wasserstein"`) is
+            applied to them after each of its updates, here for every family.
     """
 
     name: str
@@ -36,6 +38,7 @@ class Player:
     variables: Sequence
     steps: int = 1
     after_update: Callable = None
+    role: str = None
 
     @property
     def variable_groups(self):
@@ -116,7 +119,22 @@ class AdversarialModel(keras.Model):
     ```
     """
 
+    # ---- what the family declares (see CONTRIBUTING.md) ---------------
+    # Its task (keras_gan_zoo.tasks): the CLI, evaluation and cards dispatch on it.
+    task = None
+    # Model card: usage lines after `model = kgz.from_pretrained(...)`, and
+    # what model.weights.h5 holds.
+    card_usage = ()
+    card_weights = "the weights of every network"
+    # The data set a preset of this family is shown on when its metadata names none.
+    default_dataset = None
+    # The smallest configuration the shared contract tests build.
+    tiny_config = None
     default_loss = "non_saturating"
+    # The losses this family plays; compile() refuses others by name.
+    supported_losses = tuple(gan_losses.LOSSES)
+    # Whether compile(augment=...) applies (image families: see ImageGAN).
+    supports_augmentation = False
 
     def __init__(self, ema_decay=None, seed=None, ema_warmup=False, **kwargs):
         super().__init__(**kwargs)
@@ -127,6 +145,7 @@ class AdversarialModel(keras.Model):
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.gan_loss = None
+        self.augmentation = None
         self.player_optimizers = {}
         self._loss_trackers = None
 
@@ -157,6 +176,37 @@ class AdversarialModel(keras.Model):
             return []
         return list(zip(self.generator.variables, ema.variables))
 
+    @classmethod
+    def card_sections(cls, metrics):
+        """Lines of the family's own evaluation sections of its model card
+        (beyond the generic FID lines), from the preset's `metrics`."""
+        return []
+
+    @classmethod
+    def headline(cls, metrics):
+        """One line for `keras-gan-zoo list`: the preset's main figure."""
+        return None
+
+    @classmethod
+    def tiny_data(cls, model, num=8, seed=0):
+        """`(x, y)` for `fit` on the tiny configuration (contract tests)."""
+        raise NotImplementedError(f"{cls.__name__} declares no tiny_data() for the contract tests.")
+
+    def showcase(self, num=16, seed=0, columns=None, **options):
+        """What `keras-gan-zoo sample` shows: a `keras_gan_zoo.tasks.Showcase`."""
+        raise NotImplementedError(f"{type(self).__name__} defines no showcase().")
+
+    @staticmethod
+    def reject_options(family, options):
+        """A clear error for sampling options this family does not take."""
+        given = {k: v for k, v in options.items() if v is not None}
+        if given:
+            raise ValueError(f"{family} does not take {sorted(given)} when sampling.")
+
+    def parameter_groups(self):
+        """`{network name: variables}` of each network, for parameter counts."""
+        return {layer.name: layer.weights for layer in self.layers if layer.weights}
+
     # ---- the game ----------------------------------------------------
     @property
     def player_names(self):
@@ -171,15 +221,23 @@ class AdversarialModel(keras.Model):
     def metrics(self):
         if self._loss_trackers is None:
             return []
-        return list(self._loss_trackers.values())
+        extra = [self.augmentation] if self.augmentation is not None else []
+        return list(self._loss_trackers.values()) + extra
 
-    def compile(self, loss=None, jit_compile="auto", steps_per_execution=1, **optimizers):
+    def compile(self, loss=None, augment=None, jit_compile="auto", steps_per_execution=1,
+                **optimizers):
         """Configures the game.
 
         Args:
             loss: a name from `keras_gan_zoo.losses.LOSSES` (`"minimax"`,
                 `"non_saturating"`, `"wasserstein"`, `"wgan_gp"`, `"hinge"`,
                 `"least_squares"`) or a `GANLoss`; default `default_loss`.
+                A loss the family does not play (not in `supported_losses`)
+                is a ValueError.
+            augment: differentiable augmentation of every image the
+                discriminator sees (image families): `"diffaugment"`,
+                `"ada"`, a policy such as `"translation,cutout"` or a
+                `keras_gan_zoo.augment.Augmentation`; default None (off).
             jit_compile: as in `keras.Model.compile`.
             steps_per_execution: as in `keras.Model.compile`.
             **optimizers: `<player>_optimizer=` a Keras optimizer, its name or
@@ -205,7 +263,17 @@ class AdversarialModel(keras.Model):
         self.player_optimizers = {n: chosen.get(n) or defaults[n] for n in names}
         if len({id(o) for o in self.player_optimizers.values()}) != len(names):
             raise ValueError("Each player needs its own optimizer instance.")
-        self.gan_loss = gan_losses.get(loss if loss is not None else self.default_loss)
+        gan_loss = gan_losses.get(loss if loss is not None else self.default_loss)
+        if gan_loss.name not in self.supported_losses:
+            raise ValueError(
+                f"{type(self).__name__} does not play the {gan_loss.name!r} loss; it supports "
+                f"{list(self.supported_losses)}."
+            )
+        if augment is not None and not self.supports_augmentation:
+            raise ValueError(f"{type(self).__name__} has no images for its discriminator to "
+                             "augment: compile it with augment=None.")
+        self.gan_loss = gan_loss
+        self.augmentation = augment_lib.get(augment)
         owner = {}
         for player in self.players():
             for group, variables in player.variable_groups.items():
@@ -232,6 +300,7 @@ class AdversarialModel(keras.Model):
             return None
         return {
             "loss": self.gan_loss.name,
+            **({"augment": self.augmentation.get_config()} if self.augmentation is not None else {}),
             "jit_compile": self.jit_compile,
             "optimizers": {
                 n: keras.optimizers.serialize(o) for n, o in self.player_optimizers.items()
@@ -243,7 +312,8 @@ class AdversarialModel(keras.Model):
             f"{n}_optimizer": keras.optimizers.deserialize(c)
             for n, c in config["optimizers"].items()
         }
-        self.compile(loss=config["loss"], jit_compile=config.get("jit_compile", "auto"), **optimizers)
+        self.compile(loss=config["loss"], augment=config.get("augment"),
+                     jit_compile=config.get("jit_compile", "auto"), **optimizers)
 
     def train_step(self, *args):
         return gradients.run_train_step(self, self._play, *args)
@@ -262,14 +332,18 @@ class AdversarialModel(keras.Model):
                         self.player_optimizers[name], grads[start:start + len(group)], group
                     )
                     start += len(group)
-                if player.after_update is not None:
-                    with gradients.no_grad():
+                with gradients.no_grad():
+                    if player.role == "discriminator" and self.gan_loss.clip_value is not None:
+                        gan_losses.clip_weights(variables, self.gan_loss.clip_value)
+                    if player.after_update is not None:
                         player.after_update()
             self._loss_trackers[player.name].update_state(loss)
         with gradients.no_grad():
+            if self.augmentation is not None:
+                self.augmentation.adjust()
             self.update_ema()
         self.optimizer.iterations.assign_add(1)
-        return {t.name: t.result() for t in self._loss_trackers.values()}
+        return {m.name: m.result() for m in self.metrics}
 
     def build_ema_generator(self):
         """A frozen copy of `self._build_generator("ema_generator")` holding
@@ -281,60 +355,6 @@ class AdversarialModel(keras.Model):
         for source, target in zip(self.generator.variables, ema.variables):
             target.assign(ops.copy(source.value))  # JAX: never share one buffer
         return ema
-
-    @staticmethod
-    def gaussian_latents(num_images, latent_dim, seed=None):
-        """Standard normal latents drawn with numpy: the same seed gives the
-        same latents (and so the same images) on every backend."""
-        num_images = validation.check_count(num_images)
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((num_images, latent_dim)).astype("float32")
-
-    def image_batch(self, data):
-        """`{"images": ...}` for an unconditional model: what `fit` yields
-        (images, or a tuple whose first element is the images) scaled to
-        [-1, 1] and checked against `self.image_shape`."""
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(images, (tuple, list)):
-            images = images[0]
-        return {"images": self.scale_batch_images(images, self.image_shape)}
-
-    @staticmethod
-    def scale_batch_images(images, shape, what="images"):
-        """A training batch of images as float32 in [-1, 1]: integer values
-        are mapped from [0, 255]; a wrong shape is a clear error (streamed
-        data reaches here without the numpy checks of `fit`)."""
-        if tuple(images.shape[1:]) != tuple(shape):
-            channels_first = len(images.shape) == 4 and images.shape[1] == shape[-1]
-            raise ValueError(
-                f"expected {what} of shape (N, {', '.join(map(str, shape))}) "
-                f"with values in [0, 255] or [-1, 1]; got {tuple(images.shape)}"
-                + (": channels-last is required" if channels_first else "")
-            )
-        if "int" in str(images.dtype):
-            images = ops.cast(images, "float32") / 127.5 - 1.0
-        return ops.cast(images, "float32")
-
-    @staticmethod
-    def predict_images(network, inputs, batch_size=256, output="uint8", output_index=None):
-        """Runs `network` in inference mode on numpy `inputs` (an array or a
-        list of arrays) in batches; returns numpy images as uint8 or floats
-        in [-1, 1]. The sampling methods of every model go through here.
-        `output_index` picks one output of a multi-output network."""
-        if output not in ("uint8", "float"):
-            raise ValueError(f"output must be 'uint8' or 'float'; got {output!r}")
-        batch_size = validation.check_count(batch_size, "batch_size")
-        parts = inputs if isinstance(inputs, list) else [inputs]
-        chunks = []
-        with gradients.no_grad():
-            for start in range(0, len(parts[0]), batch_size):
-                chunk = [p[start:start + batch_size] for p in parts]
-                out = network.predict_on_batch(chunk if isinstance(inputs, list) else chunk[0])
-                if output_index is not None:
-                    out = out[output_index]
-                chunks.append(np.asarray(ops.convert_to_numpy(out)))
-        images = np.concatenate(chunks, axis=0)
-        return validation.to_uint8(images) if output == "uint8" else images
 
     def update_ema(self):
         """EMA of trained weights; other state (batch-norm statistics) is copied."""
@@ -354,38 +374,6 @@ class AdversarialModel(keras.Model):
         """Copies the generator's weights into the EMA generator."""
         for source, ema in self.ema_pairs():
             ema.assign(ops.copy(source.value))  # JAX: never share one buffer
-
-    def recalibrate_ema_batch_norm(self, num_samples=8192, batch_size=512, seed=0):
-        """Re-estimates the EMA generator's batch-norm statistics.
-
-        The EMA generator averages weights but copies the generator's
-        batch-norm statistics, which were measured on the generator's own
-        activations. This runs the EMA generator in training mode on
-        `num_samples` latents and sets each moving mean/variance to the
-        average over those batches (as SWA does for averaged weights).
-        Needs `self.generator_inputs(n, seed)` (the generator's numpy inputs).
-        """
-        ema = getattr(self, "ema_generator", None)
-        if ema is None:
-            return
-        norms = [layer for layer in ema._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
-        if not norms:
-            return
-        momenta = [layer.momentum for layer in norms]
-        inputs = self.generator_inputs(num_samples, seed=seed)
-        parts = inputs if isinstance(inputs, list) else [inputs]
-        ema.trainable = True  # Keras runs frozen batch norm in inference mode.
-        try:
-            with gradients.no_grad():
-                for k, start in enumerate(range(0, num_samples, batch_size)):
-                    for layer in norms:
-                        layer.momentum = k / (k + 1.0)  # a running mean over batches
-                    chunk = [p[start:start + batch_size] for p in parts]
-                    ema(chunk if isinstance(inputs, list) else chunk[0], training=True)
-        finally:
-            ema.trainable = False
-            for layer, momentum in zip(norms, momenta):
-                layer.momentum = momentum
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`; numpy data is checked before any update.
@@ -425,20 +413,14 @@ class AdversarialModel(keras.Model):
 
         >>> model = keras_gan_zoo.DCGAN.from_pretrained("dcgan-mnist")
         """
-        from keras_gan_zoo import presets
-
         return presets.load(name_or_path, expected_class=cls, compile=compile)
 
     def save_pretrained(self, directory, metadata=None, model_card=None):
         """Writes a preset folder (config, weights with checksum, card)."""
-        from keras_gan_zoo import presets
-
         return presets.save(self, directory, metadata=metadata, model_card=model_card)
 
     def push_to_hub(self, repo_id, private=False, token=None, commit_message=None):
         """Uploads this model as a preset to a Hugging Face Hub repo."""
-        from keras_gan_zoo import presets
-
         return presets.push_to_hub(
             self, repo_id, private=private, token=token, commit_message=commit_message
         )

@@ -110,6 +110,14 @@ class BigGAN(ConditionalGAN):
     (4, 16, 16, 1)
     """
 
+    card_usage = ("images = model.generate(10, labels=range(10), seed=0, truncation=0.5)",
+                  "model.fit(my_images, my_labels, epochs=5)  # the discriminator ships too")
+    card_weights = ("the generator, the projection discriminator and the EMA generator; "
+                    "`generate` samples from the EMA generator")
+    truncation_argument = "truncation"
+    tiny_config = {"num_classes": 3, "latent_dim": 16, "image_size": 16, "channels": 1, "width": 4,
+                   "embedding_dim": 8, "attention_resolution": 8}
+
     default_loss = "hinge"
 
     def __init__(self, num_classes=10, latent_dim=120, image_size=32, channels=1, width=32,

@@ -5,8 +5,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo import losses as gan_losses
-from keras_gan_zoo import validation
+from keras_gan_zoo import cards, tasks, validation
 from keras_gan_zoo.models.dcgan import DCGAN, _init, discriminator_body, generator_body
 
 DISCRIMINATORS = ("projection", "concat")
@@ -54,6 +53,21 @@ def build_conditional_discriminator(num_classes, image_size, channels, width, mo
     return keras.Model([images, labels], logits, name=name)
 
 
+def class_fidelity_lines(fidelity):
+    """Model-card lines of class fidelity (`keras_gan_zoo.classifier`)."""
+    if not fidelity:
+        return []
+    per_class = ", ".join(f"{c}: {cards.pct(v)}" for c, v in enumerate(fidelity["per_class"]))
+    return [
+        f"- Class fidelity: **{cards.pct(fidelity['accuracy'])}** of {cards.num(fidelity['num_generated'])} "
+        "generated images (equal numbers per class) are classified as the requested class by the "
+        "shipped classifier (`keras_gan_zoo.classifier`, trained on the training set only; its own "
+        f"test accuracy {cards.pct(fidelity['classifier_test_accuracy'])}). "
+        f"Command: `{fidelity.get('command', '')}`.",
+        f"- Per class: {per_class}.",
+    ]
+
+
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class ConditionalGAN(DCGAN):
     """Class-conditional DCGAN: `generate(n, labels=...)`.
@@ -76,6 +90,13 @@ class ConditionalGAN(DCGAN):
     (4, 8, 8, 1)
     >>> gan.fit(images, labels, batch_size=16, epochs=1)  # uint8 images, int labels
     """
+
+    task = tasks.CLASS_CONDITIONAL_IMAGE
+    card_usage = ("images = model.generate(10, labels=range(10), seed=0)  # one per class",
+                  "model.fit(my_images, my_labels, epochs=5)             # the discriminator ships too")
+    card_weights = ("the conditional generator, the projection discriminator and the EMA generator; "
+                    "`generate` samples from the EMA generator")
+    tiny_config = {"num_classes": 3, "latent_dim": 8, "image_size": 16, "channels": 1, "width": 4}
 
     def __init__(self, num_classes=10, discriminator="projection", embedding_dim=50,
                  latent_dim=100, image_size=28, channels=1, width=64, d_steps=1,
@@ -117,22 +138,44 @@ class ConditionalGAN(DCGAN):
         real_images, labels = batch["images"], batch["labels"]
         latents = self._sample_latents(ops.shape(real_images)[0])
         fake_images = ops.stop_gradient(self.generator([latents, labels], training=True))
-        d_real = self.discriminator([real_images, labels], training=True)
-        d_fake = self.discriminator([fake_images, labels], training=True)
-        loss = self.gan_loss.d_loss(d_real, d_fake)
-        if self.gan_loss.gradient_penalty_weight:
-            penalty = gan_losses.gradient_penalty(
-                lambda x: self.discriminator([x, labels], training=True),
-                real_images, fake_images, seed=self.seed_generator,
-            )
-            loss = loss + self.gan_loss.gradient_penalty_weight * penalty
-        return loss
+        discriminate = lambda x: self.discriminator([x, labels], training=True)
+        return self.adversarial_d_loss(discriminate, real_images, fake_images)
 
     def generator_loss(self, batch):
         labels = batch["labels"]
         latents = self._sample_latents(ops.shape(labels)[0])
         fake_images = self.generator([latents, labels], training=True)
-        return self.gan_loss.g_loss(self.discriminator([fake_images, labels], training=True))
+        discriminate = lambda x: self.discriminator([x, labels], training=True)
+        return self.adversarial_g_loss(discriminate, fake_images)
+
+    # ---- what the CLI and cards show -----------------------------------
+    def showcase(self, num=64, seed=0, columns=None, truncation=None, **options):
+        """`num` samples cycling through the classes (a row per class when
+        `num` is a multiple of `num_classes`)."""
+        self.reject_options(type(self).__name__, options)
+        extra = self.truncation_args(truncation)
+        images = self.generate(num, labels=np.arange(num) % self.num_classes, seed=seed, **extra)
+        columns = columns or (self.num_classes if num >= self.num_classes else None)
+        return tasks.Showcase(images=images, columns=columns,
+                              summary=f"{num} samples, classes 0..{self.num_classes - 1} in turn (seed {seed}"
+                              + "".join(f", {k}={v}" for k, v in extra.items()) + ")")
+
+    @classmethod
+    def headline(cls, metrics):
+        line = super().headline(metrics)
+        fidelity = metrics.get("class_fidelity")
+        if fidelity:
+            line = (line + ", " if line else "") + f"class fidelity {cards.pct(fidelity['accuracy'])}"
+        return line
+
+    @classmethod
+    def card_sections(cls, metrics):
+        return class_fidelity_lines(metrics.get("class_fidelity")) + super().card_sections(metrics)
+
+    @classmethod
+    def tiny_data(cls, model, num=8, seed=0):
+        images, _ = super().tiny_data(model, num, seed)
+        return images, np.arange(num) % model.num_classes
 
     # ---- sampling ----------------------------------------------------
     def check_labels(self, labels, num_images=None):

@@ -4,7 +4,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+from keras_gan_zoo import cards, tasks
+from keras_gan_zoo.datasets import UnpairedBatches
+from keras_gan_zoo.models.adversarial_model import Player
+from keras_gan_zoo.models.image_gan import ImageGAN
 from keras_gan_zoo.models.dcgan import _init
 from keras_gan_zoo.models.pix2pix import (
     _check_size, build_patch_discriminator, check_translation_input,
@@ -75,7 +78,7 @@ def build_resnet_generator(image_size, channels=3, width=64, num_blocks=9, num_d
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
-class CycleGAN(AdversarialModel):
+class CycleGAN(ImageGAN):
     """CycleGAN: two ResNet generators (A->B, B->A), two PatchGAN
     discriminators, least-squares GAN loss, cycle-consistency loss and
     identity loss, and a history pool of generated images for the
@@ -104,6 +107,13 @@ class CycleGAN(AdversarialModel):
     >>> model.translate(openmoji_images[:2], direction="a2b").shape
     (2, 16, 16, 3)
     """
+
+    task = tasks.UNPAIRED_IMAGE_TO_IMAGE
+    card_usage = ('noto_style = model.translate(openmoji_images, direction="a2b")',
+                  "model.fit(my_images_a, my_images_b, epochs=5)  # unpaired; both discriminators ship")
+    card_weights = "both generators, both PatchGAN discriminators and the history pools"
+    default_dataset = "openmoji_noto"
+    tiny_config = {"image_size": 16, "width": 4, "num_blocks": 1, "d_layers": 2, "pool_size": 6}
 
     default_loss = "least_squares"
 
@@ -144,8 +154,10 @@ class CycleGAN(AdversarialModel):
                 "g_ab": self.generator_ab.trainable_variables,
                 "g_ba": self.generator_ba.trainable_variables,
             }),
-            Player("d_a", self.discriminator_a_loss, self.discriminator_a.trainable_variables),
-            Player("d_b", self.discriminator_b_loss, self.discriminator_b.trainable_variables),
+            Player("d_a", self.discriminator_a_loss, self.discriminator_a.trainable_variables,
+                   role="discriminator"),
+            Player("d_b", self.discriminator_b_loss, self.discriminator_b.trainable_variables,
+                   role="discriminator"),
         ]
 
     def prepare_batch(self, data):
@@ -161,8 +173,8 @@ class CycleGAN(AdversarialModel):
         real_a, real_b = batch["a"], batch["b"]
         fake_b = self.generator_ab(real_a, training=True)
         fake_a = self.generator_ba(real_b, training=True)
-        adversarial = (self.gan_loss.g_loss(self.discriminator_b(fake_b, training=True))
-                       + self.gan_loss.g_loss(self.discriminator_a(fake_a, training=True)))
+        adversarial = (self.adversarial_g_loss(lambda x: self.discriminator_b(x, training=True), fake_b)
+                       + self.adversarial_g_loss(lambda x: self.discriminator_a(x, training=True), fake_a))
         cycle = (ops.mean(ops.abs(self.generator_ba(fake_b, training=True) - real_a))
                  + ops.mean(ops.abs(self.generator_ab(fake_a, training=True) - real_b)))
         loss = adversarial + self.cycle_weight * cycle
@@ -195,8 +207,7 @@ class CycleGAN(AdversarialModel):
         return shown
 
     def _discriminator_loss(self, discriminator, real, fake):
-        return 0.5 * self.gan_loss.d_loss(discriminator(real, training=True),
-                                          discriminator(fake, training=True))
+        return 0.5 * self.adversarial_d_loss(lambda x: discriminator(x, training=True), real, fake)
 
     def discriminator_a_loss(self, batch):
         fake_a = ops.stop_gradient(self.generator_ba(batch["b"], training=True))
@@ -210,6 +221,52 @@ class CycleGAN(AdversarialModel):
         self.pool_count.assign(ops.minimum(self.pool_count.value + ops.shape(fake_b)[0],
                                            self.pool_size))
         return self._discriminator_loss(self.discriminator_b, batch["b"], fake_b)
+
+    # ---- what the CLI and cards show -----------------------------------
+    def showcase(self, num=16, seed=0, columns=None, direction="a2b", **options):
+        """The first `num` held-out images of the source domain over their translations."""
+        self.reject_options(type(self).__name__, options)
+        domain_a, domain_b = self.held_out_data()
+        inputs = (domain_a if direction == "a2b" else domain_b)[:num]
+        columns = columns or 8
+        return tasks.Showcase(images=self.pairs_grid(inputs, self.translate(inputs, direction=direction), columns),
+                              columns=columns, summary=f"{len(inputs)} held-out images (rows) over their "
+                              f"{direction} translations")
+
+    @classmethod
+    def headline(cls, metrics):
+        result = metrics.get("translation")
+        if not result:
+            return None
+        return (f"held-out FID(G(A), B) {result['translated_a2b_vs_b']['fid']:.1f} vs "
+                f"FID(A, B) {result['a_vs_b']['fid']:.1f}")
+
+    @classmethod
+    def card_sections(cls, metrics):
+        result = metrics.get("translation")
+        if not result:
+            return []
+        return [
+            f"Held-out emoji: {result['num_test_a']} in domain A, {result['num_test_b']} in domain B "
+            "(FID on a few hundred images is biased upwards; KID is unbiased; compare rows).",
+            "",
+            "| images compared | FID | KID |",
+            "|---|---|---|",
+            f"| A vs B (no translation) | {cards.fid_kid_cell(result['a_vs_b'])} |",
+            f"| G_ab(A) vs B | {cards.fid_kid_cell(result['translated_a2b_vs_b'])} |",
+            f"| G_ba(B) vs A | {cards.fid_kid_cell(result['translated_b2a_vs_a'])} |",
+            "",
+            f"- Translation A->B cuts FID by {cards.pct(result['a2b_fid_reduction'])} (goal: at least 50%).",
+            f"- Cycle reconstruction L1 (pixel units in [0, 1]): A->B->A {result['cycle_l1_a']:.4f}, "
+            f"B->A->B {result['cycle_l1_b']:.4f}.",
+            f"- Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
+            f"{result.get('wall_time_s', 0) / 60:.1f} min.",
+        ]
+
+    @classmethod
+    def tiny_data(cls, model, num=8, seed=0):
+        rng = np.random.default_rng(seed)
+        return tuple(rng.integers(0, 256, (num,) + model.image_shape).astype("uint8") for _ in range(2))
 
     # ---- translation -------------------------------------------------
     def translate(self, images, direction="a2b", batch_size=64, output="uint8"):
@@ -239,8 +296,6 @@ class CycleGAN(AdversarialModel):
         """
         self._compile_if_needed(stacklevel=3)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-            from keras_gan_zoo.datasets import UnpairedBatches
-
             x = check_translation_input(x, self.image_shape, "domain A images")
             y = check_translation_input(y, self.image_shape, "domain B images")
             x, y = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,

@@ -3,12 +3,11 @@
 import math
 
 import keras
-import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo import validation
-from keras_gan_zoo import losses as gan_losses
-from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+from keras_gan_zoo import tasks, validation
+from keras_gan_zoo.models.adversarial_model import Player
+from keras_gan_zoo.models.image_gan import ImageGAN
 
 
 def _base_size(image_size):
@@ -79,7 +78,7 @@ def build_discriminator(image_size, channels, width, name="discriminator"):
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
-class DCGAN(AdversarialModel):
+class DCGAN(ImageGAN):
     """Deep convolutional GAN (Radford, Metz & Chintala 2015).
 
     The generator projects a Gaussian latent to a small feature map and
@@ -109,6 +108,14 @@ class DCGAN(AdversarialModel):
     >>> images = np.random.randint(0, 256, (32, 8, 8, 1), dtype="uint8")
     >>> history = gan.fit(images, batch_size=16, epochs=1, verbose=0)
     """
+
+    task = tasks.UNCONDITIONAL_IMAGE
+    card_usage = ("images = model.generate(16, seed=0)  # uint8, (16, H, W, C)",
+                  "model.fit(my_images, epochs=5)        # fine-tune: the discriminator ships too")
+    card_weights = ("the generator, discriminator and EMA generator; `generate` samples from "
+                    "the EMA generator")
+    default_dataset = "mnist"
+    tiny_config = {"latent_dim": 8, "image_size": 16, "channels": 1, "width": 4}
 
     def __init__(
         self,
@@ -145,13 +152,9 @@ class DCGAN(AdversarialModel):
 
     # ---- the game ----------------------------------------------------
     def players(self):
-        after_d = None
-        if self.gan_loss is not None and self.gan_loss.clip_value is not None:
-            clip = self.gan_loss.clip_value
-            after_d = lambda: gan_losses.clip_weights(self.discriminator.trainable_variables, clip)
         return [
             Player("d", self.discriminator_loss, self.discriminator.trainable_variables,
-                   steps=self.d_steps, after_update=after_d),
+                   steps=self.d_steps, role="discriminator"),
             Player("g", self.generator_loss, self.generator.trainable_variables),
         ]
 
@@ -165,21 +168,14 @@ class DCGAN(AdversarialModel):
         real_images = batch["images"]
         latents = self._sample_latents(ops.shape(real_images)[0])
         fake_images = ops.stop_gradient(self.generator(latents, training=True))
-        d_real_logits = self.discriminator(real_images, training=True)
-        d_fake_logits = self.discriminator(fake_images, training=True)
-        loss = self.gan_loss.d_loss(d_real_logits, d_fake_logits)
-        if self.gan_loss.gradient_penalty_weight:
-            penalty = gan_losses.gradient_penalty(
-                lambda x: self.discriminator(x, training=True),
-                real_images, fake_images, seed=self.seed_generator,
-            )
-            loss = loss + self.gan_loss.gradient_penalty_weight * penalty
-        return loss
+        return self.adversarial_d_loss(self._discriminate, real_images, fake_images)
+
+    def _discriminate(self, images):
+        return self.discriminator(images, training=True)
 
     def generator_loss(self, batch):
         latents = self._sample_latents(ops.shape(batch["images"])[0])
-        fake_images = self.generator(latents, training=True)
-        return self.gan_loss.g_loss(self.discriminator(fake_images, training=True))
+        return self.adversarial_g_loss(self._discriminate, self.generator(latents, training=True))
 
     # ---- sampling ----------------------------------------------------
     def sample_latents(self, num_images, seed=None):

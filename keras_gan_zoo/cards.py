@@ -1,0 +1,222 @@
+"""Model cards: a generic card (front matter, model, training, evaluation,
+data and licence) plus the sections the preset's family declares.
+
+The card of a preset is rendered from its `config.json` and `metadata.json`
+alone; its family (found through the Keras registry) supplies its task,
+usage lines, what its weight file holds and its own evaluation sections
+(`Family.card_sections(metrics)`). Nothing here names a family.
+
+Example:
+
+>>> from keras_gan_zoo import cards
+>>> print(cards.render_model_card(config, metadata))
+"""
+
+import json
+
+from keras_gan_zoo import datasets, registry, tasks
+
+# Config entries that say nothing about the architecture.
+_NOT_ARCHITECTURE = {"name", "trainable", "dtype", "seed", "vocabulary", "ema_warmup"}
+
+
+def num(value):
+    """Thousands separators for counts; anything else as text."""
+    return f"{value:,}" if isinstance(value, int) else str(value if value is not None else "?")
+
+
+def pct(value):
+    return f"{100 * value:.2f}%"
+
+
+def fid_kid_cell(entry):
+    return f"{entry['fid']:.1f} | {entry['kid']:.4f}"
+
+
+def fid_lines(metrics, dataset_title):
+    """The FID/KID lines of a generated-image preset (any image task)."""
+    fid = metrics.get("fid")
+    if not fid:
+        return []
+    lines = [
+        f"- FID: **{fid['value']:.2f}** ({num(fid['num_generated'])} generated images vs "
+        f"{num(fid['num_reference'])} {dataset_title} test images, {fid.get('network', 'InceptionV3')}). "
+        f"Command: `{fid.get('command', '')}`; backend {fid.get('backend')}, "
+        f"{fid.get('wall_time_s', 0) / 60:.1f} min.",
+    ]
+    if "kid" in metrics:
+        kid = metrics["kid"]
+        lines.append(f"- KID: {kid['value']:.5f} ± {kid['std']:.5f} (same images).")
+    return lines
+
+
+def truncation_lines(sweep):
+    """The truncation trade-off table (BigGAN's `truncation`, StyleGAN's `truncation_psi`)."""
+    if not sweep:
+        return []
+    name = sweep["parameter"]
+    conditional = any("class_fidelity" in row for row in sweep["rows"])
+    off = lambda v: "off" if v is None or (name == "truncation_psi" and v == 1.0) else f"{v:g}"
+    lines = [
+        "",
+        f"Truncation trade-off (`generate(..., {name}=...)`): {num(sweep['num_generated'])} generated "
+        f"vs the first {num(sweep['num_reference'])} test images per row, the same latents in every "
+        "row (small protocol: FID is biased upwards; compare rows with each other)"
+        + (f"; class fidelity on {sweep['num_per_class']} images per class." if conditional else "."),
+        "",
+        f"| {name} | FID | KID |" + (" class fidelity |" if conditional else ""),
+        "|---|---|---|" + ("---|" if conditional else ""),
+    ]
+    for row in sweep["rows"]:
+        lines.append(f"| {off(row['value'])} | {row['fid']:.2f} | {row['kid']:.4f} |"
+                     + (f" {pct(row['class_fidelity'])} |" if conditional else ""))
+    lines += ["", f"- Command: `{sweep.get('command', '')}`; backend {sweep.get('backend')}."]
+    return lines
+
+
+def augmentation_lines(training):
+    augment = training.get("augment")
+    if not augment:
+        return []
+    kind = "ADA (adaptive probability)" if augment.get("adaptive") else "DiffAugment"
+    return [f"- Augmentation: {kind}, policy `{augment['policy']}`, applied to real and generated "
+            f"images in both players' losses; probability at the end of training "
+            f"{augment['probability']:.3f}."]
+
+
+def _front_matter(preset, class_name, task, dataset, metrics):
+    lines = ["---", "library_name: keras", f"license: {dataset.licence}", "tags:", "- keras-gan-zoo",
+             "- gan", f"- {class_name.lower()}", f"- {task.hub_tag}", "datasets:", f"- {dataset.hub_id}"]
+    fid = metrics.get("fid")
+    if fid:
+        lines += [
+            "model-index:", f"- name: {preset}", "  results:", "  - task:",
+            f"      type: {task.hub_tag}", "    dataset:", f"      name: {dataset.title}",
+            f"      type: {dataset.hub_id}", "    metrics:", "    - type: fid",
+            f"      value: {fid['value']:.3f}",
+            f"      name: FID ({fid['num_generated']} generated vs {fid['num_reference']} test images)",
+        ]
+    return lines + ["---", ""]
+
+
+def _training_lines(training, dataset, unit):
+    if not training:
+        return ["- Not recorded."]
+    counts = {k: v for k, v in training.items() if k.endswith(("_sentences", "_pairs", "too_long"))}
+    if "train_images" in training:
+        size = training.get("dataset_args", {}).get("image_size")
+        data_line = (f"- Data: {dataset.title} training set, {num(training.get('train_images'))} images"
+                     + (f" at {size}x{size}" if size else "") + ".")
+    else:
+        data_line = (f"- Data: {dataset.title}: "
+                     + ", ".join(f"{k.replace('_', ' ')} {num(v)}" for k, v in counts.items())
+                     + (f"; books {json.dumps(training['books'])}" if training.get("books") else "") + ".")
+    lines = [
+        f"- Command: `{training.get('command', '')}`",
+        data_line,
+        # A staged run's epochs and batch sizes are on its stage lines.
+        (f"- {training.get('epochs_run', training.get('epochs'))} epochs"
+         + (f" of {num(training['steps_per_epoch'])} steps" if training.get("steps_per_epoch") else "")
+         + (f" (each back-translation used {training['back_translation_reuse']} times)"
+            if training.get("back_translation_reuse", 1) > 1 else "")
+         + f", batch {training.get('batch_size')}, "
+         if not training.get("stages") else "- ")
+        + f"{num(training.get('steps'))} steps, loss `{training.get('loss')}`, "
+        f"optimizer {json.dumps(training.get('optimizer'))}.",
+        f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
+        f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
+    ]
+    lines += augmentation_lines(training)
+    if training.get("wall_time_s") and training.get("steps") and not training.get("stages"):
+        rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
+        lines.append(f"- Throughput: {rate:.1f} training {unit}/s (steps x batch / wall time)"
+                     + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."
+                        if training.get("stopped_by_time_limit") else "."))
+    for stage in training.get("stages", []):
+        lines.append(
+            f"- Stage {stage.get('stage')}: {json.dumps(stage.get('dataset_args', {}))}, "
+            f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
+            f"{num(stage['train_images'])} pairs, batch {stage['batch_size']}, "
+            f"{num(stage['steps'])} steps "
+            f"({stage['steps'] * stage['batch_size'] / max(stage['wall_time_s'], 1e-9):.1f} pairs/s), "
+            f"{stage['wall_time_s'] / 60:.1f} min"
+            + (f", interrupted after epoch {stage['resumed_after_epoch']} and resumed from its backup"
+               if stage.get("resumed_after_epoch") else "")
+            + (" (stopped by its time limit)." if stage.get("stopped_by_time_limit") else "."))
+    if training.get("smoke"):
+        lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
+    return lines
+
+
+def render_model_card(config, metadata):
+    """The model card (README.md with Hugging Face front matter) of a preset."""
+    preset = metadata.get("preset", "preset")
+    training = metadata.get("training", {})
+    metrics = metadata.get("metrics", {})
+    dataset = datasets.info(training.get("dataset"))
+    class_name = config.get("class_name", "")
+    family = registry.family_class(class_name)
+    task = getattr(family, "task", None) or tasks.UNCONDITIONAL_IMAGE
+    unit = "sentences" if task.output == "text" else "images"
+    model_cfg = config.get("config", {})
+    arch = ", ".join(f"{k}={v}" for k, v in model_cfg.items()
+                     if k not in _NOT_ARCHITECTURE and isinstance(v, (bool, int, float, str)))
+    params = metadata.get("parameters", {})
+    lines = _front_matter(preset, class_name, task, dataset, metrics)
+    lines += [
+        f"# {preset}", "",
+        f"A keras-gan-zoo `{class_name}` ({task.description}) trained on {dataset.title}. It runs "
+        "unchanged on TensorFlow, PyTorch and JAX (`KERAS_BACKEND`) and gives the same "
+        + ("translations" if task.output == "text" else "images") + " on each.",
+        "",
+        "```python",
+        "import keras_gan_zoo as kgz",
+        f'model = kgz.from_pretrained("{preset}")',
+        *getattr(family, "card_usage", ()),
+        "```",
+        "",
+        "## Model",
+        "",
+        f"- Architecture: {class_name} ({arch}).",
+        "- Parameters: " + ", ".join(f"{k} {num(v)}" for k, v in params.items()) + ".",
+        f"- Files: `model.weights.h5` holds {getattr(family, 'card_weights', 'the weights')}.",
+        "",
+        "## Training",
+        "",
+    ]
+    lines += _training_lines(training, dataset, unit)
+    lines += ["", "## Evaluation", ""]
+    evaluation = fid_lines(metrics, dataset.title)
+    if metrics.get("goal") and evaluation:
+        evaluation.append(f"- Goal: {metrics['goal']}")
+    if family is not None:
+        evaluation += family.card_sections(metrics)
+    if metrics.get("comparison"):
+        evaluation.append(f"- Comparison: {metrics['comparison']}")
+    lines += evaluation or ["- Not evaluated yet."]
+    if metadata.get("notes"):
+        lines += ["", "## Notes", "", metadata["notes"]]
+    lines += [
+        "",
+        "## Data and licence",
+        "",
+        f"- Data: {dataset.title} ({dataset.note}).",
+        "- Weights: " + ("CC BY-SA 4.0, as the data they were trained on (attribution: "
+                         "OpenMoji, https://openmoji.org)." if dataset.licence == "cc-by-sa-4.0"
+                         else "Apache-2.0, as keras-gan-zoo."),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render_model_cards_file(folders):
+    """The text of MODEL_CARDS.md from the cards of the given preset folders."""
+    parts = ["# Model cards", "",
+             "Generated from the presets in `weights/` by `keras-gan-zoo cards`; do not edit by hand.", ""]
+    for folder in folders:
+        card = (folder / "README.md").read_text()
+        body = card.split("---", 2)[-1].lstrip() if card.startswith("---") else card
+        # Each card's headings move one level down under the file's title.
+        body = ("\n" + body).replace("\n## ", "\n### ").replace("\n# ", "\n## ").lstrip("\n")
+        parts += [body, ""]
+    return "\n".join(parts).rstrip() + "\n"

@@ -1,0 +1,221 @@
+"""`ImageGAN`: what every image family shares (latents, image batches,
+sampling in batches, and the discriminator's side of the game with
+augmentation and penalties applied in one place)."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gan_zoo import cards, datasets, gradients, tasks
+from keras_gan_zoo import losses as gan_losses
+from keras_gan_zoo import validation
+from keras_gan_zoo.models.adversarial_model import AdversarialModel
+
+
+class ImageGAN(AdversarialModel):
+    """Base of the image families.
+
+    Besides the `AdversarialModel` contract, an image family writes its
+    discriminator's losses with `adversarial_d_loss` / `adversarial_g_loss`,
+    which apply, for every family alike:
+
+    - the augmentation chosen at `compile(augment=...)` (DiffAugment, ADA),
+      to real and generated images, in both players' losses;
+    - the WGAN-GP gradient penalty when `compile(loss="wgan_gp")`;
+    - the record of the real logits that steers ADA's probability.
+
+    (WGAN weight clipping is applied by `AdversarialModel` to the players
+    with `role="discriminator"`.)
+    """
+
+    supports_augmentation = True
+    # "truncation" (BigGAN: a threshold on z) or "truncation_psi" (StyleGAN):
+    # the generate() argument the CLI's --truncation sets; None: no truncation.
+    truncation_argument = None
+
+    # ---- what the CLI and cards show -----------------------------------
+    def showcase(self, num=64, seed=0, columns=None, truncation=None, **options):
+        """`num` samples for a seed (and a truncation, where the family has one)."""
+        self.reject_options(type(self).__name__, options)
+        extra = self.truncation_args(truncation)
+        images = self.generate(num, seed=seed, **extra)
+        return tasks.Showcase(images=images, columns=columns, summary=f"{num} samples (seed {seed}"
+                              + "".join(f", {k}={v}" for k, v in extra.items()) + ")")
+
+    def truncation_args(self, truncation):
+        """`{truncation_argument: truncation}` for `generate`, or {} for None."""
+        if truncation is None:
+            return {}
+        if self.truncation_argument is None:
+            raise ValueError(f"{type(self).__name__} has no truncation trick; drop --truncation")
+        return {self.truncation_argument: truncation}
+
+    @classmethod
+    def headline(cls, metrics):
+        fid = metrics.get("fid")
+        if not fid:
+            return None
+        return (f"FID {fid['value']:.2f} ({fid.get('num_generated', 0):,} generated vs "
+                f"{fid.get('num_reference', 0):,} test images)")
+
+    @classmethod
+    def card_sections(cls, metrics):
+        return cards.truncation_lines(metrics.get("truncation_sweep"))
+
+    @classmethod
+    def tiny_data(cls, model, num=8, seed=0):
+        images = np.random.default_rng(seed).integers(0, 256, (num,) + tuple(model.image_shape))
+        return images.astype("uint8"), None
+
+    def held_out_data(self, **dataset_args):
+        """The held-out split of the data set this preset trained on (its
+        metadata), or of the family's `default_dataset`."""
+        training = getattr(self, "preset_metadata", {}).get("training", {})
+        if training.get("dataset"):
+            name, args = training["dataset"], training.get("dataset_args", {})
+        elif self.default_dataset:
+            name, args = self.default_dataset, {"image_size": self.image_size}
+        else:
+            raise ValueError(f"this {type(self).__name__} records no data set to take held-out inputs from")
+        args = {**args, **dataset_args}
+        _, held_out = datasets.load(name, **args)
+        return held_out
+
+    @staticmethod
+    def pairs_grid(inputs, outputs, columns=8):
+        """Rows of inputs over their outputs, `columns` a row (padded)."""
+        rows = []
+        for start in range(0, len(inputs), columns):
+            for part in (inputs[start:start + columns], outputs[start:start + columns]):
+                pad = np.zeros((columns - len(part),) + part.shape[1:], part.dtype)
+                rows.append(np.concatenate([part, pad]))
+        return np.concatenate(rows)
+
+    # ---- the discriminator's side of the game ------------------------
+    def augment(self, images):
+        """The compiled augmentation of a training batch (identity without)."""
+        if self.augmentation is None:
+            return images
+        return self.augmentation(images, self.seed_generator)
+
+    def observe_real_logits(self, d_real_logits):
+        """Records the discriminator's logits on real images (ADA's signal);
+        a family that writes its own discriminator loss calls this."""
+        if self.augmentation is not None:
+            self.augmentation.update_state(d_real_logits)
+
+    def adversarial_d_loss(self, discriminate, real_images, fake_images, real_penalty=None):
+        """The discriminator's GAN loss.
+
+        Args:
+            discriminate: `images -> logits` (closes over labels, captions or
+                the input image a conditional discriminator also reads).
+            real_images, fake_images: what the discriminator sees (fakes
+                with their gradient already stopped).
+            real_penalty: optional `(augmented real images, real logits) ->
+                scalar` added to the loss (R1, ProGAN's drift term).
+        """
+        real_images, fake_images = self.augment(real_images), self.augment(fake_images)
+        d_real_logits = discriminate(real_images)
+        d_fake_logits = discriminate(fake_images)
+        self.observe_real_logits(d_real_logits)
+        loss = self.gan_loss.d_loss(d_real_logits, d_fake_logits)
+        if self.gan_loss.gradient_penalty_weight:
+            penalty = gan_losses.gradient_penalty(discriminate, real_images, fake_images,
+                                                  seed=self.seed_generator)
+            loss = loss + self.gan_loss.gradient_penalty_weight * penalty
+        if real_penalty is not None:
+            loss = loss + real_penalty(real_images, d_real_logits)
+        return loss
+
+    def adversarial_g_loss(self, discriminate, fake_images):
+        """The generator's GAN loss on (augmented) generated images."""
+        return self.gan_loss.g_loss(discriminate(self.augment(fake_images)))
+
+    # ---- images ------------------------------------------------------
+    @staticmethod
+    def gaussian_latents(num_images, latent_dim, seed=None):
+        """Standard normal latents drawn with numpy: the same seed gives the
+        same latents (and so the same images) on every backend."""
+        num_images = validation.check_count(num_images)
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((num_images, latent_dim)).astype("float32")
+
+    def image_batch(self, data):
+        """`{"images": ...}` for an unconditional model: what `fit` yields
+        (images, or a tuple whose first element is the images) scaled to
+        [-1, 1] and checked against `self.image_shape`."""
+        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(images, (tuple, list)):
+            images = images[0]
+        return {"images": self.scale_batch_images(images, self.image_shape)}
+
+    @staticmethod
+    def scale_batch_images(images, shape, what="images"):
+        """A training batch of images as float32 in [-1, 1]: integer values
+        are mapped from [0, 255]; a wrong shape is a clear error (streamed
+        data reaches here without the numpy checks of `fit`)."""
+        if tuple(images.shape[1:]) != tuple(shape):
+            channels_first = len(images.shape) == 4 and images.shape[1] == shape[-1]
+            raise ValueError(
+                f"expected {what} of shape (N, {', '.join(map(str, shape))}) "
+                f"with values in [0, 255] or [-1, 1]; got {tuple(images.shape)}"
+                + (": channels-last is required" if channels_first else "")
+            )
+        if "int" in str(images.dtype):
+            images = ops.cast(images, "float32") / 127.5 - 1.0
+        return ops.cast(images, "float32")
+
+    @staticmethod
+    def predict_images(network, inputs, batch_size=256, output="uint8", output_index=None):
+        """Runs `network` in inference mode on numpy `inputs` (an array or a
+        list of arrays) in batches; returns numpy images as uint8 or floats
+        in [-1, 1]. The sampling methods of every model go through here.
+        `output_index` picks one output of a multi-output network."""
+        if output not in ("uint8", "float"):
+            raise ValueError(f"output must be 'uint8' or 'float'; got {output!r}")
+        batch_size = validation.check_count(batch_size, "batch_size")
+        parts = inputs if isinstance(inputs, list) else [inputs]
+        chunks = []
+        with gradients.no_grad():
+            for start in range(0, len(parts[0]), batch_size):
+                chunk = [p[start:start + batch_size] for p in parts]
+                out = network.predict_on_batch(chunk if isinstance(inputs, list) else chunk[0])
+                if output_index is not None:
+                    out = out[output_index]
+                chunks.append(np.asarray(ops.convert_to_numpy(out)))
+        images = np.concatenate(chunks, axis=0)
+        return validation.to_uint8(images) if output == "uint8" else images
+
+    def recalibrate_ema_batch_norm(self, num_samples=8192, batch_size=512, seed=0):
+        """Re-estimates the EMA generator's batch-norm statistics.
+
+        The EMA generator averages weights but copies the generator's
+        batch-norm statistics, which were measured on the generator's own
+        activations. This runs the EMA generator in training mode on
+        `num_samples` latents and sets each moving mean/variance to the
+        average over those batches (as SWA does for averaged weights).
+        Needs `self.generator_inputs(n, seed)` (the generator's numpy inputs).
+        """
+        ema = getattr(self, "ema_generator", None)
+        if ema is None:
+            return
+        norms = [layer for layer in ema._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]
+        if not norms:
+            return
+        momenta = [layer.momentum for layer in norms]
+        inputs = self.generator_inputs(num_samples, seed=seed)
+        parts = inputs if isinstance(inputs, list) else [inputs]
+        ema.trainable = True  # Keras runs frozen batch norm in inference mode.
+        try:
+            with gradients.no_grad():
+                for k, start in enumerate(range(0, num_samples, batch_size)):
+                    for layer in norms:
+                        layer.momentum = k / (k + 1.0)  # a running mean over batches
+                    chunk = [p[start:start + batch_size] for p in parts]
+                    ema(chunk if isinstance(inputs, list) else chunk[0], training=True)
+        finally:
+            ema.trainable = False
+            for layer, momentum in zip(norms, momenta):
+                layer.momentum = momentum
+

@@ -115,7 +115,7 @@ class BigGAN(ConditionalGAN):
     card_weights = ("the generator, the projection discriminator and the EMA generator; "
                     "`generate` samples from the EMA generator")
     truncation_argument = "truncation"
-    tiny_config = {"num_classes": 3, "latent_dim": 16, "image_size": 16, "channels": 1, "width": 4,
+    tiny_config = {"num_classes": 3, "latent_dim": 12, "image_size": 16, "channels": 1, "width": 8,
                    "embedding_dim": 8, "attention_resolution": 8}
 
     default_loss = "hinge"

@@ -490,7 +490,9 @@ class StackGAN(ImageGAN):
     def tiny_data(cls, model, num=8, seed=0):
         rng = np.random.default_rng(seed)
         images = rng.integers(0, 256, (num,) + tuple(model.image_shape)).astype("uint8")
-        return images, rng.standard_normal((num, model.text_dim)).astype("float32")
+        embeddings = rng.standard_normal((num, model.text_dim))
+        # Unit vectors, as the caption encoder gives.
+        return images, (embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype("float32")
 
     def get_config(self):
         config = super().get_config()

@@ -8,10 +8,7 @@ Example:
 """
 
 from keras_gan_zoo import augment, datasets, losses, presets, tasks
-from keras_gan_zoo.models import (
-    AdversarialModel, BigGAN, ConditionalGAN, CycleGAN, DCGAN, Pix2Pix, Player, StackGAN, StyleGAN,
-    UNMT,
-)
+from keras_gan_zoo.models import *  # noqa: F401,F403  (every family, from models/__init__.py)
 from keras_gan_zoo.presets import list_presets
 from keras_gan_zoo.version import __version__
 

@@ -134,11 +134,14 @@ def _training_lines(training, dataset, unit):
                         if training.get("stopped_by_time_limit") else "."))
     for stage in training.get("stages", []):
         lines.append(
-            f"- Stage {stage.get('stage')}: {json.dumps(stage.get('dataset_args', {}))}, "
+            f"- Stage {stage.get('stage')}: "
+            + (f"{stage['label']}, " if stage.get("label") else "")
+            + f"{json.dumps(stage.get('dataset_args', {}))}, "
             f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
-            f"{num(stage['train_images'])} pairs, batch {stage['batch_size']}, "
+            f"{num(stage['train_images'])} {'pairs' if stage.get('dataset_args') else 'images'}, "
+            f"batch {stage['batch_size']}, "
             f"{num(stage['steps'])} steps "
-            f"({stage['steps'] * stage['batch_size'] / max(stage['wall_time_s'], 1e-9):.1f} pairs/s), "
+            f"({stage['steps'] * stage['batch_size'] / max(stage['wall_time_s'], 1e-9):.1f} per s), "
             f"{stage['wall_time_s'] / 60:.1f} min"
             + (f", interrupted after epoch {stage['resumed_after_epoch']} and resumed from its backup"
                if stage.get("resumed_after_epoch") else "")

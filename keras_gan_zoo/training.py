@@ -150,7 +150,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     for overrides in stages:
         part = {**recipe, **overrides}
         if "stage" in overrides:
-            compile_model(model, recipe, stage=overrides["stage"])
+            # A stage compiles with its "compile" arguments (ProGAN's level and
+            # fade-in), or by default with its number (StackGAN's stage).
+            compile_model(model, recipe, **overrides.get("compile", {"stage": overrides["stage"]}))
         x_train, targets = _training_data(part)
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
         callbacks = [
@@ -170,7 +172,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         history = model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
                             shuffle=True, callbacks=callbacks, verbose=verbose)
         stage_log.append({
-            **{k: overrides[k] for k in ("stage", "dataset_args") if k in overrides},
+            **{k: overrides[k] for k in ("stage", "label", "compile", "dataset_args") if k in overrides},
             "train_images": int(len(x_train)), "epochs": stage_epochs,
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "batch_size": part["batch_size"],
             # History keeps absolute epoch numbers: a first epoch past 0 means

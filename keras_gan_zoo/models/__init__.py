@@ -10,6 +10,7 @@ from keras_gan_zoo.models.biggan import BigGAN
 from keras_gan_zoo.models.stylegan import StyleGAN
 from keras_gan_zoo.models.stackgan import StackGAN
 from keras_gan_zoo.models.unmt import UNMT
+from keras_gan_zoo.models.progan import ProGAN
 
 # Every class above is public API (`keras_gan_zoo.DCGAN`, ...).
 __all__ = [name for name, value in dict(globals()).items() if isinstance(value, type)]

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gan_zoo import datasets, gradients, validation
+from keras_gan_zoo import datasets, gradients, tasks, validation
 
 ASSETS = pathlib.Path(__file__).resolve().parent / "assets" / "classifiers"
 
@@ -119,7 +119,7 @@ def class_fidelity(model, dataset, num_per_class=1000, seed=123, classifier=None
         num_per_class: images generated for each class.
         generate_args: extra arguments of `generate` (e.g. `{"truncation": 0.5}`).
     """
-    if not hasattr(model, "num_classes"):
+    if getattr(model, "task", None) is not tasks.CLASS_CONDITIONAL_IMAGE:
         raise ValueError(f"{type(model).__name__} is not class-conditional.")
     classifier, info = classifier or load_classifier(dataset)
     labels = np.repeat(np.arange(model.num_classes), validation.check_count(num_per_class))

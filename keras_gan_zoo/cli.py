@@ -98,6 +98,9 @@ def _cmd_evaluate(args):
 def _cmd_cards(args):
     for name in presets.list_presets():  # each card from its preset's config and metadata
         folder = presets.preset_dir(name)
+        if args.parameters:  # recount from the loaded networks (checksums verified on load)
+            model = presets.load(folder, compile=False)
+            presets.update_metadata(folder, {"parameters": presets.parameter_counts(model)})
         config = presets.read_json(folder / presets.CONFIG_FILE, "config")
         metadata = presets.read_json(folder / presets.METADATA_FILE, "metadata")
         (folder / presets.CARD_FILE).write_text(cards.render_model_card(config, metadata))
@@ -153,6 +156,8 @@ def build_parser():
     p.set_defaults(func=_cmd_evaluate)
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
+    p.add_argument("--parameters", action="store_true",
+                   help="also recount each preset's parameters per network by loading it")
     p.set_defaults(func=_cmd_cards)
     return parser
 

@@ -104,6 +104,13 @@ def _count(variables):
     return int(sum(np.prod(v.shape) for v in unique.values()))
 
 
+def parameter_counts(model):
+    """`{"total": n, <network>: n, ...}` for every network of the model."""
+    counts = {"total": _count(model.weights)}
+    counts.update({part: _count(variables) for part, variables in model.parameter_groups().items()})
+    return counts
+
+
 def resolve(name_or_path):
     """Returns the local folder of a preset name, folder or `hf://org/repo`.
 
@@ -260,9 +267,7 @@ def save(model, directory, metadata=None, model_card=None):
         if previous is not None and (previous / METADATA_FILE).is_file():
             old = json.loads((previous / METADATA_FILE).read_text())
         merged = _merge(old, metadata)
-        parameters = {"total": _count(model.weights)}
-        parameters.update({part: _count(variables)
-                           for part, variables in model.parameter_groups().items()})
+        parameters = parameter_counts(model)
         merged.update({
             "format_version": FORMAT_VERSION,
             "preset": merged.get("preset", directory.name),

@@ -47,6 +47,13 @@ def fid_lines(metrics, dataset_title):
     if "kid" in metrics:
         kid = metrics["kid"]
         lines.append(f"- KID: {kid['value']:.5f} ± {kid['std']:.5f} (same images).")
+    variety = metrics.get("precision_recall")
+    if variety:
+        lines.append(f"- Precision {variety['precision']:.3f}, recall {variety['recall']:.3f} "
+                     "(Kynkaanniemi et al. 2019, k=3); density "
+                     f"{variety['density']:.3f}, coverage {variety['coverage']:.3f} (Naeem et al. 2020, "
+                     "k=5); same images and features. Recall and coverage measure variety: a collapsed "
+                     "generator covers few real images.")
     return lines
 
 

@@ -166,6 +166,85 @@ def kernel_inception_distance(features1, features2, num_subsets=100, subset_size
     return float(np.mean(values)), float(np.std(values))
 
 
+def _distance_rows(a, b, chunk=1024):
+    """Yields (start, Euclidean distances of a[start:start+chunk] to every row of b)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    b_sq = np.sum(b * b, axis=1)
+    for start in range(0, len(a), chunk):
+        part = a[start:start + chunk]
+        squared = np.sum(part * part, axis=1)[:, None] - 2.0 * part @ b.T + b_sq[None, :]
+        yield start, np.sqrt(np.maximum(squared, 0.0))
+
+
+def _knn_radii(features, k):
+    """Distance of each row to its k-th nearest other row."""
+    radii = np.empty(len(features))
+    for start, distances in _distance_rows(features, features):
+        radii[start:start + len(distances)] = np.partition(distances, k, axis=1)[:, k]  # [:, 0] is itself
+    return radii
+
+
+def _check_knn(real, generated, k):
+    real, generated = np.asarray(real, np.float64), np.asarray(generated, np.float64)
+    if real.ndim != 2 or generated.ndim != 2 or real.shape[1] != generated.shape[1]:
+        raise ValueError(f"expected two (N, D) feature arrays of one width; got {real.shape} and {generated.shape}")
+    if isinstance(k, bool) or int(k) != k or not 1 <= k < min(len(real), len(generated)):
+        raise ValueError(f"k must be an integer in [1, {min(len(real), len(generated)) - 1}]; got {k!r}")
+    return real, generated, int(k)
+
+
+def precision_recall_features(real, generated, k=3):
+    """Improved precision and recall (Kynkaanniemi et al. 2019) on features.
+
+    Precision: the fraction of generated samples inside the real manifold
+    (the union of balls around each real sample reaching its k-th nearest
+    real neighbour); recall: the fraction of real samples inside the
+    generated manifold. Precision measures fidelity, recall variety.
+    """
+    real, generated, k = _check_knn(real, generated, k)
+    real_radii, fake_radii = _knn_radii(real, k), _knn_radii(generated, k)
+    inside_real = np.zeros(len(generated), bool)
+    inside_fake = np.zeros(len(real), bool)
+    for start, distances in _distance_rows(generated, real):  # (chunk of generated, real)
+        inside_real[start:start + len(distances)] = np.any(distances <= real_radii[None, :], axis=1)
+    for start, distances in _distance_rows(real, generated):
+        inside_fake[start:start + len(distances)] = np.any(distances <= fake_radii[None, :], axis=1)
+    return {"precision": float(inside_real.mean()), "recall": float(inside_fake.mean()), "k": k}
+
+
+def density_coverage_features(real, generated, k=5):
+    """Density and coverage (Naeem et al. 2020) on features.
+
+    Density: how many real k-NN balls contain each generated sample, over k
+    (about 1 when the distributions match; rewards samples where real ones
+    are dense). Coverage: the fraction of real samples whose k-NN ball
+    holds at least one generated sample: a collapsed generator covers few.
+    """
+    real, generated, k = _check_knn(real, generated, k)
+    radii = _knn_radii(real, k)
+    counts = np.zeros(len(generated))
+    covered = np.zeros(len(real), bool)
+    for start, distances in _distance_rows(real, generated):  # (chunk of real, generated)
+        within = distances <= radii[start:start + len(distances), None]
+        counts += within.sum(axis=0)
+        covered[start:start + len(distances)] = within.any(axis=1)
+    return {"density": float(counts.mean() / k), "coverage": float(covered.mean()), "k": k}
+
+
+def precision_recall(real_images, generated_images, k=3, extractor=None, progress=True):
+    """`precision_recall_features` on the InceptionV3 features of uint8 images."""
+    extractor = extractor or InceptionFeatures()
+    return precision_recall_features(extractor(real_images, progress=progress),
+                                     extractor(generated_images, progress=progress), k=k)
+
+
+def density_coverage(real_images, generated_images, k=5, extractor=None, progress=True):
+    """`density_coverage_features` on the InceptionV3 features of uint8 images."""
+    extractor = extractor or InceptionFeatures()
+    return density_coverage_features(extractor(real_images, progress=progress),
+                                     extractor(generated_images, progress=progress), k=k)
+
+
 def reference_features(dataset, split="test", extractor=None, progress=True, limit=None,
                        **dataset_args):
     """Inception features of a standard data set split, cached on disk.
@@ -225,6 +304,8 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
         "fid": value,
         "kid": kid,
         "kid_std": kid_std,
+        **precision_recall_features(reference, generated, k=3),
+        **{k: v for k, v in density_coverage_features(reference, generated, k=5).items() if k != "k"},
         "num_generated": int(num_images),
         "num_reference": int(len(reference)),
         "seed": seed,
@@ -537,8 +618,13 @@ def evaluate_generated_images(model, options):
                 "num_reference": result["num_reference"], "seed": options["seed"],
                 "command": options["command"], "wall_time_s": result["wall_time_s"], **_provenance()},
         "kid": {"value": result["kid"], "std": result["kid_std"]},
+        # Variety as well as fidelity: a collapsed generator keeps a fair
+        # pixel spread but covers few real samples (low recall and coverage).
+        "precision_recall": {key: result[key] for key in ("precision", "recall", "density", "coverage")},
     }
-    summary = (f"FID {result['fid']:.3f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f} "
+    summary = (f"FID {result['fid']:.3f}, KID {result['kid']:.5f} ± {result['kid_std']:.5f}, "
+               f"precision {result['precision']:.3f}, recall {result['recall']:.3f}, "
+               f"density {result['density']:.3f}, coverage {result['coverage']:.3f} "
                f"({result['num_generated']} generated vs {result['num_reference']} test images, "
                f"{result['wall_time_s']:.0f} s)")
     return metrics, summary

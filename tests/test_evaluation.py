@@ -183,3 +183,31 @@ def test_truncation_sweep_records_the_trade_off_in_the_card(tmp_path, monkeypatc
     assert "| truncation | FID | KID | class fidelity |" in card and "| off |" in card and "| 0.25 |" in card
     with pytest.raises(ValueError, match="no truncation parameter"):
         evaluation.truncation_sweep(kgz.DCGAN(latent_dim=4, image_size=8, width=2), "mnist", [1.0])
+
+
+def test_precision_recall_and_coverage_see_a_collapsed_generator():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(300, 8))
+    matching = rng.normal(size=(300, 8))
+    collapsed = 0.05 * rng.normal(size=(300, 8)) + real[0]  # every sample near one real point
+    good = evaluation.precision_recall_features(real, matching)
+    bad = evaluation.precision_recall_features(real, collapsed)
+    assert good["precision"] > 0.8 and good["recall"] > 0.8
+    assert bad["precision"] > 0.9 and bad["recall"] < 0.05  # faithful but no variety
+    good_dc = evaluation.density_coverage_features(real, matching)
+    bad_dc = evaluation.density_coverage_features(real, collapsed)
+    assert 0.7 < good_dc["density"] < 1.3 and good_dc["coverage"] > 0.9
+    assert bad_dc["coverage"] < 0.1  # only the real points near the collapsed mode
+
+
+def test_precision_recall_follow_their_definition_on_a_line():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])
+    generated = np.array([[0.5], [10.0], [11.0], [12.0]])
+    # Real 1-NN radii are all 1: only 0.5 lies in the real manifold. Generated
+    # 1-NN radii: 9.5, 1, 1, 1; the ball around 0.5 (radius 9.5) covers every real point.
+    result = evaluation.precision_recall_features(real, generated, k=1)
+    assert result["precision"] == 0.25 and result["recall"] == 1.0
+    coverage = evaluation.density_coverage_features(real, generated, k=1)
+    assert coverage["coverage"] == 0.5 and coverage["density"] == 0.5  # 0.5 lies in the balls of 0 and 1
+    with pytest.raises(ValueError, match="k must be"):
+        evaluation.precision_recall_features(real, generated, k=4)

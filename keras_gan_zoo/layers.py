@@ -1,4 +1,4 @@
-"""Building blocks of the large GANs (BigGAN, SAGAN, StyleGAN), in `keras.ops` only.
+"""Building blocks the families share, in `keras.ops` only.
 
 - `SNDense`, `SNConv2D`: spectral normalisation (Miyato et al. 2018). The
   kernel is divided by its largest singular value, estimated with one power
@@ -10,6 +10,8 @@
 - `ConditionalBatchNorm`: batch norm without its own affine part, followed
   by a per-sample gain and bias projected from a conditioning vector (BigGAN
   feeds the shared class embedding and a chunk of z).
+- `gan_normal`, `power_of_two_depth`, `build_patch_discriminator` (the
+  PatchGAN of pix2pix and CycleGAN, Isola et al. 2017).
 - StyleGAN2 (Karras et al. 2020): `EqualizedDense` / `EqualizedConv2D`
   (equalised learning rate), `ModulatedConv2D` (weight modulation and
   demodulation with per-pixel noise), `ConstantInput`, `MinibatchStdDev`
@@ -22,8 +24,50 @@ Example:
 >>> y = SelfAttention()(y)
 """
 
+import math
+
 import keras
 from keras import layers, ops
+
+
+def gan_normal():
+    """N(0, 0.02) weights (Radford et al. 2015; also pix2pix and CycleGAN)."""
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def power_of_two_depth(image_size, min_size=8):
+    """log2(image_size), checked: a power of two >= min_size."""
+    depth = math.log2(image_size) if image_size > 0 else -1
+    if image_size < min_size or depth != int(depth):
+        raise ValueError(f"image_size must be a power of two >= {min_size}; got {image_size}")
+    return int(depth)
+
+
+def build_patch_discriminator(image_size, channels, width=64, num_layers=3, norm="batch",
+                              name="discriminator"):
+    """PatchGAN: `num_layers` stride-2 4x4 convs, one stride-1 conv and a
+    1-channel conv, so each output logit judges one patch (70x70 pixels
+    for num_layers=3, 34x34 for 2). `channels` counts every input plane
+    (pix2pix feeds input and output images concatenated)."""
+    power_of_two_depth(image_size)
+    images = keras.Input((image_size, image_size, channels), name="images")
+    x = images
+
+    def normalize(x):
+        if norm == "batch":
+            return layers.BatchNormalization()(x)
+        return layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)  # instance norm
+
+    for i in range(num_layers):
+        x = layers.Conv2D(width * 2 ** min(i, 3), 4, strides=2, padding="same", use_bias=i == 0,
+                          kernel_initializer=gan_normal())(x)
+        x = normalize(x) if i > 0 else x
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(width * 2 ** min(num_layers, 3), 4, padding="same", use_bias=False,
+                      kernel_initializer=gan_normal())(x)
+    x = layers.LeakyReLU(0.2)(normalize(x))
+    logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=gan_normal(), dtype="float32")(x)
+    return keras.Model(images, logits, name=name)
 
 
 def _l2_normalize(x, eps=1e-12):

@@ -113,3 +113,12 @@ def check_strings(captions, what="captions"):
             raise ValueError(f"{what}[{i}] is an empty string: each caption needs at least one word")
         out.append(str(caption))
     return out
+
+
+def check_translation_input(images, image_shape, what="images"):
+    """Numpy images for `translate`: float32 in [-1, 1], with a clear error."""
+    try:
+        return check_images(images, image_shape, name=what)
+    except ValueError as error:
+        raise ValueError(f"{error}. Resize inputs to the model's image_size first, e.g. "
+                         "with keras_gan_zoo.datasets.load_image_folder(dir, image_size).") from None

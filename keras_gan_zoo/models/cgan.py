@@ -6,7 +6,8 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gan_zoo import cards, tasks, validation
-from keras_gan_zoo.models.dcgan import DCGAN, _init, discriminator_body, generator_body
+from keras_gan_zoo.layers import gan_normal
+from keras_gan_zoo.models.dcgan import DCGAN, discriminator_body, generator_body
 
 DISCRIMINATORS = ("projection", "concat")
 
@@ -41,11 +42,11 @@ def build_conditional_discriminator(num_classes, image_size, channels, width, mo
         x = layers.Concatenate()([images, planes])
     features = discriminator_body(x, image_size, width)
     if mode == "concat":
-        logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32")(features)
+        logits = layers.Dense(1, kernel_initializer=gan_normal(), dtype="float32")(features)
     else:
-        unconditional = layers.Dense(1, kernel_initializer=_init())(features)
+        unconditional = layers.Dense(1, kernel_initializer=gan_normal())(features)
         embedded = layers.Embedding(
-            num_classes, ops.shape(features)[-1], embeddings_initializer=_init(),
+            num_classes, ops.shape(features)[-1], embeddings_initializer=gan_normal(),
             name="class_projection",
         )(labels)
         projection = ops.sum(embedded * features, axis=-1, keepdims=True)

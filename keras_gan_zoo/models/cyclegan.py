@@ -8,10 +8,8 @@ from keras_gan_zoo import cards, tasks
 from keras_gan_zoo.datasets import UnpairedBatches
 from keras_gan_zoo.models.adversarial_model import Player
 from keras_gan_zoo.models.image_gan import ImageGAN
-from keras_gan_zoo.models.dcgan import _init
-from keras_gan_zoo.models.pix2pix import (
-    _check_size, build_patch_discriminator, check_translation_input,
-)
+from keras_gan_zoo import validation
+from keras_gan_zoo.layers import build_patch_discriminator, gan_normal, power_of_two_depth
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -48,7 +46,7 @@ def _conv_block(x, filters, kernel, strides=1, activation=True):
     else:
         padding = "same"
     x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False,
-                      kernel_initializer=_init())(x)
+                      kernel_initializer=gan_normal())(x)
     x = _instance_norm()(x)
     return layers.ReLU()(x) if activation else x
 
@@ -58,7 +56,7 @@ def build_resnet_generator(image_size, channels=3, width=64, num_blocks=9, num_d
     """Zhu et al.'s generator: c7s1-w, `num_down` stride-2 convs, `num_blocks`
     residual blocks, `num_down` transposed convs, c7s1-channels + tanh;
     instance norm and reflection padding throughout."""
-    _check_size(image_size, min_size=2 ** (num_down + 1))
+    power_of_two_depth(image_size, min_size=2 ** (num_down + 1))
     images = keras.Input((image_size, image_size, channels), name="images")
     x = _conv_block(images, width, 7)
     for i in range(num_down):
@@ -69,10 +67,10 @@ def build_resnet_generator(image_size, channels=3, width=64, num_blocks=9, num_d
         x = layers.Add()([x, y])
     for i in reversed(range(num_down)):
         x = layers.Conv2DTranspose(width * 2**i, 3, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=_init())(x)
+                                   kernel_initializer=gan_normal())(x)
         x = layers.ReLU()(_instance_norm()(x))
     x = ReflectionPadding2D(3)(x)
-    x = layers.Conv2D(channels, 7, padding="valid", kernel_initializer=_init())(x)
+    x = layers.Conv2D(channels, 7, padding="valid", kernel_initializer=gan_normal())(x)
     outputs = layers.Activation("tanh", dtype="float32")(x)
     return keras.Model(images, outputs, name=name)
 
@@ -279,7 +277,7 @@ class CycleGAN(ImageGAN):
         """
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
-        x = check_translation_input(images, self.image_shape)
+        x = validation.check_translation_input(images, self.image_shape)
         generator = self.generator_ab if direction == "a2b" else self.generator_ba
         return self.predict_images(generator, x, batch_size=batch_size, output=output)
 
@@ -296,8 +294,8 @@ class CycleGAN(ImageGAN):
         """
         self._compile_if_needed(stacklevel=3)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-            x = check_translation_input(x, self.image_shape, "domain A images")
-            y = check_translation_input(y, self.image_shape, "domain B images")
+            x = validation.check_translation_input(x, self.image_shape, "domain A images")
+            y = validation.check_translation_input(y, self.image_shape, "domain B images")
             x, y = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,
                                    seed=self.seed if seed is None else seed), None
             batch_size = None

@@ -6,6 +6,7 @@ import keras
 from keras import layers, ops
 
 from keras_gan_zoo import tasks, validation
+from keras_gan_zoo.layers import gan_normal
 from keras_gan_zoo.models.adversarial_model import Player
 from keras_gan_zoo.models.image_gan import ImageGAN
 
@@ -22,29 +23,24 @@ def _base_size(image_size):
     )
 
 
-def _init():
-    # Radford et al.: all weights from N(0, 0.02).
-    return keras.initializers.RandomNormal(0.0, 0.02)
-
-
 def generator_body(x, image_size, channels, width):
     """Vector -> projection (BN, ReLU) -> stride-2 transposed convs (BN,
     ReLU) -> tanh image. Shared by the DCGAN and conditional generators."""
     base, num_up = _base_size(image_size)
     top = width * 2 ** (num_up - 1)
-    x = layers.Dense(base * base * top, use_bias=False, kernel_initializer=_init())(x)
+    x = layers.Dense(base * base * top, use_bias=False, kernel_initializer=gan_normal())(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((base, base, top))(x)
     for i in range(num_up - 1):
         filters = width * 2 ** (num_up - 2 - i)
         x = layers.Conv2DTranspose(
-            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()
+            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=gan_normal()
         )(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=_init()
+        channels, 4, strides=2, padding="same", kernel_initializer=gan_normal()
     )(x)
     return layers.Activation("tanh", dtype="float32")(x)
 
@@ -55,7 +51,7 @@ def discriminator_body(x, image_size, width):
     for i in range(num_down):
         x = layers.Conv2D(
             width * 2**i, 4, strides=2, padding="same", use_bias=i == 0,
-            kernel_initializer=_init(),
+            kernel_initializer=gan_normal(),
         )(x)
         if i > 0:  # Radford et al.: no batchnorm on the discriminator input layer.
             x = layers.BatchNormalization()(x)
@@ -73,7 +69,7 @@ def build_discriminator(image_size, channels, width, name="discriminator"):
     """Image -> `discriminator_body` -> logit."""
     images = keras.Input((image_size, image_size, channels), name="images")
     features = discriminator_body(images, image_size, width)
-    logits = layers.Dense(1, kernel_initializer=_init(), dtype="float32")(features)
+    logits = layers.Dense(1, kernel_initializer=gan_normal(), dtype="float32")(features)
     return keras.Model(images, logits, name=name)
 
 

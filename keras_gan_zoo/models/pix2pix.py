@@ -1,6 +1,5 @@
 """pix2pix (Isola, Zhu, Zhou & Efros 2017): paired image-to-image translation."""
 
-import math
 
 import keras
 import numpy as np
@@ -9,14 +8,7 @@ from keras import layers, ops
 from keras_gan_zoo import cards, tasks, validation
 from keras_gan_zoo.models.adversarial_model import Player
 from keras_gan_zoo.models.image_gan import ImageGAN
-from keras_gan_zoo.models.dcgan import _init
-
-
-def _check_size(image_size, min_size=8):
-    depth = math.log2(image_size) if image_size > 0 else -1
-    if image_size < min_size or depth != int(depth):
-        raise ValueError(f"image_size must be a power of two >= {min_size}; got {image_size}")
-    return int(depth)
+from keras_gan_zoo.layers import build_patch_discriminator, gan_normal, power_of_two_depth
 
 
 def build_unet_generator(image_size, in_channels, out_channels, width=64, max_width=512,
@@ -25,13 +17,13 @@ def build_unet_generator(image_size, in_channels, out_channels, width=64, max_wi
     decoder, and a skip connection from each encoder level to the decoder
     level of the same resolution. Dropout (0.5) in the first
     `dropout_layers` decoder blocks is pix2pix's noise source."""
-    depth = _check_size(image_size)
+    depth = power_of_two_depth(image_size)
     images = keras.Input((image_size, image_size, in_channels), name="images")
     x = images
     skips = []
     for i in range(depth):
         x = layers.Conv2D(min(width * 2**i, max_width), 4, strides=2, padding="same",
-                          use_bias=False, kernel_initializer=_init())(x)
+                          use_bias=False, kernel_initializer=gan_normal())(x)
         # No norm on the first layer (Isola et al.) or on the 1x1 bottleneck.
         if 0 < i < depth - 1:
             x = layers.BatchNormalization()(x)
@@ -39,52 +31,16 @@ def build_unet_generator(image_size, in_channels, out_channels, width=64, max_wi
         skips.append(x)
     for i in reversed(range(depth - 1)):
         x = layers.Conv2DTranspose(min(width * 2**i, max_width), 4, strides=2, padding="same",
-                                   use_bias=False, kernel_initializer=_init())(x)
+                                   use_bias=False, kernel_initializer=gan_normal())(x)
         x = layers.BatchNormalization()(x)
         if depth - 2 - i < dropout_layers:
             x = layers.Dropout(0.5)(x)
         x = layers.ReLU()(x)
         x = layers.Concatenate()([x, skips[i]])
     x = layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same",
-                               kernel_initializer=_init())(x)
+                               kernel_initializer=gan_normal())(x)
     outputs = layers.Activation("tanh", dtype="float32")(x)
     return keras.Model(images, outputs, name=name)
-
-
-def build_patch_discriminator(image_size, channels, width=64, num_layers=3, norm="batch",
-                              name="discriminator"):
-    """PatchGAN: `num_layers` stride-2 4x4 convs, one stride-1 conv and a
-    1-channel conv, so each output logit judges one patch (70x70 pixels
-    for num_layers=3, 34x34 for 2). `channels` counts every input plane
-    (pix2pix feeds input and output images concatenated)."""
-    _check_size(image_size)
-    images = keras.Input((image_size, image_size, channels), name="images")
-    x = images
-
-    def normalize(x):
-        if norm == "batch":
-            return layers.BatchNormalization()(x)
-        return layers.GroupNormalization(groups=-1, epsilon=1e-5)(x)  # instance norm
-
-    for i in range(num_layers):
-        x = layers.Conv2D(width * 2 ** min(i, 3), 4, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=_init())(x)
-        x = normalize(x) if i > 0 else x
-        x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(width * 2 ** min(num_layers, 3), 4, padding="same", use_bias=False,
-                      kernel_initializer=_init())(x)
-    x = layers.LeakyReLU(0.2)(normalize(x))
-    logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=_init(), dtype="float32")(x)
-    return keras.Model(images, logits, name=name)
-
-
-def check_translation_input(images, image_shape, what="images"):
-    """Numpy images for `translate`: float32 in [-1, 1], with a clear error."""
-    try:
-        return validation.check_images(images, image_shape, name=what)
-    except ValueError as error:
-        raise ValueError(f"{error}. Resize inputs to the model's image_size first, e.g. "
-                         "with keras_gan_zoo.datasets.load_image_folder(dir, image_size).") from None
 
 
 def paired_translation_lines(result, baselines):
@@ -252,7 +208,7 @@ class Pix2Pix(ImageGAN):
         """Translates input images (uint8 in [0, 255] or floats in [-1, 1],
         `(N, image_size, image_size, in_channels)`). Dropout is off, so the
         output is deterministic and identical on every backend."""
-        x = check_translation_input(images, self.input_shape_)
+        x = validation.check_translation_input(images, self.input_shape_)
         generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         return self.predict_images(generator, x, batch_size=batch_size, output=output)
 
@@ -262,8 +218,8 @@ class Pix2Pix(ImageGAN):
     def validate_fit_data(self, x, y=None):
         if y is None:
             raise ValueError("Pix2Pix.fit needs pairs: fit(inputs, targets).")
-        x = check_translation_input(x, self.input_shape_, "inputs")
-        y = check_translation_input(y, self.output_shape_, "targets")
+        x = validation.check_translation_input(x, self.input_shape_, "inputs")
+        y = validation.check_translation_input(y, self.output_shape_, "targets")
         if len(x) != len(y):
             raise ValueError(f"got {len(x)} inputs but {len(y)} targets: pix2pix needs aligned pairs")
         return x, y

@@ -81,6 +81,20 @@ def truncation_lines(sweep):
     return lines
 
 
+def augmentation_ablation_lines(ablation):
+    """The table of a run with and without augmentation at equal budget."""
+    if not ablation:
+        return []
+    lines = ["", "Augmentation at equal wall-clock budget (same protocol as the FID above):", "",
+             "| run | steps | wall time | FID | KID | precision | recall | coverage |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in ablation["rows"]:
+        lines.append(f"| {row['label']} | {num(row['steps'])} | {row['wall_time_s'] / 60:.1f} min | "
+                     f"{row['fid']:.1f} | {row['kid']:.4f} | {row['precision']:.3f} | {row['recall']:.3f} | "
+                     f"{row['coverage']:.3f} |")
+    return lines + ["", f"- Command: `{ablation['command']}`."]
+
+
 def augmentation_lines(training):
     augment = training.get("augment")
     if not augment:
@@ -203,6 +217,7 @@ def render_model_card(config, metadata):
         evaluation += family.card_sections(metrics)
     if metrics.get("comparison"):
         evaluation.append(f"- Comparison: {metrics['comparison']}")
+    evaluation += augmentation_ablation_lines(metrics.get("augmentation_ablation"))
     lines += evaluation or ["- Not evaluated yet."]
     if metadata.get("notes"):
         lines += ["", "## Notes", "", metadata["notes"]]

@@ -137,7 +137,7 @@ def resolve(name_or_path):
     path = pathlib.Path(name)
     if path.is_dir():
         return path
-    looked = [str(path)]
+    looked = [f"the folder {path.resolve()}"]
     if "/" not in name and os.sep not in name:
         shipped = preset_dir(name)
         if shipped is not None:

@@ -151,3 +151,35 @@ def test_presets_ship_weights_without_optimizer_state(saved_preset):
     with h5py.File(folder / "model.weights.h5", "r") as f:
         assert {"generator", "discriminator", "ema_generator"} <= set(f.keys())
         assert "optimizer" not in f
+
+
+def test_names_resolve_from_the_env_folder_then_the_checkout_and_say_where_they_looked(tmp_path, monkeypatch):
+    import keras_gan_zoo as kgz
+
+    kgz.DCGAN(latent_dim=8, image_size=16, channels=1, width=4).save_pretrained(tmp_path / "mine" / "tiny-dcgan")
+    monkeypatch.setenv("KERAS_GAN_ZOO_WEIGHTS", str(tmp_path / "mine"))
+    assert presets.resolve("tiny-dcgan") == tmp_path / "mine" / "tiny-dcgan"
+    assert {"tiny-dcgan", "dcgan-mnist"} <= set(presets.list_presets())
+    monkeypatch.setattr(presets, "CHECKOUT_WEIGHTS", tmp_path / "not-a-checkout")  # an installed package
+    monkeypatch.setenv("KERAS_GAN_ZOO_OFFLINE", "1")
+    with pytest.raises(ValueError, match=r"mine/dcgan-mnist, hf://keras-gan-zoo/dcgan-mnist \(skipped: offline\)"):
+        presets.resolve("dcgan-mnist")
+
+
+def test_save_replaces_a_preset_atomically_and_a_killed_save_leaves_the_old_one(tmp_path):
+    import keras_gan_zoo as kgz
+
+    folder = tmp_path / "p"
+    old = kgz.DCGAN(latent_dim=8, image_size=16, channels=1, width=4, seed=0)
+    old.save_pretrained(folder)
+    (folder / "extra.json").write_text("{}")  # a file another tool added is kept
+    new = kgz.DCGAN(latent_dim=8, image_size=16, channels=1, width=4, seed=1)
+    new.save_pretrained(folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]  # no temporary or old folder left
+    assert (folder / "extra.json").is_file()
+    np.testing.assert_array_equal(kgz.from_pretrained(folder).generate(2, seed=0), new.generate(2, seed=0))
+    # A kill between moving the old folder aside and moving the new one in:
+    folder.rename(tmp_path / ".p.old-123")
+    assert presets._interrupted_save(folder) == tmp_path / ".p.old-123"
+    new.save_pretrained(folder)  # the next save picks the old folder's files up and cleans it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"] and (folder / "extra.json").is_file()

@@ -181,7 +181,7 @@ def test_truncation_sweep_records_the_trade_off_in_the_card(tmp_path, monkeypatc
     presets.update_metadata(folder, {"metrics": {"truncation_sweep": {**sweep, "command": "sweep"}}})
     card = (folder / "README.md").read_text()
     assert "| truncation | FID | KID | class fidelity |" in card and "| off |" in card and "| 0.25 |" in card
-    with pytest.raises(ValueError, match="no truncation parameter"):
+    with pytest.raises(ValueError, match="has no truncation trick"):
         evaluation.truncation_sweep(kgz.DCGAN(latent_dim=4, image_size=8, width=2), "mnist", [1.0])
 
 

@@ -157,8 +157,8 @@ def _training_lines(training, dataset, unit):
         lines.append(
             f"- Stage {stage.get('stage')}: "
             + (f"{stage['label']}, " if stage.get("label") else "")
-            + f"{json.dumps(stage.get('dataset_args', {}))}, "
-            f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
+            + (f"{json.dumps(stage['dataset_args'])}, " if stage.get("dataset_args") else "")
+            + f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
             f"{num(stage['train_images'])} {'pairs' if stage.get('dataset_args') else 'images'}, "
             f"batch {stage['batch_size']}, "
             f"{num(stage['steps'])} steps "

@@ -388,7 +388,7 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, limit=No
     _, (test_x, test_y) = datasets.load(dataset, **dataset_args)
     test_x, test_y = test_x[:limit], test_y[:limit]
     features = lambda images, desc: extractor(images, progress=progress, desc=desc)
-    if model.task is tasks.UNPAIRED_IMAGE_TO_IMAGE:
+    if getattr(model, "task", None) is tasks.UNPAIRED_IMAGE_TO_IMAGE:
         fake_b = model.translate(test_x, direction="a2b")
         fake_a = model.translate(test_y, direction="b2a")
         cycle_a = model.translate(fake_b, direction="b2a")

@@ -235,6 +235,24 @@ class Augmentation(keras.metrics.Metric):
     def reset_state(self):
         pass  # p carries over epochs (Keras resets metrics at each epoch's start)
 
+    # Keras saves a metric's variables nowhere; these two put the state in
+    # the model's weights file (under "augmentation"), so `load_weights` and
+    # a run resumed by BackupAndRestore continue from the saved p and ADA
+    # statistics rather than from the start.
+    def save_own_variables(self, store):
+        for i, variable in enumerate(self.variables):
+            store[str(i)] = variable
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if not keys:  # a file saved without augmentation: keep this state
+            return
+        if len(keys) != len(self.variables):
+            raise ValueError(f"the weights file holds {len(keys)} augmentation variables; this "
+                             f"augmentation has {len(self.variables)}")
+        for i, variable in enumerate(self.variables):
+            variable.assign(store[str(i)])
+
     def get_config(self):
         return {"policy": self.policy, "adaptive": self.adaptive,
                 "probability": float(ops.convert_to_numpy(self.probability.value)),

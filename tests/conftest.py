@@ -44,6 +44,15 @@ def tiny_images():
     return images
 
 
+# A test that compares all three backends runs the other two in subprocesses,
+# so it runs in one backend's run of the suite (CI runs the suite once per
+# backend): PyTorch's, whose in-process half is the quickest.
+CROSS_BACKEND_HOST = "torch"
+cross_backend = pytest.mark.skipif(
+    keras.backend.backend() != CROSS_BACKEND_HOST,
+    reason=f"compares every backend from the {CROSS_BACKEND_HOST} run of the suite")
+
+
 def outputs_on_other_backends(tmp_path, child_source, args):
     """Runs `child_source` (a script that writes an .npz to argv[1] from the
     rest of `args`) under each other Keras backend; yields (backend, npz)."""

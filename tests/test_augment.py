@@ -9,7 +9,7 @@ from keras import ops
 import keras_gan_zoo as kgz
 from keras_gan_zoo import augment, gradients
 
-from conftest import TINY, count_changed, outputs_on_other_backends, weights_of
+from conftest import TINY, count_changed, cross_backend, outputs_on_other_backends, weights_of
 
 
 def _batch(n=6, size=16, channels=3, seed=0):
@@ -121,6 +121,31 @@ def test_ada_probability_rises_while_a_toy_discriminator_overfits(tiny_images):
     assert config["adaptive"] and config["probability"] == pytest.approx(history.history["augment_p"][-1])
 
 
+def test_ada_state_travels_in_the_weights_file(tmp_path):
+    """`load_weights` (and so a run BackupAndRestore resumes) continues from
+    the saved p and ADA statistics; a file saved without augmentation loads
+    and keeps the state, and an augmented file loads into a plain model."""
+    def ada_model(p=None):
+        gan = kgz.DCGAN(**TINY, seed=0)
+        gan.compile(augment=augment.Augmentation(adaptive=True, interval=3, probability=p))
+        return gan
+
+    trained = ada_model(p=0.3)
+    trained.augmentation.update_state(np.full((4, 1), 2.0, "float32"))  # one recorded batch
+    trained.save_weights(tmp_path / "ada.weights.h5")
+    restored = ada_model()
+    restored.load_weights(tmp_path / "ada.weights.h5")
+    for name in ("probability", "sign_sum", "sign_count", "batches"):
+        assert _numpy(getattr(restored.augmentation, name).value) == pytest.approx(
+            _numpy(getattr(trained.augmentation, name).value)), name
+    assert float(_numpy(restored.augmentation.probability.value)) == pytest.approx(0.3)
+    plain = kgz.DCGAN(**TINY, seed=0)
+    plain.save_weights(tmp_path / "plain.weights.h5")
+    restored.load_weights(tmp_path / "plain.weights.h5")
+    assert float(_numpy(restored.augmentation.probability.value)) == pytest.approx(0.3)
+    plain.load_weights(tmp_path / "ada.weights.h5")
+
+
 def test_augmentation_is_off_by_default_and_refused_where_there_are_no_images(tiny_dcgan):
     tiny_dcgan.compile()
     assert tiny_dcgan.augmentation is None and "augment" not in tiny_dcgan.get_compile_config()
@@ -135,6 +160,7 @@ np.savez(sys.argv[1], out=keras.ops.convert_to_numpy(augment.augment(x, seed=7))
 """
 
 
+@cross_backend
 def test_same_seed_gives_the_same_augmented_images_on_every_backend(tmp_path):
     x = np.random.default_rng(0).uniform(-1, 1, (5, 16, 16, 3)).astype("float32")
     here = _numpy(augment.augment(x, seed=7))

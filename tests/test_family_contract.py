@@ -17,8 +17,7 @@ import keras
 import numpy as np
 import pytest
 
-import keras_gan_zoo as kgz
-from conftest import outputs_on_other_backends
+from conftest import cross_backend, outputs_on_other_backends
 from keras_gan_zoo import losses, registry, tasks
 
 FAMILIES = registry.families()
@@ -154,8 +153,7 @@ np.savez(sys.argv[1], **out)
 """
 
 
-# One run compares all three backends: run it in the JAX run only (CI runs the suite per backend).
-@pytest.mark.skipif(keras.backend.backend() != "jax", reason="compares every backend from the JAX run")
+@cross_backend
 def test_same_weights_give_the_same_outputs_on_every_backend(tmp_path):
     folders, expected = {}, {}
     for name, family in FAMILIES.items():

@@ -16,7 +16,12 @@ TINY = dict(latent_dim=8, cond_dim=8, stage1_size=8, stage2_size=16, width=4, st
 def _data(n=16, size=8, seed=0):
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
-    return images, rng.normal(size=(n, TEXT_DIM)).astype("float32")
+    return images, _unit(rng.normal(size=(n, TEXT_DIM)))
+
+
+def _unit(vectors):
+    """Unit rows, as the caption encoder gives."""
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype("float32")
 
 
 def test_stages_train_in_turn_and_a_frozen_stage_stays_frozen():
@@ -148,6 +153,11 @@ def test_bad_fit_input_is_a_clear_error_and_changes_nothing():
         gan.fit(big, embeddings, batch_size=8, epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"\(N, 12\)"):
         gan.fit(images, embeddings[:, :5], batch_size=8, epochs=1, verbose=0)
+    # Long vectors overflow conditioning augmentation's variance (NaN weights on JAX once).
+    with pytest.raises(ValueError, match=r"must be unit vectors.*row 0 has norm 3"):
+        gan.fit(images, 3.0 * embeddings, batch_size=8, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="must be unit vectors"):
+        gan.generate(embeddings[:2] * 0.5)
     assert count_changed(gan, before) == 0
     with pytest.raises(ValueError, match="stage must be one of"):
         gan.compile(stage=3)

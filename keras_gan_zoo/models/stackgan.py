@@ -120,6 +120,10 @@ def build_matching_discriminator(image_size, channels, text_dim, width, text_wid
     return keras.Model([images, embedding], logits, name=name)
 
 
+# How far from 1 the norm of a text embedding passed as an array may be.
+UNIT_NORM_TOLERANCE = 1e-2
+
+
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class StackGAN(ImageGAN):
     """StackGAN: text-to-image in two stages (Zhang et al. 2017).
@@ -333,9 +337,19 @@ class StackGAN(ImageGAN):
 
     def embed(self, captions, what="captions"):
         """Caption strings -> float32 `(N, text_dim)` embeddings (arrays of
-        embeddings pass through, checked)."""
+        embeddings pass through, checked: finite unit vectors, as the caption
+        encoder gives; `text_scale` is set for that norm, and much longer
+        vectors overflow conditioning augmentation's variance)."""
         if isinstance(captions, np.ndarray) and np.issubdtype(captions.dtype, np.floating):
-            return validation.check_latents(captions, self.text_dim, name=f"{what} embeddings")
+            embeddings = validation.check_latents(captions, self.text_dim, name=f"{what} embeddings")
+            norms = np.linalg.norm(embeddings, axis=1)
+            bad = np.flatnonzero(np.abs(norms - 1.0) > UNIT_NORM_TOLERANCE)
+            if bad.size:
+                raise ValueError(
+                    f"{what} embeddings must be unit vectors, as the caption encoder gives; row "
+                    f"{bad[0]} has norm {norms[bad[0]]:.4g}. Pass caption strings, or normalise "
+                    "your own: embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)")
+            return embeddings
         captions = text_lib.check_captions(captions, what)
         return text_lib.encode_cached(captions, self.text_encoder)
 

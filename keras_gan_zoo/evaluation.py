@@ -166,7 +166,7 @@ def kernel_inception_distance(features1, features2, num_subsets=100, subset_size
     return float(np.mean(values)), float(np.std(values))
 
 
-def _distance_rows(a, b, chunk=1024):
+def distance_rows(a, b, chunk=1024):
     """Yields (start, Euclidean distances of a[start:start+chunk] to every row of b)."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     b_sq = np.sum(b * b, axis=1)
@@ -179,7 +179,7 @@ def _distance_rows(a, b, chunk=1024):
 def _knn_radii(features, k):
     """Distance of each row to its k-th nearest other row."""
     radii = np.empty(len(features))
-    for start, distances in _distance_rows(features, features):
+    for start, distances in distance_rows(features, features):
         radii[start:start + len(distances)] = np.partition(distances, k, axis=1)[:, k]  # [:, 0] is itself
     return radii
 
@@ -205,9 +205,9 @@ def precision_recall_features(real, generated, k=3):
     real_radii, fake_radii = _knn_radii(real, k), _knn_radii(generated, k)
     inside_real = np.zeros(len(generated), bool)
     inside_fake = np.zeros(len(real), bool)
-    for start, distances in _distance_rows(generated, real):  # (chunk of generated, real)
+    for start, distances in distance_rows(generated, real):  # (chunk of generated, real)
         inside_real[start:start + len(distances)] = np.any(distances <= real_radii[None, :], axis=1)
-    for start, distances in _distance_rows(real, generated):
+    for start, distances in distance_rows(real, generated):
         inside_fake[start:start + len(distances)] = np.any(distances <= fake_radii[None, :], axis=1)
     return {"precision": float(inside_real.mean()), "recall": float(inside_fake.mean()), "k": k}
 
@@ -224,7 +224,7 @@ def density_coverage_features(real, generated, k=5):
     radii = _knn_radii(real, k)
     counts = np.zeros(len(generated))
     covered = np.zeros(len(real), bool)
-    for start, distances in _distance_rows(real, generated):  # (chunk of real, generated)
+    for start, distances in distance_rows(real, generated):  # (chunk of real, generated)
         within = distances <= radii[start:start + len(distances), None]
         counts += within.sum(axis=0)
         covered[start:start + len(distances)] = within.any(axis=1)

@@ -15,6 +15,7 @@ and `keras.ops` only. Each backend differentiates differently:
 import contextlib
 
 import keras
+import numpy as np
 from keras import ops
 
 BACKEND = keras.backend.backend()
@@ -118,6 +119,47 @@ def input_gradients(fn, inputs):
                 return ops.sum(fn(x))
 
         return jax.grad(total)(inputs)
+    raise NotImplementedError(f"Unsupported Keras backend: {BACKEND}")
+
+
+def value_and_input_gradient(fn):
+    """`x -> (fn(x), d sum(fn(x)) / dx)`, both numpy, for a numpy `x`.
+
+    `fn` maps a backend tensor to per-example values (e.g. one
+    reconstruction error per image) through networks run in inference mode,
+    outside `fit`: what latent projection descends. On JAX the function is
+    compiled once, with the weights it reads as they are now.
+    """
+    if BACKEND == "tensorflow":
+        @tf.function(reduce_retracing=True)
+        def step(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                values = fn(x)
+                total = tf.reduce_sum(values)
+            return values, tape.gradient(total, x)
+
+        return lambda x: tuple(np.asarray(t) for t in step(tf.convert_to_tensor(x, "float32")))
+    if BACKEND == "torch":
+        def step(x):
+            x = ops.convert_to_tensor(x, "float32").requires_grad_(True)
+            values = fn(x)
+            (grad,) = torch.autograd.grad(values.sum(), x)
+            return values.detach().cpu().numpy(), grad.cpu().numpy()
+
+        return step
+    if BACKEND == "jax":
+        def total(x):
+            values = fn(x)
+            return jax.numpy.sum(values), values
+
+        compiled = jax.jit(jax.value_and_grad(total, has_aux=True))
+
+        def step(x):
+            (_, values), grad = compiled(jax.numpy.asarray(x, "float32"))
+            return np.asarray(values), np.asarray(grad)
+
+        return step
     raise NotImplementedError(f"Unsupported Keras backend: {BACKEND}")
 
 

@@ -230,6 +230,14 @@ class ConditionalGAN(DCGAN):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+    def latent_conditions(self, num_images, labels=None, **conditions):
+        """`[labels]`: the class of each image projected or drawn (required)."""
+        self.reject_options(type(self).__name__, conditions)
+        if labels is None:
+            raise ValueError(f"{type(self).__name__} draws an image from a latent and a class: "
+                             "pass labels= (one class per image)")
+        return [self.check_labels(labels, num_images)]
+
     def generator_inputs(self, num_images, seed=None):
         """`[latents, labels]` with the classes in turn."""
         return [self.sample_latents(num_images, seed), self.check_labels(None, num_images)]

@@ -202,6 +202,14 @@ class DCGAN(ImageGAN):
             latents = self._check_latents(latents)
         return self._run_generator(latents, use_ema, batch_size, output)
 
+    latent_spaces = ("z",)
+
+    def render_latents(self, latents, conditions, space="z"):
+        generator = self.ema_generator if self.ema_generator is not None else self.generator
+        if not conditions:
+            return generator(latents, training=False)
+        return generator([latents] + [ops.convert_to_tensor(c) for c in conditions], training=False)
+
     def generator_inputs(self, num_images, seed=None):
         """What the generator reads for `num_images` samples: here, latents."""
         return self.sample_latents(num_images, seed)

@@ -50,6 +50,44 @@ class ImageGAN(AdversarialModel):
             raise ValueError(f"{type(self).__name__} has no truncation trick; drop --truncation")
         return {self.truncation_argument: truncation}
 
+    # ---- the latent space (`keras_gan_zoo.latent`) ----------------------
+    # The spaces `latent.project` can search, its default first; () where
+    # a latent alone does not draw an image (image-to-image, text-to-image).
+    latent_spaces = ()
+
+    def latent_conditions(self, num_images, **conditions):
+        """Numpy inputs besides the latent that fix the images (class labels),
+        checked, as a list; unconditional families take none."""
+        self.reject_options(type(self).__name__, conditions)
+        return []
+
+    def initial_latents(self, num_images, space):
+        """Where projection starts in `space`: the mean of its latents."""
+        return np.zeros((num_images, self.latent_dim), "float32")
+
+    def random_latents(self, num_images, space, rng):
+        """Latents of `space` drawn from its prior with numpy's `rng`
+        (where projection restarts)."""
+        return rng.standard_normal((num_images, self.latent_dim)).astype("float32")
+
+    def render_latents(self, latents, conditions, space):
+        """Images in [-1, 1] (a backend tensor, differentiable with respect to
+        `latents`) from latents of `space`, with the sampling generator in
+        inference mode and no noise: the map that projection inverts."""
+        raise NotImplementedError(f"{type(self).__name__} declares no latent space")
+
+    def check_latent_space(self, space=None):
+        """`space` (default: the family's first), or a clear error."""
+        if not self.latent_spaces:
+            raise ValueError(f"{type(self).__name__} has no latent space to project into "
+                             f"(its task is {self.task.name})")
+        if space is None:
+            return self.latent_spaces[0]
+        if space not in self.latent_spaces:
+            raise ValueError(f"{type(self).__name__} projects into {list(self.latent_spaces)}; "
+                             f"got space={space!r}")
+        return space
+
     @classmethod
     def headline(cls, metrics):
         fid = metrics.get("fid")

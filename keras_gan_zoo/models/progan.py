@@ -332,6 +332,14 @@ class ProGAN(ImageGAN):
         images = images.repeat(factor, axis=1).repeat(factor, axis=2)
         return validation.to_uint8(images) if output == "uint8" else images
 
+    latent_spaces = ("z",)
+
+    def render_latents(self, latents, conditions, space="z"):
+        network = self.generator_at(self.level, ema=self.ema_generator is not None)
+        images = network([latents, self._alpha_column(ops.shape(latents)[0])], training=False)
+        factor = self.image_size // self.resolution
+        return ops.repeat(ops.repeat(images, factor, axis=1), factor, axis=2) if factor > 1 else images
+
     def generator_inputs(self, num_images, seed=None):
         return self.sample_latents(num_images, seed)
 

@@ -398,6 +398,36 @@ class StyleGAN(ImageGAN):
                               use_ema=use_ema)
         return self.synthesize(ws, "random", seed, use_ema, output=output)
 
+    # W (one w for every layer) is where StyleGAN projects best (Karras et
+    # al. 2020, appendix D); W+ (a w per layer) fits more; Z as the others.
+    latent_spaces = ("w", "w+", "z")
+
+    def initial_latents(self, num_images, space):
+        if space == "z":
+            return super().initial_latents(num_images, space)
+        mapping, _ = self._networks(use_ema=True)
+        w_avg = np.asarray(ops.convert_to_numpy(mapping.get_layer("w_average").w_avg), "float32")
+        shape = (num_images, self.num_ws, self.w_dim) if space == "w+" else (num_images, self.w_dim)
+        return np.broadcast_to(w_avg, shape).copy()
+
+    def random_latents(self, num_images, space, rng):
+        z = super().random_latents(num_images, space, rng)
+        if space == "z":
+            return z
+        mapping, _ = self._networks(use_ema=True)
+        w = self.predict_images(mapping, z, output="float")
+        return np.repeat(w[:, None], self.num_ws, axis=1) if space == "w+" else w
+
+    def render_latents(self, latents, conditions, space="w"):
+        mapping, synthesis = self._networks(use_ema=True)
+        if space == "z":
+            latents = mapping(latents, training=False)
+        if space in ("z", "w"):
+            latents = ops.repeat(ops.expand_dims(latents, 1), self.num_ws, axis=1)
+        n = ops.shape(latents)[0]
+        noises = [ops.zeros((n,) + tuple(shape)) for shape in self.noise_shapes]
+        return synthesis([latents] + noises, training=False)
+
     def generator_inputs(self, num_images, seed=None):
         """What the generator reads for `num_images` samples: z and noise maps."""
         return [self.sample_latents(num_images, seed)] + self.sample_noise(num_images, seed)

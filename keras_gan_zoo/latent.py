@@ -1,0 +1,351 @@
+"""The latent space as a tool: what one does with a trained generator.
+
+- `interpolate`: a path between two latents (spherical or linear), for
+  strips and animations (`save_strip`, `save_gif`); for StyleGAN, paths in
+  W are made with `model.map_latents` and drawn with `model.synthesize`.
+- `project`: the latent whose image is closest to a given image, found by
+  gradient descent on the pixel error (the "optimization" inversion of
+  iGAN, Zhu et al. 2016); StyleGAN projects into W (or W+, or Z).
+- `generated_score`: "was this image drawn by this model?", from how well
+  the model can reconstruct it (its own samples lie on its manifold).
+- `nearest_neighbours` and `memorisation`: distances to the closest
+  training images, to check a generator does not copy them (Goodfellow et
+  al. 2014, figure 2).
+
+Every function works on every backend and with every family that draws an
+image from a latent (`Family.latent_spaces` is not empty): DCGAN, the
+class-conditional families (pass `labels=`), StyleGAN and ProGAN.
+
+Example:
+
+>>> import keras_gan_zoo as kgz
+>>> from keras_gan_zoo import latent
+>>> gan = kgz.from_pretrained("dcgan-mnist")
+>>> a, b = gan.sample_latents(2, seed=0)
+>>> strip = gan.generate(latents=latent.interpolate(a, b, steps=8))
+>>> latent.save_strip(strip, "path.png")
+>>> fit = latent.project(gan, strip[:2], steps=200)
+>>> fit.errors  # per-image RMS pixel error on the [0, 1] scale
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+from keras import ops
+from PIL import Image
+from tqdm.auto import tqdm
+
+from keras_gan_zoo import evaluation, gradients, validation
+from keras_gan_zoo.models.image_gan import ImageGAN
+
+METHODS = ("slerp", "linear")
+
+
+def interpolate(start, end, steps=8, method="slerp"):
+    """Latents on the path from `start` to `end`, both ends exact.
+
+    Args:
+        start, end: latents of one shape, `(D,)` or a batch `(N, D)` of
+            pairs (row i of `start` to row i of `end`).
+        steps: number of points, at least 2.
+        method: `"slerp"` (along the great circle, with the norm changing
+            linearly: where Gaussian latents live, White 2016) or
+            `"linear"`.
+
+    Returns:
+        numpy float32 `(steps, D)`, or `(N, steps, D)` for batches.
+    """
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    if start.shape != end.shape or start.ndim not in (1, 2) or start.shape[-1] == 0:
+        raise ValueError(f"start and end must be latents of one shape, (D,) or (N, D); got "
+                         f"{start.shape} and {end.shape}")
+    if not (np.all(np.isfinite(start)) and np.all(np.isfinite(end))):
+        raise ValueError("start and end contain NaN or infinite values")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 2:
+        raise ValueError(f"steps must be an integer >= 2; got {steps!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+    a, b = np.atleast_2d(start), np.atleast_2d(end)
+    t = np.linspace(0.0, 1.0, int(steps))[None, :, None]
+    linear = (1 - t) * a[:, None] + t * b[:, None]
+    if method == "linear":
+        path = linear
+    else:
+        norm_a = np.linalg.norm(a, axis=1, keepdims=True)
+        norm_b = np.linalg.norm(b, axis=1, keepdims=True)
+        unit_a, unit_b = a / np.maximum(norm_a, 1e-12), b / np.maximum(norm_b, 1e-12)
+        omega = np.arccos(np.clip(np.sum(unit_a * unit_b, axis=1, keepdims=True), -1.0, 1.0))
+        sin = np.sin(omega)[:, None]
+        omega = omega[:, None]
+        # Directions along the great circle; nearly parallel pairs go straight.
+        safe = np.where(sin > 1e-6, sin, 1.0)
+        direction = (np.sin((1 - t) * omega) * unit_a[:, None] + np.sin(t * omega) * unit_b[:, None]) / safe
+        norms = (1 - t) * norm_a[:, None] + t * norm_b[:, None]
+        path = np.where(sin > 1e-6, direction * norms, linear)
+    path[:, 0], path[:, -1] = a, b
+    path = path.astype(np.float32)
+    return path[0] if start.ndim == 1 else path
+
+
+def _frames(images):
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3) or not len(images):
+        raise ValueError(f"expected uint8 images (N, H, W, 1 or 3); got {images.dtype} {images.shape}")
+    return [Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image) for image in images]
+
+
+def save_strip(images, path, columns=None):
+    """Saves uint8 images side by side (in rows of `columns`) as one PNG."""
+    frames = _frames(images)
+    columns = int(columns or len(frames))
+    rows = math.ceil(len(frames) / columns)
+    width, height = frames[0].size
+    sheet = Image.new(frames[0].mode, (columns * width, rows * height))
+    for i, frame in enumerate(frames):
+        sheet.paste(frame, ((i % columns) * width, (i // columns) * height))
+    sheet.save(path)
+    return path
+
+
+def save_gif(images, path, duration_ms=120, loop=True, scale=1):
+    """Saves uint8 images as an animated GIF, there and back when `loop`."""
+    frames = _frames(images)
+    if int(scale) > 1:
+        frames = [f.resize((f.width * int(scale), f.height * int(scale)), Image.NEAREST) for f in frames]
+    if loop and len(frames) > 2:
+        frames = frames + frames[-2:0:-1]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(duration_ms), loop=0)
+    return path
+
+
+# ---- projection ------------------------------------------------------------
+
+@dataclasses.dataclass
+class Projection:
+    """The result of `project`.
+
+    Attributes:
+        latents: the latents found, in `space` (numpy float32).
+        images: their images (uint8).
+        errors: per image, the root mean squared pixel error between the
+            input and its reconstruction, on the [0, 1] scale.
+        space: the latent space searched.
+        method: how the latents were found.
+        history: mean error over the batch every `record_every` steps.
+    """
+
+    latents: np.ndarray
+    images: np.ndarray
+    errors: np.ndarray
+    space: str
+    method: str
+    history: list
+
+
+def _adam(steps, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """A numpy Adam on the latents (the generator's weights never move)."""
+    state = {"m": 0.0, "v": 0.0, "t": 0}
+
+    def update(x, grad):
+        state["t"] += 1
+        state["m"] = beta_1 * state["m"] + (1 - beta_1) * grad
+        state["v"] = beta_2 * state["v"] + (1 - beta_2) * grad * grad
+        m_hat = state["m"] / (1 - beta_1 ** state["t"])
+        v_hat = state["v"] / (1 - beta_2 ** state["t"])
+        # Cosine decay to zero, so the last steps settle.
+        rate = learning_rate * 0.5 * (1 + math.cos(math.pi * (state["t"] - 1) / steps))
+        return x - rate * m_hat / (np.sqrt(v_hat) + epsilon)
+
+    return update
+
+
+def project(model, images, method="optimize", space=None, steps=200, learning_rate=None,
+            restarts=1, batch_size=256, seed=0, progress=True, **conditions):
+    """Finds latents whose images reproduce `images`.
+
+    Args:
+        model: an image family with a latent space (DCGAN, cGAN, BigGAN,
+            StyleGAN, ProGAN).
+        images: `(N, H, W, C)` of the model's image shape: uint8, or
+            floats in [-1, 1].
+        method: `"optimize"`: Adam on the latent from the mean latent,
+            minimising the pixel error (iGAN's "optimization" inversion).
+            `"encoder"` and `"hybrid"` need an inverting encoder that no
+            shipped preset has yet, and raise.
+        space: where to search (`model.latent_spaces`; the first is the
+            default: Z, or W for StyleGAN).
+        steps: descent steps (cosine-decayed rate).
+        learning_rate: Adam's rate (default 0.05 in Z, 0.01 in W).
+        restarts: descents per image, the first from the mean latent, the
+            others from latents drawn from the prior; the best is kept
+            (more restarts escape more local minima, at that many times
+            the cost).
+        seed: seeds the restarts and the jitter of the first start.
+        **conditions: what else fixes the image, e.g. `labels=` for the
+            class-conditional families.
+
+    Returns:
+        A `Projection`.
+    """
+    if method in ("encoder", "hybrid"):
+        raise ValueError(f"method={method!r} needs an inverting encoder, which no "
+                         f"{type(model).__name__} preset ships yet; use method='optimize'")
+    if method != "optimize":
+        raise ValueError(f"method must be 'optimize', 'encoder' or 'hybrid'; got {method!r}")
+    space = _space(model, space)
+    targets = validation.check_images(images, tuple(model.image_shape))  # [-1, 1]
+    steps = validation.check_count(steps, "steps")
+    batch_size = validation.check_count(batch_size, "batch_size")
+    restarts = validation.check_count(restarts, "restarts")
+    conditions = model.latent_conditions(len(targets), **conditions)
+    rate = float(learning_rate if learning_rate is not None else (0.05 if space == "z" else 0.01))
+    if not rate > 0:
+        raise ValueError(f"learning_rate must be positive; got {learning_rate}")
+    rng = np.random.default_rng(seed)
+    found, history = [], []
+    bar = tqdm(total=steps * math.ceil(len(targets) / batch_size), desc=f"projecting into {space}",
+               disable=not progress)
+    for start in range(0, len(targets), batch_size):
+        part = slice(start, start + batch_size)
+        count = len(targets[part])
+        # Every restart of every image in one batch: image i's r-th start is row r * count + i.
+        target = ops.convert_to_tensor(np.concatenate([targets[part]] * restarts))
+        fixed = [np.concatenate([c[part]] * restarts) for c in conditions]
+
+        def errors(latents, target=target, fixed=fixed):
+            rendered = model.render_latents(latents, fixed, space)
+            return ops.mean(ops.square(rendered - target), axis=(1, 2, 3))
+
+        step = gradients.value_and_input_gradient(errors)
+        z = model.initial_latents(count * restarts, space)
+        z = z + 1e-3 * rng.standard_normal(z.shape)
+        if restarts > 1:
+            z[count:] = model.random_latents(count * (restarts - 1), space, rng)
+        z = z.astype(np.float32)
+        update = _adam(steps, rate)
+        for i in range(steps + 1):
+            values, grad = step(z)
+            if i == steps:  # the errors of the final latents
+                break
+            z = update(z, grad).astype(np.float32)
+            if start == 0 and i % 10 == 0:
+                history.append(float(np.sqrt(np.mean(values[:count])) / 2.0))
+            bar.update(1)
+        best = np.argmin(values.reshape(restarts, count), axis=0)
+        found.append(z.reshape((restarts, count) + z.shape[1:])[best, np.arange(count)])
+    bar.close()
+    latents = np.concatenate(found)
+    reconstructed = np.concatenate([
+        np.asarray(ops.convert_to_numpy(model.render_latents(
+            ops.convert_to_tensor(latents[s:s + batch_size]), [c[s:s + batch_size] for c in conditions],
+            space))) for s in range(0, len(latents), batch_size)])
+    # RMS error on the [0, 1] scale: the [-1, 1] error halved.
+    rms = np.sqrt(np.mean(np.square(reconstructed - targets), axis=(1, 2, 3))) / 2.0
+    return Projection(latents=latents, images=validation.to_uint8(reconstructed), errors=rms,
+                      space=space, method=method, history=history)
+
+
+def _space(model, space):
+    if not isinstance(model, ImageGAN):
+        raise ValueError(f"{type(model).__name__} draws no images: it has no latent space to project into")
+    return model.check_latent_space(space)
+
+
+def generated_score(model, images, steps=200, **options):
+    """Per image, how likely it is that `model` drew it: minus the error
+    of its best reconstruction by `project` (higher: more likely). A
+    model's own samples lie on its manifold and reconstruct almost
+    exactly; other images (real ones, another model's) do not.
+
+    `options` go to `project` (e.g. `space=`, `labels=`).
+    """
+    return -project(model, images, steps=steps, **options).errors
+
+
+def roc_auc(positive_scores, negative_scores):
+    """Area under the ROC curve: the probability that a random positive
+    scores above a random negative (ties count half)."""
+    pos, neg = np.asarray(positive_scores, np.float64), np.asarray(negative_scores, np.float64)
+    if pos.ndim != 1 or neg.ndim != 1 or not len(pos) or not len(neg):
+        raise ValueError("expected two non-empty 1-D score arrays")
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+# ---- memorisation ----------------------------------------------------------
+
+def _vectors(images, space, extractor, progress):
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError(f"expected uint8 images (N, H, W, C); got {images.dtype} {images.shape}")
+    if space == "pixels":
+        return images.reshape(len(images), -1).astype(np.float32) / 255.0
+    if space == "features":
+        extractor = extractor or evaluation.InceptionFeatures()
+        return np.asarray(extractor(images, progress=progress), np.float32)
+    raise ValueError(f"space must be 'pixels' or 'features'; got {space!r}")
+
+
+def nearest_neighbours(images, reference, k=1, space="pixels", extractor=None, progress=True):
+    """The `k` nearest `reference` images of each image.
+
+    Args:
+        images, reference: uint8 `(N, H, W, C)` and `(M, H, W, C)`.
+        space: `"pixels"` (Euclidean on [0, 1] pixels) or `"features"`
+            (Euclidean on the FID InceptionV3 features).
+
+    Returns:
+        `(indices, distances)`, both `(N, k)`, nearest first.
+    """
+    a = _vectors(images, space, extractor, progress)
+    b = _vectors(reference, space, extractor, progress)
+    if a.shape[1:] != b.shape[1:]:
+        raise ValueError(f"images and reference differ in shape: {np.shape(images)[1:]} vs "
+                         f"{np.shape(reference)[1:]}")
+    if isinstance(k, bool) or int(k) != k or not 1 <= k <= len(b):
+        raise ValueError(f"k must be an integer in [1, {len(b)}]; got {k!r}")
+    indices = np.empty((len(a), int(k)), np.int64)
+    distances = np.empty((len(a), int(k)))
+    for start, rows in evaluation.distance_rows(a, b):
+        nearest = np.argpartition(rows, k - 1, axis=1)[:, :k] if k < len(b) else np.tile(
+            np.arange(len(b)), (len(rows), 1))
+        near = np.take_along_axis(rows, nearest, axis=1)
+        order = np.argsort(near, axis=1, kind="stable")
+        indices[start:start + len(rows)] = np.take_along_axis(nearest, order, axis=1)
+        distances[start:start + len(rows)] = np.take_along_axis(near, order, axis=1)
+    return indices, distances
+
+
+def memorisation(generated, train, held_out, space="pixels", extractor=None, progress=True):
+    """Are generated images closer to the training set than new real images are?
+
+    Compares the distance of each generated image to its nearest training
+    image with the same distance for held-out real images. A generator that
+    copies its training images has a ratio well below 1 (and a large share
+    of near copies); one that draws new images from the same distribution
+    has a ratio about 1 or above (GAN samples are usually a little further
+    from the training set than held-out images are).
+
+    Returns a dict: the median nearest-training distances of each side,
+    their ratio (generated / held-out), and the share of generated images
+    nearer to a training image than the 1st percentile of the held-out
+    distances (`near_copies`; about 0.01 without copying).
+    """
+    _, generated_d = nearest_neighbours(generated, train, space=space, extractor=extractor,
+                                        progress=progress)
+    _, held_out_d = nearest_neighbours(held_out, train, space=space, extractor=extractor,
+                                       progress=progress)
+    generated_d, held_out_d = generated_d[:, 0], held_out_d[:, 0]
+    threshold = float(np.percentile(held_out_d, 1))
+    return {
+        "space": space,
+        "median_generated_to_train": float(np.median(generated_d)),
+        "median_held_out_to_train": float(np.median(held_out_d)),
+        "ratio": float(np.median(generated_d) / max(np.median(held_out_d), 1e-12)),
+        "near_copies": float(np.mean(generated_d < threshold)),
+        "num_generated": int(len(generated_d)),
+        "num_held_out": int(len(held_out_d)),
+        "num_train": int(len(train)),
+    }

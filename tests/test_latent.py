@@ -1,0 +1,152 @@
+"""keras_gan_zoo.latent: interpolation, projection, "was this generated?",
+nearest neighbours and the memorisation check."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_gan_zoo as kgz
+from conftest import TINY
+from keras_gan_zoo import latent
+
+
+def test_interpolation_ends_exactly_and_slerp_follows_the_sphere():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(16), rng.standard_normal(16)
+    for method in latent.METHODS:
+        path = latent.interpolate(a, b, steps=7, method=method)
+        assert path.shape == (7, 16) and path.dtype == np.float32
+        np.testing.assert_array_equal(path[0], a.astype(np.float32))
+        np.testing.assert_array_equal(path[-1], b.astype(np.float32))
+    # Two orthogonal latents of one norm: slerp keeps the norm, lerp dips to 1/sqrt(2) of it.
+    e1, e2 = np.eye(4)[0] * 3.0, np.eye(4)[1] * 3.0
+    slerp = latent.interpolate(e1, e2, steps=5)
+    np.testing.assert_allclose(np.linalg.norm(slerp, axis=1), 3.0, rtol=1e-6)
+    np.testing.assert_allclose(slerp[2], [3 / np.sqrt(2), 3 / np.sqrt(2), 0, 0], rtol=1e-6)
+    assert np.linalg.norm(latent.interpolate(e1, e2, 5, "linear")[2]) == pytest.approx(3 / np.sqrt(2))
+    # Parallel latents: slerp is the straight line (no division by sin 0).
+    np.testing.assert_allclose(latent.interpolate(e1, 2 * e1, 3), [e1, 1.5 * e1, 2 * e1], rtol=1e-6)
+    batch = latent.interpolate(rng.standard_normal((3, 8)), rng.standard_normal((3, 8)), steps=4)
+    assert batch.shape == (3, 4, 8)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"end": np.zeros(5)}, "one shape"),
+    ({"steps": 1}, "steps must be an integer >= 2"),
+    ({"method": "cubic"}, "method must be one of"),
+    ({"start": np.full(4, np.nan)}, "NaN"),
+])
+def test_interpolation_rejects_bad_input(kwargs, match):
+    args = {"start": np.ones(4), "end": np.zeros(4), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        latent.interpolate(**args)
+
+
+def test_strip_and_gif_are_written(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (5, 8, 6, 1), dtype=np.uint8)
+    strip = Image.open(latent.save_strip(images, tmp_path / "strip.png"))
+    assert strip.size == (30, 8)
+    np.testing.assert_array_equal(np.asarray(strip)[:, 6:12], images[1, ..., 0])
+    gif = Image.open(latent.save_gif(images, tmp_path / "path.gif", scale=2))
+    assert gif.size == (12, 16) and gif.n_frames == 8  # there and back: 5 + 3
+    with pytest.raises(ValueError, match="uint8 images"):
+        latent.save_strip(images.astype("float32"), tmp_path / "bad.png")
+
+
+def test_nearest_neighbours_match_brute_force_and_memorisation_spots_copies():
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, (40, 6, 6, 1), dtype=np.uint8)
+    queries = rng.integers(0, 256, (7, 6, 6, 1), dtype=np.uint8)
+    indices, distances = latent.nearest_neighbours(queries, train, k=3)
+    flat = lambda x: x.reshape(len(x), -1).astype(np.float64) / 255.0
+    brute = np.linalg.norm(flat(queries)[:, None] - flat(train)[None], axis=2)
+    np.testing.assert_array_equal(indices, np.argsort(brute, axis=1)[:, :3])
+    np.testing.assert_allclose(distances, np.sort(brute, axis=1)[:, :3], rtol=1e-5)
+    with pytest.raises(ValueError, match="k must be an integer"):
+        latent.nearest_neighbours(queries, train, k=0)
+    with pytest.raises(ValueError, match="differ in shape"):
+        latent.nearest_neighbours(queries, train[:, :5], k=1)
+    # A "generator" that returns training images, lightly perturbed, against new images.
+    held_out = rng.integers(0, 256, (400, 6, 6, 1), dtype=np.uint8)
+    copies = np.clip(train[:20].astype(int) + rng.integers(-2, 3, train[:20].shape), 0, 255).astype(np.uint8)
+    copied = latent.memorisation(copies, train, held_out)
+    fresh = latent.memorisation(rng.integers(0, 256, (400, 6, 6, 1), dtype=np.uint8), train, held_out)
+    assert copied["ratio"] < 0.1 and copied["near_copies"] == 1.0
+    assert 0.9 < fresh["ratio"] < 1.1 and fresh["near_copies"] < 0.05
+
+
+def test_roc_auc():
+    assert latent.roc_auc([3, 4], [1, 2]) == 1.0
+    assert latent.roc_auc([1, 2], [3, 4]) == 0.0
+    assert latent.roc_auc([1, 3], [2, 2]) == 0.5
+
+
+def _own_images(model, n=6, seed=1):
+    return model.generate(n, seed=seed)
+
+
+def test_projection_reconstructs_the_models_own_images_better_than_noise():
+    gan = kgz.DCGAN(**TINY, seed=0)
+    own = _own_images(gan)
+    noise = np.random.default_rng(0).integers(0, 256, own.shape, dtype=np.uint8)
+    fit = latent.project(gan, own, steps=30, progress=False)
+    assert fit.latents.shape == (6, TINY["latent_dim"]) and fit.images.shape == own.shape
+    assert fit.images.dtype == np.uint8 and fit.space == "z"
+    assert fit.history[-1] <= fit.history[0]
+    scores_own = latent.generated_score(gan, own, steps=30, progress=False)
+    scores_noise = latent.generated_score(gan, noise, steps=30, progress=False)
+    assert latent.roc_auc(scores_own, scores_noise) == 1.0
+    # The first restart is the single descent: more restarts are never worse.
+    more = latent.project(gan, own, steps=30, restarts=3, progress=False)
+    assert np.all(more.errors <= fit.errors + 1e-4)
+
+
+def test_projection_into_each_stylegan_space_and_with_labels():
+    style = kgz.StyleGAN(**kgz.StyleGAN.tiny_config, seed=0)
+    own = _own_images(style, n=2)
+    assert style.check_latent_space() == "w"  # "w" differs from "z" only by the mapping
+    shapes = {"w+": (2, style.num_ws, style.w_dim), "z": (2, style.latent_dim)}
+    for space, shape in shapes.items():
+        fit = latent.project(style, own, space=space, steps=3, progress=False)
+        assert fit.latents.shape == shape and np.all(np.isfinite(fit.errors)), space
+    cgan = kgz.ConditionalGAN(**kgz.ConditionalGAN.tiny_config, seed=0)
+    labels = np.arange(3) % cgan.num_classes
+    images = cgan.generate(labels=labels, seed=0)
+    assert latent.project(cgan, images, steps=3, labels=labels, progress=False).errors.shape == (3,)
+    with pytest.raises(ValueError, match="pass labels="):
+        latent.project(cgan, images, steps=3)
+
+
+class NoLatentSpace(kgz.DCGAN):
+    """A family that declares no latent space (as Pix2Pix or StackGAN)."""
+
+    latent_spaces = ()
+
+
+def test_families_driven_by_more_than_a_latent_declare_no_latent_space():
+    for family in (kgz.Pix2Pix, kgz.CycleGAN, kgz.StackGAN):
+        assert family.latent_spaces == ()
+    assert kgz.DCGAN.latent_spaces == kgz.ProGAN.latent_spaces == ("z",)
+
+
+@pytest.mark.parametrize("case, match", [
+    ("no space", "no latent space"),
+    ("not images", "draws no images"),
+    ("space", r"projects into \['z'\]"),
+    ("encoder", "needs an inverting encoder"),
+    ("shape", r"\(N, 16, 16, 1\)"),
+    ("option", r"does not take \['labels'\]"),
+])
+def test_projection_errors_are_clear(case, match):
+    gan = kgz.DCGAN(**TINY, seed=0)
+    images = _own_images(gan, n=2)
+    calls = {
+        "no space": lambda: latent.project(NoLatentSpace(**TINY), images),
+        "not images": lambda: latent.project(object(), images),
+        "space": lambda: latent.project(gan, images, space="w"),
+        "encoder": lambda: latent.project(gan, images, method="encoder"),
+        "shape": lambda: latent.project(gan, images[:, :8]),
+        "option": lambda: latent.project(gan, images, labels=[0, 1]),
+    }
+    with pytest.raises(ValueError, match=match):
+        calls[case]()

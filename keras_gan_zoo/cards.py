@@ -162,7 +162,7 @@ def _training_lines(training, dataset, unit):
             f"{num(stage['train_images'])} {'pairs' if stage.get('dataset_args') else 'images'}, "
             f"batch {stage['batch_size']}, "
             f"{num(stage['steps'])} steps "
-            f"({stage['steps'] * stage['batch_size'] / max(stage['wall_time_s'], 1e-9):.1f} per s), "
+            f"({stage['steps'] * stage['batch_size'] / max(stage['wall_time_s'], 1e-9):.1f} images per s), "
             f"{stage['wall_time_s'] / 60:.1f} min"
             + (f", interrupted after epoch {stage['resumed_after_epoch']} and resumed from its backup"
                if stage.get("resumed_after_epoch") else "")

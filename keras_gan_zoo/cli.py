@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import cards, evaluation, presets, registry, training
+from keras_gan_zoo import cards, datasets, evaluation, latent, presets, registry, training
 
 
 def image_grid(images, columns=None):
@@ -109,6 +109,81 @@ def _cmd_cards(args):
     print(f"Wrote the cards of {len(presets.list_presets())} presets and {out}")
 
 
+def _conditions(model, args, num):
+    """`labels=` for the class-conditional families (every image of --label)."""
+    return {} if args.label is None else {"labels": np.full(num, args.label, "int32")}
+
+
+def _read_images(model, paths):
+    """Image files as uint8 of the model's shape (resized, converted to gray or RGB)."""
+    size, channels = model.image_shape[0], model.image_shape[-1]
+    mode = "L" if channels == 1 else "RGB"
+    images = [np.asarray(Image.open(path).convert(mode).resize((size, size), Image.BILINEAR))
+              for path in paths]
+    return np.stack(images).reshape((len(images), size, size, channels)).astype("uint8")
+
+
+def _cmd_interpolate(args):
+    model = _latent_model(args)
+    ends = model.sample_latents(2, seed=args.seed)
+    path = latent.interpolate(ends[0], ends[1], steps=args.steps, method=args.method)
+    images = model.generate(latents=path, **_conditions(model, args, len(path)))
+    latent.save_strip(images, args.out)
+    print(f"Wrote {args.steps} {args.method} steps between two latents (seed {args.seed}) to {args.out}")
+    if args.gif:
+        latent.save_gif(images, args.gif, scale=max(1, 128 // images.shape[1]))
+        print(f"Wrote {args.gif}")
+
+
+def _cmd_project(args):
+    model = _latent_model(args)
+    images = _read_images(model, args.images)
+    fit = latent.project(model, images, steps=args.steps, restarts=args.restarts, seed=args.seed,
+                         **_conditions(model, args, len(images)))
+    if args.command == "detect":
+        for path, error in zip(args.images, fit.errors):
+            print(f"{path}: generated_score {-error:.4f} (RMS reconstruction error {error:.4f})")
+        return
+    save_image(image_grid(np.concatenate([images, fit.images]), len(images)), args.out)
+    print(f"Wrote the {len(images)} images over their reconstructions ({fit.space} space) to {args.out}")
+    for path, error in zip(args.images, fit.errors):
+        print(f"{path}: RMS error {error:.4f} (pixels on [0, 1])")
+
+
+def _cmd_neighbours(args):
+    model = _latent_model(args)
+    samples = model.showcase(num=args.num, seed=args.seed).images
+    training = model.preset_metadata.get("training", {})
+    if not training.get("dataset"):
+        raise ValueError(f"{args.preset} records no training data set to search")
+    (x_train, _), (x_test, _) = datasets.load(training["dataset"], **training.get("dataset_args", {}))
+    indices, _ = latent.nearest_neighbours(samples, x_train, k=1)
+    save_image(image_grid(np.concatenate([samples, x_train[indices[:, 0]]]), len(samples)), args.out)
+    print(f"Wrote {len(samples)} samples over their nearest training images (pixels) to {args.out}")
+    n = min(args.num_check, len(x_test))
+    check = latent.memorisation(model.showcase(num=n, seed=args.seed + 1).images, x_train,
+                                x_test[np.random.default_rng(args.seed).choice(len(x_test), n, replace=False)])
+    print(f"memorisation ({n} samples, {n} held-out images, {len(x_train):,} training images): median "
+          f"nearest-training distance {check['median_generated_to_train']:.3f} (samples) vs "
+          f"{check['median_held_out_to_train']:.3f} (held-out), ratio {check['ratio']:.3f}; near copies "
+          f"{check['near_copies']:.1%}")
+
+
+def _latent_model(args):
+    model = kgz.from_pretrained(args.preset, compile=False)
+    latent.space_of(model)  # a clear error for presets that no latent draws
+    return model
+
+
+def _latent_parser(sub, name, help_text, func):
+    p = sub.add_parser(name, help=help_text)
+    p.add_argument("preset")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--label", type=int, default=None, help="class-conditional presets: the class")
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-gan-zoo", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +229,24 @@ def build_parser():
                    help="a quick check on a few samples (never recorded in the preset)")
     p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
     p.set_defaults(func=_cmd_evaluate)
+    p = _latent_parser(sub, "interpolate", "write a strip (and a GIF) between two latents", _cmd_interpolate)
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--method", choices=latent.METHODS, default="slerp")
+    p.add_argument("--out", default="interpolation.png")
+    p.add_argument("--gif", default=None, help="also write an animated GIF here")
+    for name, help_text in (("project", "find the latents of images and write their reconstructions"),
+                            ("detect", "score images by how likely the preset drew them")):
+        p = _latent_parser(sub, name, help_text, _cmd_project)
+        p.add_argument("images", nargs="+", help="image files (resized to the preset's size)")
+        p.add_argument("--steps", type=int, default=300)
+        p.add_argument("--restarts", type=int, default=4)
+        p.add_argument("--out", default="projection.png")
+    p = _latent_parser(sub, "neighbours", "samples over their nearest training images, and the "
+                                          "memorisation check", _cmd_neighbours)
+    p.add_argument("--num", type=int, default=16)
+    p.add_argument("--num-check", type=int, default=1000,
+                   help="samples and held-out images of the memorisation check")
+    p.add_argument("--out", default="neighbours.png")
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
     p.add_argument("--parameters", action="store_true",

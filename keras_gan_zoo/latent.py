@@ -193,7 +193,7 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
                          f"{type(model).__name__} preset ships yet; use method='optimize'")
     if method != "optimize":
         raise ValueError(f"method must be 'optimize', 'encoder' or 'hybrid'; got {method!r}")
-    space = _space(model, space)
+    space = space_of(model, space)
     targets = validation.check_images(images, tuple(model.image_shape))  # [-1, 1]
     steps = validation.check_count(steps, "steps")
     batch_size = validation.check_count(batch_size, "batch_size")
@@ -246,7 +246,9 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
                       space=space, method=method, history=history)
 
 
-def _space(model, space):
+def space_of(model, space=None):
+    """The latent space `space` of `model` (default: its first), or a clear
+    error for a model that has none."""
     if not isinstance(model, ImageGAN):
         raise ValueError(f"{type(model).__name__} draws no images: it has no latent space to project into")
     return model.check_latent_space(space)

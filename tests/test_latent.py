@@ -150,3 +150,25 @@ def test_projection_errors_are_clear(case, match):
     }
     with pytest.raises(ValueError, match=match):
         calls[case]()
+
+
+def test_cli_latent_commands(tmp_path, capsys):
+    from keras_gan_zoo import cli
+
+    gan = kgz.DCGAN(latent_dim=8, image_size=28, channels=1, width=4, seed=0)
+    folder = str(gan.save_pretrained(tmp_path / "tiny", metadata={"training": {"dataset": "mnist"}}))
+    assert cli.main(["interpolate", folder, "--steps", "5", "--out", str(tmp_path / "i.png"),
+                     "--gif", str(tmp_path / "i.gif")]) == 0
+    assert Image.open(tmp_path / "i.png").size == (5 * 28, 28) and Image.open(tmp_path / "i.gif").n_frames == 8
+    sample = tmp_path / "sample.png"
+    Image.fromarray(gan.generate(1, seed=3)[0, ..., 0]).resize((56, 56)).save(sample)  # resized on reading
+    assert cli.main(["project", folder, str(sample), "--steps", "5", "--restarts", "2",
+                     "--out", str(tmp_path / "p.png")]) == 0
+    assert Image.open(tmp_path / "p.png").size == (28, 56)
+    assert cli.main(["detect", folder, str(sample), "--steps", "5"]) == 0
+    assert "generated_score" in capsys.readouterr().out
+    assert cli.main(["neighbours", folder, "--num", "4", "--num-check", "50",
+                     "--out", str(tmp_path / "n.png")]) == 0
+    assert "ratio" in capsys.readouterr().out and Image.open(tmp_path / "n.png").size == (4 * 28, 56)
+    assert cli.main(["interpolate", "pix2pix-openmoji-line2color"]) == 2
+    assert "no latent space" in capsys.readouterr().err

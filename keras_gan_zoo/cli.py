@@ -238,7 +238,7 @@ def build_parser():
                             ("detect", "score images by how likely the preset drew them")):
         p = _latent_parser(sub, name, help_text, _cmd_project)
         p.add_argument("images", nargs="+", help="image files (resized to the preset's size)")
-        p.add_argument("--steps", type=int, default=300)
+        p.add_argument("--steps", type=int, default=600)
         p.add_argument("--restarts", type=int, default=4)
         p.add_argument("--out", default="projection.png")
     p = _latent_parser(sub, "neighbours", "samples over their nearest training images, and the "

@@ -81,6 +81,23 @@ def truncation_lines(sweep):
     return lines
 
 
+def memorisation_lines(result):
+    """The memorisation check (`keras_gan_zoo.latent.memorisation`)."""
+    if not result:
+        return []
+    return [
+        "",
+        f"- Memorisation check ({result['space']}): the median distance of {num(result['num_generated'])} "
+        f"samples to their nearest of the {num(result['num_train'])} training images is "
+        f"{result['median_generated_to_train']:.3f}, against {result['median_held_out_to_train']:.3f} for "
+        f"{num(result['num_held_out'])} held-out test images (ratio {result['ratio']:.2f}; well below 1 "
+        f"would mean copying); {pct(result['near_copies'])} of the samples are nearer to a training "
+        "image than the closest 1% of the held-out images. "
+        f"Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
+        f"{result.get('wall_time_s', 0):.0f} s.",
+    ]
+
+
 def augmentation_ablation_lines(ablation):
     """The table of a run with and without augmentation at equal budget."""
     if not ablation:

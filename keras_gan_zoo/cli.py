@@ -14,12 +14,14 @@ import importlib.util
 import math
 import pathlib
 import sys
+import time
 
+import keras
 import numpy as np
 from PIL import Image
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import cards, datasets, evaluation, latent, presets, registry, training
+from keras_gan_zoo import cards, datasets, evaluation, gradients, latent, presets, registry, training
 
 
 def image_grid(images, columns=None):
@@ -151,6 +153,7 @@ def _cmd_project(args):
 
 
 def _cmd_neighbours(args):
+    start = time.time()
     model = _latent_model(args)
     samples = model.showcase(num=args.num, seed=args.seed).images
     training = model.preset_metadata.get("training", {})
@@ -167,6 +170,12 @@ def _cmd_neighbours(args):
           f"nearest-training distance {check['median_generated_to_train']:.3f} (samples) vs "
           f"{check['median_held_out_to_train']:.3f} (held-out), ratio {check['ratio']:.3f}; near copies "
           f"{check['near_copies']:.1%}")
+    if args.write:
+        command = f"keras-gan-zoo neighbours {args.preset} --num-check {args.num_check} --write"
+        check.update({"command": command, "seed": args.seed, "backend": keras.backend.backend(),
+                      "device": gradients.device_description(), "wall_time_s": round(time.time() - start, 1)})
+        presets.update_metadata(presets.resolve(args.preset), {"metrics": {"memorisation": check}})
+        print(f"Recorded in {args.preset}'s metadata and card")
 
 
 def _latent_model(args):
@@ -247,6 +256,7 @@ def build_parser():
     p.add_argument("--num-check", type=int, default=1000,
                    help="samples and held-out images of the memorisation check")
     p.add_argument("--out", default="neighbours.png")
+    p.add_argument("--write", action="store_true", help="record the check in the preset's metadata and card")
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
     p.add_argument("--parameters", action="store_true",

@@ -167,8 +167,10 @@ def test_cli_latent_commands(tmp_path, capsys):
     assert Image.open(tmp_path / "p.png").size == (28, 56)
     assert cli.main(["detect", folder, str(sample), "--steps", "5"]) == 0
     assert "generated_score" in capsys.readouterr().out
-    assert cli.main(["neighbours", folder, "--num", "4", "--num-check", "50",
+    assert cli.main(["neighbours", folder, "--num", "4", "--num-check", "50", "--write",
                      "--out", str(tmp_path / "n.png")]) == 0
     assert "ratio" in capsys.readouterr().out and Image.open(tmp_path / "n.png").size == (4 * 28, 56)
+    card = (tmp_path / "tiny" / "README.md").read_text()
+    assert "Memorisation check (pixels)" in card and "of the 60,000 training images" in card
     assert cli.main(["interpolate", "pix2pix-openmoji-line2color"]) == 2
     assert "no latent space" in capsys.readouterr().err

@@ -98,7 +98,8 @@ class ImageGAN(AdversarialModel):
 
     @classmethod
     def card_sections(cls, metrics):
-        return cards.truncation_lines(metrics.get("truncation_sweep"))
+        return (cards.truncation_lines(metrics.get("truncation_sweep"))
+                + cards.memorisation_lines(metrics.get("memorisation")))
 
     @classmethod
     def tiny_data(cls, model, num=8, seed=0):

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import datasets, gradients, latent
+from keras_gan_zoo import gradients, latent
 
 
 def main(argv=None):
@@ -32,8 +32,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.time()
     model = kgz.from_pretrained(args.preset, compile=False)
-    training = model.preset_metadata["training"]
-    (x_train, _), (x_test, _) = datasets.load(training["dataset"], **training.get("dataset_args", {}))
+    (x_train, _), (x_test, _) = model.data_splits()
     rng = np.random.default_rng(args.seed)
     real = x_test[rng.choice(len(x_test), args.num, replace=False)]
     own = model.generate(args.num, seed=args.seed)

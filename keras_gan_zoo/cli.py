@@ -11,7 +11,6 @@ Examples:
 
 import argparse
 import importlib.util
-import math
 import pathlib
 import sys
 import time
@@ -21,20 +20,8 @@ import numpy as np
 from PIL import Image
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import cards, datasets, evaluation, gradients, latent, presets, registry, training
-
-
-def image_grid(images, columns=None):
-    """Tiles uint8 images (N, H, W, C) into one (rows*H, cols*W, C) image."""
-    images = np.asarray(images)
-    n, h, w, c = images.shape
-    columns = columns or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / columns)
-    grid = np.zeros((rows * h, columns * w, c), dtype=images.dtype)
-    for i, image in enumerate(images):
-        r, col = divmod(i, columns)
-        grid[r * h:(r + 1) * h, col * w:(col + 1) * w] = image
-    return grid
+from keras_gan_zoo import cards, evaluation, gradients, latent, presets, registry, training
+from keras_gan_zoo.tasks import image_grid  # noqa: F401  (public: cli.image_grid)
 
 
 def save_image(array, path):
@@ -111,7 +98,7 @@ def _cmd_cards(args):
     print(f"Wrote the cards of {len(presets.list_presets())} presets and {out}")
 
 
-def _conditions(model, args, num):
+def _conditions(args, num):
     """`labels=` for the class-conditional families (every image of --label)."""
     return {} if args.label is None else {"labels": np.full(num, args.label, "int32")}
 
@@ -129,7 +116,7 @@ def _cmd_interpolate(args):
     model = _latent_model(args)
     ends = model.sample_latents(2, seed=args.seed)
     path = latent.interpolate(ends[0], ends[1], steps=args.steps, method=args.method)
-    images = model.generate(latents=path, **_conditions(model, args, len(path)))
+    images = model.generate(latents=path, **_conditions(args, len(path)))
     latent.save_strip(images, args.out)
     print(f"Wrote {args.steps} {args.method} steps between two latents (seed {args.seed}) to {args.out}")
     if args.gif:
@@ -141,7 +128,7 @@ def _cmd_project(args):
     model = _latent_model(args)
     images = _read_images(model, args.images)
     fit = latent.project(model, images, steps=args.steps, restarts=args.restarts, seed=args.seed,
-                         **_conditions(model, args, len(images)))
+                         **_conditions(args, len(images)))
     if args.command == "detect":
         for path, error in zip(args.images, fit.errors):
             print(f"{path}: generated_score {-error:.4f} (RMS reconstruction error {error:.4f})")
@@ -159,7 +146,7 @@ def _cmd_neighbours(args):
     training = model.preset_metadata.get("training", {})
     if not training.get("dataset"):
         raise ValueError(f"{args.preset} records no training data set to search")
-    (x_train, _), (x_test, _) = datasets.load(training["dataset"], **training.get("dataset_args", {}))
+    (x_train, _), (x_test, _) = model.data_splits()
     indices, _ = latent.nearest_neighbours(samples, x_train, k=1)
     save_image(image_grid(np.concatenate([samples, x_train[indices[:, 0]]]), len(samples)), args.out)
     print(f"Wrote {len(samples)} samples over their nearest training images (pixels) to {args.out}")

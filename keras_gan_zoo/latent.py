@@ -36,7 +36,7 @@ from keras import ops
 from PIL import Image
 from tqdm.auto import tqdm
 
-from keras_gan_zoo import evaluation, gradients, validation
+from keras_gan_zoo import evaluation, gradients, tasks, validation
 from keras_gan_zoo.models.image_gan import ImageGAN
 
 METHODS = ("slerp", "linear")
@@ -97,14 +97,9 @@ def _frames(images):
 
 def save_strip(images, path, columns=None):
     """Saves uint8 images side by side (in rows of `columns`) as one PNG."""
-    frames = _frames(images)
-    columns = int(columns or len(frames))
-    rows = math.ceil(len(frames) / columns)
-    width, height = frames[0].size
-    sheet = Image.new(frames[0].mode, (columns * width, rows * height))
-    for i, frame in enumerate(frames):
-        sheet.paste(frame, ((i % columns) * width, (i // columns) * height))
-    sheet.save(path)
+    _frames(images)  # checks them
+    grid = tasks.image_grid(np.asarray(images), columns or len(images))
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
     return path
 
 

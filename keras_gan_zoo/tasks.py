@@ -11,6 +11,9 @@ True
 """
 
 import dataclasses
+import math
+
+import numpy as np
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,3 +63,16 @@ class Showcase:
     columns: int = None
     lines: tuple = ()
     summary: str = ""
+
+
+def image_grid(images, columns=None):
+    """Tiles uint8 images (N, H, W, C) into one (rows*H, cols*W, C) image."""
+    images = np.asarray(images)
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.zeros((rows * h, columns * w, c), dtype=images.dtype)
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        grid[r * h:(r + 1) * h, col * w:(col + 1) * w] = image
+    return grid

@@ -109,6 +109,11 @@ class ImageGAN(AdversarialModel):
     def held_out_data(self, **dataset_args):
         """The held-out split of the data set this preset trained on (its
         metadata), or of the family's `default_dataset`."""
+        return self.data_splits(**dataset_args)[1]
+
+    def data_splits(self, **dataset_args):
+        """`(train, held_out)` splits of the data set this preset trained on
+        (its metadata), or of the family's `default_dataset`."""
         training = getattr(self, "preset_metadata", {}).get("training", {})
         if training.get("dataset"):
             name, args = training["dataset"], training.get("dataset_args", {})
@@ -116,9 +121,7 @@ class ImageGAN(AdversarialModel):
             name, args = self.default_dataset, {"image_size": self.image_size}
         else:
             raise ValueError(f"this {type(self).__name__} records no data set to take held-out inputs from")
-        args = {**args, **dataset_args}
-        _, held_out = datasets.load(name, **args)
-        return held_out
+        return datasets.load(name, **{**args, **dataset_args})
 
     @staticmethod
     def pairs_grid(inputs, outputs, columns=8):

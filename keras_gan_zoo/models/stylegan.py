@@ -303,6 +303,11 @@ class StyleGAN(ImageGAN):
         generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         return generator.get_layer("mapping_network"), generator.get_layer("synthesis_network")
 
+    def w_average(self, use_ema=True):
+        """The running mean of W the mapping network tracks (numpy float32)."""
+        mapping, _ = self._networks(use_ema)
+        return np.asarray(ops.convert_to_numpy(mapping.get_layer("w_average").w_avg), "float32")
+
     def map_latents(self, latents, truncation_psi=1.0, truncation_cutoff=None, use_ema=True,
                     batch_size=256):
         """W per layer `(N, num_ws, w_dim)` of latents, with the truncation
@@ -315,7 +320,7 @@ class StyleGAN(ImageGAN):
         w = self.predict_images(mapping, self._check_latents(latents), batch_size, output="float")
         ws = np.repeat(w[:, None, :], self.num_ws, axis=1)
         if psi != 1.0:
-            w_avg = np.asarray(ops.convert_to_numpy(mapping.get_layer("w_average").w_avg))
+            w_avg = self.w_average(use_ema)
             cutoff = self.num_ws if truncation_cutoff is None else int(truncation_cutoff)
             ws[:, :cutoff] = w_avg + psi * (ws[:, :cutoff] - w_avg)
         return ws
@@ -405,8 +410,7 @@ class StyleGAN(ImageGAN):
     def initial_latents(self, num_images, space):
         if space == "z":
             return super().initial_latents(num_images, space)
-        mapping, _ = self._networks(use_ema=True)
-        w_avg = np.asarray(ops.convert_to_numpy(mapping.get_layer("w_average").w_avg), "float32")
+        w_avg = self.w_average()
         shape = (num_images, self.num_ws, self.w_dim) if space == "w+" else (num_images, self.w_dim)
         return np.broadcast_to(w_avg, shape).copy()
 

@@ -45,6 +45,48 @@ class TimeLimit(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+class LinearDecay(keras.callbacks.Callback):
+    """Holds every player's learning rate for `start_epoch` epochs, then
+    lowers it linearly, epoch by epoch, toward zero at epoch `epochs`
+    (CycleGAN's schedule: Zhu et al. 2017, section 4; 100 + 100 epochs there).
+
+    Set per epoch from the epoch number alone, so a run that
+    `BackupAndRestore` resumes continues the same schedule.
+
+    Args:
+        learning_rates: `{player: learning rate}` as compiled (e.g.
+            `{"g": 2e-4, "d": 2e-4}`), the rates of the constant phase.
+        start_epoch: epochs at the full rate.
+        epochs: the epoch at whose end the rate reaches zero.
+
+    Example:
+
+    >>> decay = LinearDecay({"g": 2e-4, "d": 2e-4}, start_epoch=10, epochs=20)
+    >>> model.fit(images, epochs=20, callbacks=[decay])
+    """
+
+    def __init__(self, learning_rates, start_epoch, epochs):
+        super().__init__()
+        if not 0 <= int(start_epoch) < int(epochs):
+            raise ValueError(f"LinearDecay needs 0 <= start_epoch < epochs; got start_epoch="
+                             f"{start_epoch}, epochs={epochs}")
+        self.learning_rates = dict(learning_rates)
+        self.start_epoch, self.epochs = int(start_epoch), int(epochs)
+
+    def factor(self, epoch):
+        """The multiplier of the base rates during (0-based) `epoch`."""
+        done = max(0, epoch - self.start_epoch)
+        return max(0.0, 1.0 - done / (self.epochs - self.start_epoch))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        unknown = set(self.learning_rates) - set(self.model.player_optimizers)
+        if unknown:
+            raise ValueError(f"LinearDecay has rates for {sorted(unknown)}, which this model does "
+                             f"not have; its optimizers are {sorted(self.model.player_optimizers)}")
+        for name, rate in self.learning_rates.items():
+            self.model.player_optimizers[name].learning_rate.assign(rate * self.factor(epoch))
+
+
 def variant(recipe, model=None, **updates):
     """A copy of `recipe` with `updates` and the `model` arguments overridden:
     how a recipe builds on another (same network on another data set, or a
@@ -154,17 +196,23 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             # fade-in), or by default with its number (StackGAN's stage).
             compile_model(model, recipe, **overrides.get("compile", {"stage": overrides["stage"]}))
         x_train, targets = _training_data(part)
+        stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
         callbacks = [
             keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}")),
             keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True),
         ]
+        if part.get("lr_decay_start_epoch") is not None:
+            # "lr_decay_start_epoch": full rates until then, linearly to 0 at the last epoch.
+            opt = recipe["optimizer"]
+            rates = {n: opt[f"{n}_learning_rate"] for n in model.optimizer_names}
+            start_epoch = min(part["lr_decay_start_epoch"], stage_epochs - 1)
+            callbacks.append(LinearDecay(rates, start_epoch, stage_epochs))
         time_limit = None
         if part.get("time_limit_minutes") and not smoke:
             time_limit = TimeLimit(part["time_limit_minutes"])
             callbacks.append(time_limit)
         stage_start = time.time()
-        stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
         # BackupAndRestore sets this (private) Keras attribute when it resumes
         # an interrupted fit, and Keras never clears it: a later stage's fit
         # would then start at the resumed epoch and run nothing.
@@ -204,6 +252,8 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             "loss": recipe["loss"],
             **({"augment": model.augmentation.get_config()} if model.augmentation is not None else {}),
             "optimizer": recipe["optimizer"],
+            **({"lr_decay_start_epoch": recipe["lr_decay_start_epoch"]}
+               if recipe.get("lr_decay_start_epoch") is not None else {}),
             "backend": keras.backend.backend(),
             "device": gradients.device_description(),
             "wall_time_s": round(wall, 1),

@@ -7,6 +7,7 @@ import pytest
 import keras_gan_zoo as kgz
 from conftest import count_changed, weights_of
 from keras_gan_zoo.datasets import UnpairedBatches
+from keras_gan_zoo.training import LinearDecay
 
 CTINY = dict(image_size=16, width=4, num_blocks=1, d_layers=2, pool_size=6)
 
@@ -98,3 +99,34 @@ def test_preset_round_trip_keeps_all_four_networks(tmp_path, domains):
     np.testing.assert_array_equal(model.translate(domains[1][:2], direction="b2a"),
                                   loaded.translate(domains[1][:2], direction="b2a"))
     loaded.fit(*domains, batch_size=4, epochs=1, verbose=0)
+
+
+def test_resize_upsampling_round_trips_and_rejects_unknown_modes(tmp_path, domains):
+    model = kgz.CycleGAN(**CTINY, upsample="resize", seed=0)
+    layer_types = {type(layer).__name__ for layer in model.generator_ab.layers}
+    assert "UpSampling2D" in layer_types and "Conv2DTranspose" not in layer_types
+    model.compile()
+    model.fit(*domains, batch_size=4, epochs=1, verbose=0)
+    folder = model.save_pretrained(tmp_path / "cyc", metadata={"training": {"dataset": "openmoji_noto"}})
+    loaded = kgz.CycleGAN.from_pretrained(folder)
+    assert loaded.upsample == "resize"
+    np.testing.assert_array_equal(model.translate(domains[0][:2]), loaded.translate(domains[0][:2]))
+    with pytest.raises(ValueError, match="upsample must be one of"):
+        kgz.CycleGAN(**CTINY, upsample="bilinear")
+
+
+def test_linear_decay_holds_then_lowers_every_players_rate(domains):
+    model = kgz.CycleGAN(**CTINY, seed=0)
+    model.compile(**{f"{n}_optimizer": keras.optimizers.Adam(1e-3) for n in model.optimizer_names})
+    decay = LinearDecay({n: 1e-3 for n in model.optimizer_names}, start_epoch=1, epochs=3)
+    assert [decay.factor(e) for e in range(4)] == pytest.approx([1.0, 1.0, 0.5, 0.0])
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: seen.append(
+        float(keras.ops.convert_to_numpy(model.player_optimizers["d_b"].learning_rate))))
+    model.fit(*domains, batch_size=4, epochs=3, verbose=0, callbacks=[decay, record])
+    assert seen == pytest.approx([1e-3, 1e-3, 5e-4])
+    with pytest.raises(ValueError, match="start_epoch < epochs"):
+        LinearDecay({"g_ab": 1e-3}, start_epoch=3, epochs=3)
+    with pytest.raises(ValueError, match="does not have"):
+        model.fit(*domains, batch_size=4, epochs=1, verbose=0,
+                  callbacks=[LinearDecay({"g": 1e-3}, start_epoch=0, epochs=2)])

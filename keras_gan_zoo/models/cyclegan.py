@@ -51,11 +51,21 @@ def _conv_block(x, filters, kernel, strides=1, activation=True):
     return layers.ReLU()(x) if activation else x
 
 
+UPSAMPLING = ("transpose", "resize")
+
+
 def build_resnet_generator(image_size, channels=3, width=64, num_blocks=9, num_down=2,
-                           name="generator"):
+                           upsample="transpose", name="generator"):
     """Zhu et al.'s generator: c7s1-w, `num_down` stride-2 convs, `num_blocks`
-    residual blocks, `num_down` transposed convs, c7s1-channels + tanh;
-    instance norm and reflection padding throughout."""
+    residual blocks, `num_down` upsampling convs, c7s1-channels + tanh;
+    instance norm and reflection padding throughout.
+
+    `upsample="transpose"` uses the paper's stride-2 transposed convs;
+    `"resize"` a nearest-neighbour x2 resize then a 3x3 conv (Odena et al.
+    2016), which cannot draw the checkerboard pattern that uneven kernel
+    overlap gives transposed convs."""
+    if upsample not in UPSAMPLING:
+        raise ValueError(f"upsample must be one of {UPSAMPLING}; got {upsample!r}")
     power_of_two_depth(image_size, min_size=2 ** (num_down + 1))
     images = keras.Input((image_size, image_size, channels), name="images")
     x = _conv_block(images, width, 7)
@@ -66,9 +76,13 @@ def build_resnet_generator(image_size, channels=3, width=64, num_blocks=9, num_d
         y = _conv_block(y, ops.shape(x)[-1], 3, activation=False)
         x = layers.Add()([x, y])
     for i in reversed(range(num_down)):
-        x = layers.Conv2DTranspose(width * 2**i, 3, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=gan_normal())(x)
-        x = layers.ReLU()(_instance_norm()(x))
+        if upsample == "resize":
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+            x = _conv_block(x, width * 2**i, 3)
+        else:
+            x = layers.Conv2DTranspose(width * 2**i, 3, strides=2, padding="same", use_bias=False,
+                                       kernel_initializer=gan_normal())(x)
+            x = layers.ReLU()(_instance_norm()(x))
     x = ReflectionPadding2D(3)(x)
     x = layers.Conv2D(channels, 7, padding="valid", kernel_initializer=gan_normal())(x)
     outputs = layers.Activation("tanh", dtype="float32")(x)
@@ -96,6 +110,9 @@ class CycleGAN(ImageGAN):
         cycle_weight: lambda of the cycle loss (10).
         identity_weight: identity loss weight, relative to `cycle_weight` (0.5).
         pool_size: generated images kept per domain for the discriminators (50).
+        upsample: the generators' upsampling, `"transpose"` (the paper's
+            transposed convs) or `"resize"` (nearest x2 then a conv: no
+            checkerboard artefacts).
 
     Example:
 
@@ -116,7 +133,8 @@ class CycleGAN(ImageGAN):
     default_loss = "least_squares"
 
     def __init__(self, image_size=256, channels=3, width=64, num_blocks=9, d_layers=3,
-                 cycle_weight=10.0, identity_weight=0.5, pool_size=50, seed=None, **kwargs):
+                 cycle_weight=10.0, identity_weight=0.5, pool_size=50, upsample="transpose",
+                 seed=None, **kwargs):
         kwargs.pop("ema_decay", None)  # CycleGAN keeps no EMA copy
         super().__init__(ema_decay=None, seed=seed, **kwargs)
         if channels not in (1, 3):
@@ -127,9 +145,11 @@ class CycleGAN(ImageGAN):
         self.width, self.num_blocks, self.d_layers = int(width), int(num_blocks), int(d_layers)
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
         self.pool_size = int(pool_size)
+        self.upsample = upsample  # checked by build_resnet_generator
         self.image_shape = (self.image_size, self.image_size, self.channels)
         build_g = lambda name: build_resnet_generator(
-            self.image_size, self.channels, self.width, self.num_blocks, name=name)
+            self.image_size, self.channels, self.width, self.num_blocks, upsample=self.upsample,
+            name=name)
         build_d = lambda name: build_patch_discriminator(
             self.image_size, self.channels, self.width, self.d_layers, norm="instance", name=name)
         self.generator_ab, self.generator_ba = build_g("generator_ab"), build_g("generator_ba")
@@ -308,6 +328,6 @@ class CycleGAN(ImageGAN):
             "image_size": self.image_size, "channels": self.channels, "width": self.width,
             "num_blocks": self.num_blocks, "d_layers": self.d_layers,
             "cycle_weight": self.cycle_weight, "identity_weight": self.identity_weight,
-            "pool_size": self.pool_size,
+            "pool_size": self.pool_size, "upsample": self.upsample,
         })
         return config

@@ -3,6 +3,10 @@
 - `interpolate`: a path between two latents (spherical or linear), for
   strips and animations (`save_strip`, `save_gif`); for StyleGAN, paths in
   W are made with `model.map_latents` and drawn with `model.synthesize`.
+- `render`: the images of latents of any space.
+- `attribute_vector` and `shift`: latent vector arithmetic (Radford et al.
+  2015) for an attribute a function measures (`ink` is one), so that its
+  effect is a number, not only a picture.
 - `project`: the latent whose image is closest to a given image, found by
   gradient descent on the pixel error (the "optimization" inversion of
   iGAN, Zhu et al. 2016); StyleGAN projects into W (or W+, or Z).
@@ -155,6 +159,45 @@ def _adam(steps, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
     return update
 
 
+def _check_latents(model, latents, space):
+    """`latents` as float32 of the shape `space` has, or a clear error."""
+    latents = np.asarray(latents, dtype="float32")
+    shape = model.initial_latents(1, space).shape[1:]
+    if latents.ndim != len(shape) + 1 or latents.shape[1:] != shape or not len(latents):
+        raise ValueError(f"latents of {type(model).__name__}'s space {space!r} have shape "
+                         f"(N,) + {shape}; got {latents.shape}")
+    if not np.all(np.isfinite(latents)):
+        raise ValueError("latents contain NaN or infinite values")
+    return latents
+
+
+def render(model, latents, space=None, batch_size=256, **conditions):
+    """The uint8 images of `latents` of `space` (default: the model's
+    first space), drawn as projection draws them: sampling generator,
+    inference mode, no noise.
+
+    Example:
+
+    >>> gan = kgz.from_pretrained("stylegan-fashion-mnist")
+    >>> w = gan.map_latents(gan.sample_latents(4, seed=0))
+    >>> latent.render(gan, w, space="w").shape
+    (4, 32, 32, 1)
+    """
+    space = space_of(model, space)
+    latents = _check_latents(model, latents, space)
+    batch_size = validation.check_count(batch_size, "batch_size")
+    conditions = model.latent_conditions(len(latents), **conditions)
+    return validation.to_uint8(_render_float(model, latents, conditions, space, batch_size))
+
+
+def _render_float(model, latents, conditions, space, batch_size):
+    """Images in [-1, 1] (numpy) of checked latents and conditions."""
+    return np.concatenate([
+        np.asarray(ops.convert_to_numpy(model.render_latents(
+            ops.convert_to_tensor(latents[s:s + batch_size]), [c[s:s + batch_size] for c in conditions],
+            space))) for s in range(0, len(latents), batch_size)])
+
+
 def project(model, images, method="optimize", space=None, steps=200, learning_rate=None,
             restarts=1, batch_size=256, seed=0, progress=True, **conditions):
     """Finds latents whose images reproduce `images`.
@@ -231,10 +274,7 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
         found.append(z.reshape((restarts, count) + z.shape[1:])[best, np.arange(count)])
     bar.close()
     latents = np.concatenate(found)
-    reconstructed = np.concatenate([
-        np.asarray(ops.convert_to_numpy(model.render_latents(
-            ops.convert_to_tensor(latents[s:s + batch_size]), [c[s:s + batch_size] for c in conditions],
-            space))) for s in range(0, len(latents), batch_size)])
+    reconstructed = _render_float(model, latents, conditions, space, batch_size)
     # RMS error on the [0, 1] scale: the [-1, 1] error halved.
     rms = np.sqrt(np.mean(np.square(reconstructed - targets), axis=(1, 2, 3))) / 2.0
     return Projection(latents=latents, images=validation.to_uint8(reconstructed), errors=rms,
@@ -258,6 +298,122 @@ def generated_score(model, images, steps=200, **options):
     `options` go to `project` (e.g. `space=`, `labels=`).
     """
     return -project(model, images, steps=steps, **options).errors
+
+
+# ---- vector arithmetic -----------------------------------------------------
+def ink(images):
+    """Per image, the mean intensity on the [0, 1] scale: how much ink a
+    light-on-dark digit or garment carries (thicker strokes, fuller shapes
+    score higher). An attribute score for `attribute_vector`."""
+    images = np.asarray(images)
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    return images.reshape(len(images), -1).mean(axis=1) / scale
+
+
+@dataclasses.dataclass
+class Attribute:
+    """The result of `attribute_vector`.
+
+    Attributes:
+        vector: mean latent of the highest-scoring samples minus that of
+            the lowest-scoring ones (numpy float32, one latent's shape).
+        space: the latent space it lives in.
+        high_score, low_score: mean score of the two groups.
+        mean_score: mean score of all `num` samples.
+        num: samples drawn; `fraction` of them make each group.
+    """
+
+    vector: np.ndarray
+    space: str
+    high_score: float
+    low_score: float
+    mean_score: float
+    num: int
+    fraction: float
+
+
+def attribute_vector(model, score, num=2000, fraction=0.1, groups=None, space=None, seed=0,
+                     batch_size=256, **conditions):
+    """A direction in latent space along which the attribute `score`
+    measures grows: the mean latent of the top `fraction` of `num` random
+    samples by `score` minus the mean latent of the bottom `fraction`.
+
+    Radford et al. (2015) average the latents of a few hand-picked
+    exemplars ("smiling woman" - "neutral woman"); ranking many samples by
+    a measured attribute gives the same kind of vector, and `score` then
+    measures what adding it does (see `benchmarks/vector_arithmetic.py`).
+
+    An attribute often goes with others: on MNIST the inkiest digits are
+    mostly 0s and 8s and the faintest mostly 1s, so "inky minus faint" also
+    turns 1s into 0s. `groups` holds those fixed, as "smiling woman minus
+    neutral woman" holds "woman": samples are ranked within each group
+    (e.g. the class a classifier reads) and the group differences are
+    averaged, weighted by group size.
+
+    Args:
+        model: an image family with a latent space.
+        score: a function from uint8 images `(N, H, W, C)` to N numbers
+            (e.g. `latent.ink`, or a classifier's probability of a class).
+        num: samples to rank.
+        fraction: share of `num` in each of the two groups (0 < f <= 0.5),
+            within each of `groups`.
+        groups: optional function from uint8 images to N group labels
+            (e.g. a classifier's classes); groups with fewer than 2 /
+            `fraction` samples are left out.
+        space: the latent space (default: the model's first).
+        seed: seeds the samples.
+        **conditions: e.g. `labels=` (N classes) for class-conditional
+            families.
+
+    Returns:
+        An `Attribute`; `shift(latents, attribute.vector, amount)` applies it.
+
+    Example:
+
+    >>> gan = kgz.from_pretrained("dcgan-mnist")
+    >>> thick = latent.attribute_vector(gan, latent.ink, num=2000)
+    >>> z = gan.sample_latents(8, seed=1)
+    >>> bolder = latent.render(gan, latent.shift(z, thick.vector, 1.0))
+    """
+    space = space_of(model, space)
+    num = validation.check_count(num, "num")
+    if not 0.0 < float(fraction) <= 0.5:
+        raise ValueError(f"fraction must be in (0, 0.5]; got {fraction}")
+    latents = model.random_latents(num, space, np.random.default_rng(seed)).astype("float32")
+    images = render(model, latents, space, batch_size, **conditions)
+    values = np.asarray(score(images), np.float64)
+    if values.shape != (num,) or not np.all(np.isfinite(values)):
+        raise ValueError(f"score must return {num} finite numbers, one per image; "
+                         f"got an array of shape {values.shape}")
+    labels = np.zeros(num, int) if groups is None else np.asarray(groups(images))
+    if labels.shape != (num,):
+        raise ValueError(f"groups must return {num} labels, one per image; got shape {labels.shape}")
+    vector, high, low, weight = 0.0, [], [], 0
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        size = int(round(float(fraction) * len(members)))
+        if size < 1:
+            continue  # too few samples in this group to rank
+        order = members[np.argsort(values[members], kind="stable")]
+        low.append(order[:size])
+        high.append(order[-size:])
+        difference = latents[order[-size:]].mean(axis=0) - latents[order[:size]].mean(axis=0)
+        vector, weight = vector + len(members) * difference, weight + len(members)
+    if not weight:
+        raise ValueError(f"no group has the {1 / float(fraction):.0f} samples it takes to rank; "
+                         "raise num or fraction")
+    high, low = np.concatenate(high), np.concatenate(low)
+    return Attribute(vector=(vector / weight).astype("float32"), space=space,
+                     high_score=float(values[high].mean()), low_score=float(values[low].mean()),
+                     mean_score=float(values.mean()), num=num, fraction=float(fraction))
+
+
+def shift(latents, vector, amount=1.0):
+    """`latents + amount * vector` (each latent moved along the attribute)."""
+    latents, vector = np.asarray(latents, "float32"), np.asarray(vector, "float32")
+    if latents.shape[1:] != vector.shape:
+        raise ValueError(f"vector has shape {vector.shape}; each latent has shape {latents.shape[1:]}")
+    return latents + np.float32(amount) * vector
 
 
 def roc_auc(positive_scores, negative_scores):

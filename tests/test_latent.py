@@ -174,3 +174,32 @@ def test_cli_latent_commands(tmp_path, capsys):
     assert "Memorisation check (pixels)" in card and "of the 60,000 training images" in card
     assert cli.main(["interpolate", "pix2pix-openmoji-line2color"]) == 2
     assert "no latent space" in capsys.readouterr().err
+
+
+def test_attribute_vector_moves_the_measured_attribute():
+    gan = kgz.DCGAN(**TINY, seed=0)
+    z = gan.sample_latents(64, seed=5)
+    np.testing.assert_array_equal(latent.render(gan, z), gan.generate(latents=z))
+    for groups in (None, lambda images: np.arange(len(images)) % 3):
+        found = latent.attribute_vector(gan, latent.ink, num=300, fraction=0.2, groups=groups, seed=1)
+        assert found.vector.shape == (TINY["latent_dim"],) and found.space == "z"
+        assert found.low_score < found.mean_score < found.high_score
+        before = latent.ink(latent.render(gan, z)).mean()
+        assert latent.ink(latent.render(gan, latent.shift(z, found.vector, 1.0))).mean() > before
+        assert latent.ink(latent.render(gan, latent.shift(z, found.vector, -1.0))).mean() < before
+    assert latent.ink(np.full((2, 4, 4, 1), 255, np.uint8)).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda gan: latent.render(gan, np.zeros((2, 5))), r"have shape \(N,\) \+ \(8,\)"),
+    (lambda gan: latent.render(gan, np.full((2, 8), np.nan)), "NaN"),
+    (lambda gan: latent.attribute_vector(gan, latent.ink, num=20, fraction=0.7), "fraction"),
+    (lambda gan: latent.attribute_vector(gan, lambda images: [1.0], num=20), "20 finite numbers"),
+    (lambda gan: latent.attribute_vector(gan, latent.ink, num=20, groups=lambda images: [0]),
+     "20 labels"),
+    (lambda gan: latent.attribute_vector(gan, latent.ink, num=4, fraction=0.1), "raise num"),
+    (lambda gan: latent.shift(np.zeros((2, 8)), np.zeros(5)), "vector has shape"),
+])
+def test_vector_arithmetic_errors_are_clear(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(kgz.DCGAN(**TINY, seed=0))

@@ -98,6 +98,45 @@ def memorisation_lines(result):
     ]
 
 
+def mode_coverage_lines(modes):
+    """Mode coverage on class-labelled data (`keras_gan_zoo.classifier.mode_coverage`)."""
+    if not modes:
+        return []
+    shares = ", ".join(f"{100 * share:.1f}" for share in modes["histogram"])
+    return [
+        "",
+        f"- Mode coverage: the shipped classifier (test accuracy {pct(modes['classifier_test_accuracy'])}) "
+        f"reads {num(modes['num_generated'])} samples as {modes['classes_covered']} of the "
+        f"{modes['num_classes']} classes (at least a tenth of a fair share each); normalized class "
+        f"entropy {modes['normalized_entropy']:.3f} (1: perfectly even); class-mix distance to the "
+        f"{num(modes['num_real'])} test images {modes['total_variation']:.3f} (total variation; 0: the "
+        f"same mix). Class shares (%): {shares}. Command: `{modes.get('command', '')}`; backend "
+        f"{modes.get('backend')}, {modes.get('wall_time_s', 0):.0f} s.",
+    ]
+
+
+def inversion_lines(table):
+    """iGAN's table of the three inversions (`keras_gan_zoo.latent.compare_inversions`)."""
+    if not table:
+        return []
+    lines = ["", f"Projection of {num(table['num'])} held-out images into {table['space']} (iGAN's "
+             f"three inversions; {table['steps']} Adam steps x {table['restarts']} restart(s) for the "
+             "two that descend):", "",
+             "| method | mean RMS pixel error | median | wall time |", "|---|---|---|---|"]
+    for row in table["rows"]:
+        lines.append(f"| {row['method']} | {row['mean_rms_error']:.4f} | {row['median_rms_error']:.4f} "
+                     f"| {row['wall_time_s']:.0f} s |")
+    if table.get("encoder"):
+        training = table["encoder"].get("training", {})
+        lines += ["", f"- The inverting encoder ships with the preset (`encoder.weights.h5`): trained "
+                  f"on {num(training.get('images', 0))} training images for {training.get('epochs')} "
+                  f"epochs by `{training.get('command', '')}` ({training.get('backend')}, "
+                  f"{training.get('device')}, {training.get('wall_time_s', 0) / 60:.1f} min)."]
+    lines += [f"- Command: `{table.get('command', '')}`; backend {table.get('backend')}, "
+              f"{table.get('device')}, {table.get('wall_time_s', 0):.0f} s."]
+    return lines
+
+
 def augmentation_ablation_lines(ablation):
     """The table of a run with and without augmentation at equal budget."""
     if not ablation:

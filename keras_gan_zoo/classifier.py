@@ -1,5 +1,7 @@
-"""Class fidelity: a small CNN trained on a real training set judges whether
-a class-conditional generator draws the class it was asked for.
+"""Class fidelity and mode coverage: a small CNN trained on a real training
+set judges whether a class-conditional generator draws the class it was
+asked for, and how many classes an unconditional generator draws, how
+evenly.
 
 The classifiers ship with the package (`keras_gan_zoo/assets/classifiers/`,
 plain HDF5 weights and a JSON file with their own test accuracy) and are
@@ -132,4 +134,50 @@ def class_fidelity(model, dataset, num_per_class=1000, seed=123, classifier=None
         "num_generated": int(len(labels)),
         "classifier_test_accuracy": info["test_accuracy"],
         "seed": seed,
+    }
+
+
+def has_classifier(dataset, directory=ASSETS):
+    """Whether a classifier ships for `dataset`."""
+    return (pathlib.Path(directory) / f"{dataset}.json").is_file()
+
+
+def mode_coverage(model, dataset, num_images=10000, seed=123, classifier=None,
+                  dataset_args=None, real_images=None):
+    """How many of the data set's classes an unconditional generator draws,
+    and how evenly: the mode-collapse check for class-labelled data.
+
+    The shipped classifier reads `num_images` samples and the real test
+    images; the same classifier on both sides, so its own errors count on
+    both.
+
+    Returns:
+        A dict: `histogram` (share of samples per class), `classes_covered`
+        (classes with at least a tenth of a fair share, 1 / (10 K)),
+        `normalized_entropy` (H(p) / log K: 1 is perfectly even, 0 a single
+        class), `total_variation` (half the L1 distance between the
+        generated and the real test images' class shares: 0 is the same
+        mix), `real_histogram`, and counts.
+
+    `real_images` replaces the test split as the real side (e.g. a subset).
+    """
+    classifier, info = classifier or load_classifier(dataset)
+    num_images = validation.check_count(num_images)
+    k = int(info["num_classes"])
+    generated = predict_labels(classifier, model.generate(num_images, seed=seed))
+    if real_images is None:
+        _, (real_images, _) = datasets.load(dataset, **(dataset_args or {}))
+    real = predict_labels(classifier, real_images)
+    p = np.bincount(generated, minlength=k) / len(generated)
+    q = np.bincount(real, minlength=k) / len(real)
+    nonzero = p[p > 0]
+    return {
+        "histogram": [round(float(v), 5) for v in p],
+        "real_histogram": [round(float(v), 5) for v in q],
+        "classes_covered": int(np.sum(p >= 0.1 / k)),
+        "num_classes": k,
+        "normalized_entropy": float(-np.sum(nonzero * np.log(nonzero)) / np.log(k)),
+        "total_variation": float(0.5 * np.abs(p - q).sum()),
+        "num_generated": int(num_images), "num_real": int(len(real)), "seed": seed,
+        "classifier_test_accuracy": info["test_accuracy"],
     }

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import cards, evaluation, gradients, latent, presets, registry, training
+from keras_gan_zoo import cards, evaluation, gradients, latent, presets, registry, tasks, training
 from keras_gan_zoo.tasks import image_grid  # noqa: F401  (public: cli.image_grid)
 
 
@@ -127,8 +127,8 @@ def _cmd_interpolate(args):
 def _cmd_project(args):
     model = _latent_model(args)
     images = _read_images(model, args.images)
-    fit = latent.project(model, images, steps=args.steps, restarts=args.restarts, seed=args.seed,
-                         **_conditions(args, len(images)))
+    fit = latent.project(model, images, method=args.method, steps=args.steps, restarts=args.restarts,
+                         seed=args.seed, **_conditions(args, len(images)))
     if args.command == "detect":
         for path, error in zip(args.images, fit.errors):
             print(f"{path}: generated_score {-error:.4f} (RMS reconstruction error {error:.4f})")
@@ -162,6 +162,46 @@ def _cmd_neighbours(args):
         check.update({"command": command, "seed": args.seed, "backend": keras.backend.backend(),
                       "device": gradients.device_description(), "wall_time_s": round(time.time() - start, 1)})
         presets.update_metadata(presets.resolve(args.preset), {"metrics": {"memorisation": check}})
+        print(f"Recorded in {args.preset}'s metadata and card")
+
+
+def _cmd_modes(args):
+    model = kgz.from_pretrained(args.preset, compile=False)
+    if model.task is not tasks.UNCONDITIONAL_IMAGE:
+        raise ValueError(f"{args.preset} is a {model.task.name} model: mode coverage counts the classes "
+                         "an unconditional generator draws (class-conditional ones have class fidelity)")
+    dataset = model.preset_metadata.get("training", {}).get("dataset") or model.default_dataset
+    command = f"keras-gan-zoo modes {args.preset} --num {args.num}" + (" --write" if args.write else "")
+    modes = evaluation.mode_coverage_metrics(model, dataset, args.num, args.seed, command)
+    print(f"{modes['classes_covered']}/{modes['num_classes']} classes drawn; normalized entropy "
+          f"{modes['normalized_entropy']:.3f}; class-mix distance to the test set "
+          f"{modes['total_variation']:.3f}; shares (%) "
+          + " ".join(f"{100 * share:.1f}" for share in modes["histogram"]))
+    if args.write:
+        presets.update_metadata(presets.resolve(args.preset), {"metrics": {"mode_coverage": modes}})
+        print(f"Recorded in {args.preset}'s metadata and card")
+
+
+def _cmd_inversion(args):
+    start = time.time()
+    model = _latent_model(args)
+    _, (x_test, _) = model.data_splits()
+    held_out = x_test[np.random.default_rng(args.seed).choice(len(x_test), args.num, replace=False)]
+    table = latent.compare_inversions(model, held_out, steps=args.steps, restarts=args.restarts,
+                                      seed=args.seed)
+    print(f"| method | mean RMS pixel error | median | wall time |  ({table['num']} held-out images, "
+          f"{table['space']})")
+    for row in table["rows"]:
+        print(f"| {row['method']} | {row['mean_rms_error']:.4f} | {row['median_rms_error']:.4f} | "
+              f"{row['wall_time_s']:.0f} s |")
+    if args.write:
+        command = (f"keras-gan-zoo inversion {args.preset} --num {args.num} --steps {args.steps} "
+                   f"--restarts {args.restarts} --write")
+        table.update({"command": command, "seed": args.seed, "backend": keras.backend.backend(),
+                      "device": gradients.device_description(),
+                      "wall_time_s": round(time.time() - start, 1),
+                      "encoder": model.preset_metadata.get("encoder", {})})
+        presets.update_metadata(presets.resolve(args.preset), {"metrics": {"inversion": table}})
         print(f"Recorded in {args.preset}'s metadata and card")
 
 
@@ -236,6 +276,8 @@ def build_parser():
         p.add_argument("images", nargs="+", help="image files (resized to the preset's size)")
         p.add_argument("--steps", type=int, default=600)
         p.add_argument("--restarts", type=int, default=4)
+        p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize",
+                       help="iGAN's inversions; encoder and hybrid use the preset's inverting encoder")
         p.add_argument("--out", default="projection.png")
     p = _latent_parser(sub, "neighbours", "samples over their nearest training images, and the "
                                           "memorisation check", _cmd_neighbours)
@@ -244,6 +286,19 @@ def build_parser():
                    help="samples and held-out images of the memorisation check")
     p.add_argument("--out", default="neighbours.png")
     p.add_argument("--write", action="store_true", help="record the check in the preset's metadata and card")
+    p = sub.add_parser("modes", help="mode coverage: how many classes an unconditional preset draws, "
+                                     "how evenly (the data set's shipped classifier)")
+    p.add_argument("preset")
+    p.add_argument("--num", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=123)
+    p.add_argument("--write", action="store_true", help="record it in the preset's metadata and card")
+    p.set_defaults(func=_cmd_modes)
+    p = _latent_parser(sub, "inversion", "iGAN's table: held-out images projected by the encoder, "
+                                         "by optimisation and by both", _cmd_inversion)
+    p.add_argument("--num", type=int, default=200, help="held-out test images")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--restarts", type=int, default=1)
+    p.add_argument("--write", action="store_true", help="record the table in the preset's metadata and card")
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
     p.add_argument("--parameters", action="store_true",

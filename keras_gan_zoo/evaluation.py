@@ -627,7 +627,25 @@ def evaluate_generated_images(model, options):
                f"density {result['density']:.3f}, coverage {result['coverage']:.3f} "
                f"({result['num_generated']} generated vs {result['num_reference']} test images, "
                f"{result['wall_time_s']:.0f} s)")
+    dataset = training.get("dataset") or model.default_dataset
+    if model.task is tasks.UNCONDITIONAL_IMAGE and classifier.has_classifier(dataset):
+        modes = mode_coverage_metrics(model, dataset, options["num_images"], options["seed"],
+                                      options["command"])
+        metrics["mode_coverage"] = modes
+        summary += (f"; {modes['classes_covered']}/{modes['num_classes']} classes drawn, normalized "
+                    f"entropy {modes['normalized_entropy']:.3f}, class-mix distance to the test set "
+                    f"{modes['total_variation']:.3f}")
     return metrics, summary
+
+
+def mode_coverage_metrics(model, dataset, num_images, seed, command):
+    """`classifier.mode_coverage` with where and how it was measured."""
+    start = time.time()
+    training = model.preset_metadata.get("training", {})
+    modes = classifier.mode_coverage(model, dataset, num_images=num_images, seed=seed,
+                                     dataset_args=training.get("dataset_args", {}))
+    return {**modes, "command": command, "wall_time_s": round(time.time() - start, 1),
+            "backend": keras.backend.backend(), "device": gradients.device_description()}
 
 
 @evaluator(tasks.CLASS_CONDITIONAL_IMAGE)

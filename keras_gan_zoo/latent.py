@@ -34,16 +34,19 @@ Example:
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 from keras import ops
 from PIL import Image
 from tqdm.auto import tqdm
 
+from keras_gan_zoo import encoder as encoders
 from keras_gan_zoo import evaluation, gradients, tasks, validation
 from keras_gan_zoo.models.image_gan import ImageGAN
 
 METHODS = ("slerp", "linear")
+PROJECTIONS = ("optimize", "encoder", "hybrid")
 
 
 def interpolate(start, end, steps=8, method="slerp"):
@@ -199,7 +202,7 @@ def _render_float(model, latents, conditions, space, batch_size):
 
 
 def project(model, images, method="optimize", space=None, steps=200, learning_rate=None,
-            restarts=1, batch_size=256, seed=0, progress=True, **conditions):
+            restarts=1, batch_size=256, seed=0, progress=True, encoder=None, **conditions):
     """Finds latents whose images reproduce `images`.
 
     Args:
@@ -207,12 +210,13 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
             StyleGAN, ProGAN).
         images: `(N, H, W, C)` of the model's image shape: uint8, or
             floats in [-1, 1].
-        method: `"optimize"`: Adam on the latent from the mean latent,
-            minimising the pixel error (iGAN's "optimization" inversion).
-            `"encoder"` and `"hybrid"` need an inverting encoder that no
-            shipped preset has yet, and raise.
+        method: iGAN's three inversions. `"optimize"`: Adam on the latent
+            from the mean latent, minimising the pixel error. `"encoder"`:
+            one pass of an inverting encoder (`keras_gan_zoo.encoder`), no
+            descent. `"hybrid"`: the descent of "optimize", starting from
+            the encoder's latent instead of the mean latent.
         space: where to search (`model.latent_spaces`; the first is the
-            default: Z, or W for StyleGAN).
+            default: Z, or W for StyleGAN); with an encoder, its space.
         steps: descent steps (cosine-decayed rate).
         learning_rate: Adam's rate (default 0.05 in Z, 0.01 in W).
         restarts: descents per image, the first from the mean latent, the
@@ -220,18 +224,20 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
             (more restarts escape more local minima, at that many times
             the cost).
         seed: seeds the restarts and the jitter of the first start.
+        encoder: an `encoder.Encoder` for "encoder" and "hybrid" (default:
+            the one shipped with the model's preset).
         **conditions: what else fixes the image, e.g. `labels=` for the
             class-conditional families.
 
     Returns:
         A `Projection`.
     """
-    if method in ("encoder", "hybrid"):
-        raise ValueError(f"method={method!r} needs an inverting encoder, which no "
-                         f"{type(model).__name__} preset ships yet; use method='optimize'")
+    if method not in PROJECTIONS:
+        raise ValueError(f"method must be one of {PROJECTIONS}; got {method!r}")
+    requested, space = space, space_of(model, space)
     if method != "optimize":
-        raise ValueError(f"method must be 'optimize', 'encoder' or 'hybrid'; got {method!r}")
-    space = space_of(model, space)
+        encoder = _encoder_for(model, encoder, method, requested)
+        space = model.check_latent_space(encoder.space)
     targets = validation.check_images(images, tuple(model.image_shape))  # [-1, 1]
     steps = validation.check_count(steps, "steps")
     batch_size = validation.check_count(batch_size, "batch_size")
@@ -240,6 +246,9 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
     rate = float(learning_rate if learning_rate is not None else (0.05 if space == "z" else 0.01))
     if not rate > 0:
         raise ValueError(f"learning_rate must be positive; got {learning_rate}")
+    if method == "encoder":
+        latents = encoder.encode(targets, batch_size=batch_size)
+        return _projection(model, targets, latents, conditions, space, method, batch_size, [])
     rng = np.random.default_rng(seed)
     found, history = [], []
     bar = tqdm(total=steps * math.ceil(len(targets) / batch_size), desc=f"projecting into {space}",
@@ -256,7 +265,10 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
             return ops.mean(ops.square(rendered - target), axis=(1, 2, 3))
 
         step = gradients.value_and_input_gradient(errors)
-        z = model.initial_latents(count * restarts, space)
+        if method == "hybrid":
+            z = np.concatenate([encoder.encode(targets[part], batch_size=batch_size)] * restarts)
+        else:
+            z = model.initial_latents(count * restarts, space)
         z = z + 1e-3 * rng.standard_normal(z.shape)
         if restarts > 1:
             z[count:] = model.random_latents(count * (restarts - 1), space, rng)
@@ -273,12 +285,58 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
         best = np.argmin(values.reshape(restarts, count), axis=0)
         found.append(z.reshape((restarts, count) + z.shape[1:])[best, np.arange(count)])
     bar.close()
-    latents = np.concatenate(found)
+    return _projection(model, targets, np.concatenate(found), conditions, space, method,
+                       batch_size, history)
+
+
+def _projection(model, targets, latents, conditions, space, method, batch_size, history):
     reconstructed = _render_float(model, latents, conditions, space, batch_size)
     # RMS error on the [0, 1] scale: the [-1, 1] error halved.
     rms = np.sqrt(np.mean(np.square(reconstructed - targets), axis=(1, 2, 3))) / 2.0
     return Projection(latents=latents, images=validation.to_uint8(reconstructed), errors=rms,
                       space=space, method=method, history=history)
+
+
+def _encoder_for(model, encoder, method, requested_space):
+    """The encoder for `method`, or a clear error when there is none or it
+    predicts another space than the one asked for."""
+    encoder = encoder if encoder is not None else encoders.of(model)
+    if encoder is None:
+        raise ValueError(
+            f"method={method!r} needs an inverting encoder: this {type(model).__name__} has none "
+            "(its preset ships no encoder.json). Train one with "
+            "keras_gan_zoo.encoder.train_encoder(model, training_images) and pass encoder=, "
+            "or use method='optimize'")
+    if requested_space is not None and encoder.space != requested_space:
+        raise ValueError(f"the encoder predicts latents of space {encoder.space!r}, not "
+                         f"{requested_space!r}: leave space= unset or pass {encoder.space!r}")
+    if tuple(encoder.network.input_shape[1:]) != tuple(model.image_shape):
+        raise ValueError(f"the encoder reads images of shape {encoder.network.input_shape[1:]}; "
+                         f"this model draws {tuple(model.image_shape)}")
+    return encoder
+
+
+def compare_inversions(model, images, steps=200, restarts=1, encoder=None, seed=0, progress=True,
+                       **conditions):
+    """iGAN's table (Zhu et al. 2016, table 1): the reconstruction error of
+    the three inversions of the same `images` (held-out real images, to be
+    fair to the encoder, which was trained on the training split).
+
+    Returns:
+        A dict: `rows`, one per method ("encoder", "optimize", "hybrid"),
+        each with the mean and median RMS pixel error on [0, 1] and the wall
+        time; and `num`, `steps`, `restarts`, `space`.
+    """
+    rows = []
+    for method in ("encoder", "optimize", "hybrid"):
+        start = time.time()
+        fit = project(model, images, method=method, steps=steps, restarts=restarts, seed=seed,
+                      encoder=encoder, progress=progress, **conditions)
+        rows.append({"method": method, "mean_rms_error": float(np.mean(fit.errors)),
+                     "median_rms_error": float(np.median(fit.errors)),
+                     "wall_time_s": round(time.time() - start, 1)})
+    return {"rows": rows, "num": int(len(fit.errors)), "steps": int(steps), "restarts": int(restarts),
+            "space": fit.space}
 
 
 def space_of(model, space=None):

@@ -212,6 +212,7 @@ def load(name_or_path, expected_class=None, compile=True):
     if compile:
         model.compile()
     model.preset_metadata = metadata
+    model.preset_path = str(folder)  # where optional parts (an inverting encoder) are found
     return model
 
 

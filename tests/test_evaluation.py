@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gan_zoo import datasets, evaluation
+import keras_gan_zoo as kgz
+from keras_gan_zoo import classifier, cli, datasets, evaluation
 
 heavy = pytest.mark.skipif(
     keras.backend.backend() != "torch",
@@ -211,3 +212,30 @@ def test_precision_recall_follow_their_definition_on_a_line():
     assert coverage["coverage"] == 0.5 and coverage["density"] == 0.5  # 0.5 lies in the balls of 0 and 1
     with pytest.raises(ValueError, match="k must be"):
         evaluation.precision_recall_features(real, generated, k=4)
+
+
+class _Replay:
+    """A stand-in generator that "draws" the given images, in turn."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def generate(self, num, seed=None):
+        return self.images[np.arange(num) % len(self.images)]
+
+
+def test_mode_coverage_tells_a_one_class_generator_from_the_real_mix(tmp_path):
+    (_, _), (x_test, y_test) = datasets.load("mnist")
+    real = x_test[:2000]
+    even = classifier.mode_coverage(_Replay(x_test[5000:]), "mnist", num_images=2000, real_images=real)
+    assert even["classes_covered"] == 10 and even["normalized_entropy"] > 0.98
+    assert even["total_variation"] < 0.05 and sum(even["histogram"]) == pytest.approx(1.0, abs=1e-4)
+    sevens = classifier.mode_coverage(_Replay(x_test[y_test == 7]), "mnist", num_images=500,
+                                      real_images=real)
+    assert sevens["classes_covered"] == 1 and sevens["normalized_entropy"] < 0.1
+    assert sevens["total_variation"] > 0.85 and sevens["histogram"][7] > 0.97
+    gan = kgz.DCGAN(latent_dim=8, image_size=28, channels=1, width=4, seed=0)
+    folder = gan.save_pretrained(tmp_path / "tiny", metadata={"training": {"dataset": "mnist"}})
+    assert cli.main(["modes", str(folder), "--num", "50", "--write"]) == 0
+    assert "- Mode coverage: the shipped classifier" in (folder / "README.md").read_text()
+    assert cli.main(["modes", "cgan-mnist"]) == 2  # class-conditional: class fidelity instead

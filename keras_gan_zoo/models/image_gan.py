@@ -99,6 +99,8 @@ class ImageGAN(AdversarialModel):
     @classmethod
     def card_sections(cls, metrics):
         return (cards.truncation_lines(metrics.get("truncation_sweep"))
+                + cards.mode_coverage_lines(metrics.get("mode_coverage"))
+                + cards.inversion_lines(metrics.get("inversion"))
                 + cards.memorisation_lines(metrics.get("memorisation")))
 
     @classmethod

@@ -8,6 +8,7 @@ metrics in the preset's metadata and model card.
 import argparse
 import copy
 import json
+import math
 import pathlib
 import sys
 import time
@@ -43,6 +44,41 @@ class TimeLimit(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+
+
+class TrainingDiverged(FloatingPointError):
+    """A player's loss became NaN or infinite (raised by `DivergenceGuard`)."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops `fit` at the first batch whose loss is NaN or infinite, with an
+    error that names the player, the epoch and the batch.
+
+    Raising (rather than stopping quietly, as `keras.callbacks.TerminateOnNaN`
+    does) means nothing after `fit` runs on diverged weights: a recipe
+    writes no preset from them, and `BackupAndRestore`, which saves at the
+    end of an epoch, keeps the last good epoch on disk to resume from.
+
+    Example:
+
+    >>> model.fit(images, epochs=10, callbacks=[DivergenceGuard()])
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {name: float(value) for name, value in (logs or {}).items()
+               if name.endswith("loss") and not math.isfinite(float(value))}
+        if bad:
+            players = ", ".join(f"{name[:-len('_loss')] or name} ({name} = {value})"
+                                for name, value in bad.items())
+            raise TrainingDiverged(
+                f"Training diverged at epoch {getattr(self, 'epoch', 0) + 1}, batch {batch + 1}: the "
+                f"loss of {players} is not finite. The weights in memory are no longer usable; a "
+                "recipe's run folder keeps the last good epoch (run the recipe again to resume from "
+                "it). Lower the learning rates, check the data's range, or use a loss with a "
+                "gradient penalty.")
 
 
 class LinearDecay(keras.callbacks.Callback):
@@ -199,6 +235,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
         callbacks = [
+            DivergenceGuard(),
             keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}")),
             keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True),
         ]

@@ -8,6 +8,7 @@ from keras import ops
 import keras_gan_zoo as kgz
 from conftest import TINY, count_changed, weights_of
 from keras_gan_zoo.models import AdversarialModel, Player
+from keras_gan_zoo.training import DivergenceGuard, TrainingDiverged
 
 
 def test_fit_updates_both_players_batchnorm_and_ema(tiny_dcgan, tiny_images):
@@ -186,3 +187,15 @@ def test_ema_warmup_forgets_the_initial_weights(tiny_images):
     np.testing.assert_allclose(e1[0], 0.1 * e0[0] + 0.9 * g1[0], atol=1e-6)
     assert kgz.DCGAN.from_config(model.get_config()).ema_warmup
     assert "ema_warmup" not in kgz.DCGAN(**TINY).get_config()  # older presets' configs unchanged
+
+
+def test_divergence_guard_names_the_player_and_keeps_nothing_running():
+    model = PointGAN(seed=0)
+    model.compile()
+    exploding = np.full((64, 2), np.inf, "float32")  # D's outputs are not finite: nor are the losses
+    with pytest.raises(TrainingDiverged, match=r"epoch 1, batch 1: the loss of d \(d_loss = (nan|inf)"):
+        model.fit(exploding, batch_size=32, epochs=2, verbose=0, callbacks=[DivergenceGuard()])
+    fine = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    model = PointGAN(seed=0)
+    model.compile()
+    model.fit(fine, batch_size=32, epochs=1, verbose=0, callbacks=[DivergenceGuard()])

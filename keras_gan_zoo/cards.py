@@ -125,7 +125,7 @@ def inversion_lines(table):
              "| method | mean RMS pixel error | median | wall time |", "|---|---|---|---|"]
     for row in table["rows"]:
         lines.append(f"| {row['method']} | {row['mean_rms_error']:.4f} | {row['median_rms_error']:.4f} "
-                     f"| {row['wall_time_s']:.0f} s |")
+                     f"| {row['wall_time_s']:.1f} s |")
     if table.get("encoder"):
         training = table["encoder"].get("training", {})
         lines += ["", f"- The inverting encoder ships with the preset (`encoder.weights.h5`): trained "

@@ -193,7 +193,7 @@ def _cmd_inversion(args):
           f"{table['space']})")
     for row in table["rows"]:
         print(f"| {row['method']} | {row['mean_rms_error']:.4f} | {row['median_rms_error']:.4f} | "
-              f"{row['wall_time_s']:.0f} s |")
+              f"{row['wall_time_s']:.1f} s |")
     if args.write:
         command = (f"keras-gan-zoo inversion {args.preset} --num {args.num} --steps {args.steps} "
                    f"--restarts {args.restarts} --write")

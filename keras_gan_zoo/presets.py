@@ -253,9 +253,7 @@ def save(model, directory, metadata=None, model_card=None):
     tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{directory.name}.new-", dir=directory.parent))
     try:
         if previous is not None:  # keep files other tools added (e.g. an optional component)
-            for item in previous.iterdir():
-                if item.name not in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, CARD_FILE):
-                    (shutil.copytree if item.is_dir() else shutil.copy2)(item, tmp / item.name)
+            _copy_optional_parts(previous, tmp)
         # Weights only: an uncompiled copy, so no optimizer state is shipped.
         copy = type(model).from_config(model.get_config())
         copy.set_weights(model.get_weights())
@@ -296,6 +294,15 @@ def save(model, directory, metadata=None, model_card=None):
     return directory
 
 
+def _copy_optional_parts(source, target):
+    """Copies what a preset folder holds besides config, metadata, weights
+    and card (an inverting encoder, for instance)."""
+    for item in pathlib.Path(source).iterdir():
+        if item.name not in (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, CARD_FILE) \
+                and not item.name.startswith("."):
+            (shutil.copytree if item.is_dir() else shutil.copy2)(item, pathlib.Path(target) / item.name)
+
+
 def _write_text_atomic(path, text):
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text)
@@ -324,9 +331,11 @@ def push_to_hub(model, repo_id, private=False, token=None, commit_message=None):
     metadata = getattr(model, "preset_metadata", None)
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp) / repo_id.split("/")[-1]
+        folder.mkdir(parents=True)
         if metadata:
-            folder.mkdir(parents=True)
             (folder / METADATA_FILE).write_text(json.dumps(metadata))
+        if getattr(model, "preset_path", None) and pathlib.Path(model.preset_path).is_dir():
+            _copy_optional_parts(model.preset_path, folder)  # e.g. its inverting encoder
         save(model, folder)
         api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
         return api.upload_folder(

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
+from keras_gan_zoo import encoder as encoders
 
 OLAH = shutil.which("olah-cli") or os.path.join(os.path.dirname(sys.executable), "olah-cli")
 
@@ -108,3 +109,10 @@ def test_push_to_hub_uploads_a_loadable_preset(tmp_path, tiny_dcgan, monkeypatch
     assert (folder / "README.md").read_text().startswith("---\nlibrary_name: keras")
     loaded = kgz.from_pretrained(str(folder))
     np.testing.assert_array_equal(loaded.generate(2, seed=1), tiny_dcgan.generate(2, seed=1))
+    # A model loaded from a preset pushes its optional parts too (here an inverting encoder).
+    source = shutil.copytree(folder, tmp_path / "source")
+    encoders.Encoder(encoders.build_network((16, 16, 1), (8,), 4), "z", {"width": 4}).save(source)
+    with_encoder = kgz.from_pretrained(str(source))
+    shutil.rmtree(folder)
+    with_encoder.push_to_hub("me/tiny")
+    assert encoders.of(kgz.from_pretrained(str(folder))) is not None

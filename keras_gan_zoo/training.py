@@ -7,6 +7,7 @@ metrics in the preset's metadata and model card.
 
 import argparse
 import copy
+import importlib.util
 import json
 import math
 import pathlib
@@ -15,8 +16,10 @@ import time
 import warnings
 
 import keras
+import numpy as np
+from PIL import Image
 
-from keras_gan_zoo import datasets, evaluation, gradients, registry
+from keras_gan_zoo import datasets, evaluation, gradients, registry, tasks, validation
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -79,6 +82,94 @@ class DivergenceGuard(keras.callbacks.Callback):
                 "recipe's run folder keeps the last good epoch (run the recipe again to resume from "
                 "it). Lower the learning rates, check the data's range, or use a loss with a "
                 "gradient penalty.")
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes what the model draws every `every` training steps, at the
+    start and at the end of training: `directory/step-0000500.png` (the
+    family's showcase, the same `seed` every time so the frames compare),
+    or a `.txt` for text families. With `tensorboard=True` it also logs
+    the losses, the grid and a quick collapse check (the RMS pixel distance
+    between pairs of samples, on [0, 1]; it falls toward 0 as samples
+    become alike) to TensorBoard event files in `directory` (TensorFlow's
+    summary writer, whichever Keras backend trains).
+
+    Args:
+        directory: where the files go (created).
+        every: steps between frames (the first optimizer's step count, so
+            a resumed run keeps numbering).
+        num: samples per frame.
+        seed: the samples' seed.
+        tensorboard: also write TensorBoard events.
+
+    Example:
+
+    >>> model.fit(images, epochs=20, callbacks=[SampleGrid("runs/mine", every=500)])
+    """
+
+    def __init__(self, directory, every=500, num=16, seed=0, tensorboard=False):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.every = validation.check_count(every, "every")
+        self.num, self.seed, self.tensorboard = num, seed, bool(tensorboard)
+        self.written = []
+        self._writer = None
+
+    def _optimizer_step(self):
+        optimizers = getattr(self.model, "player_optimizers", None) or {}
+        first = next(iter(optimizers.values()), None) or self.model.optimizer
+        return int(keras.ops.convert_to_numpy(first.iterations))
+
+    def on_train_begin(self, logs=None):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.tensorboard:
+            if not all(importlib.util.find_spec(name) for name in ("tensorflow", "tensorboard")):
+                raise ValueError("SampleGrid(tensorboard=True) needs TensorFlow and TensorBoard: "
+                                 "pip install 'keras-gan-zoo[tensorboard]', or pass tensorboard=False")
+            import tensorflow as tf  # optional: only for TensorBoard events
+
+            self._writer = tf.summary.create_file_writer(str(self.directory))
+        self.step = self._optimizer_step()
+        self.write(self.step, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        # Counted here: reading `self.model` makes Keras copy JAX's training
+        # state back into the model, which is worth it only for a frame.
+        self.step += 1
+        if self.step % self.every == 0:
+            self.write(self.step, logs)
+
+    def on_train_end(self, logs=None):
+        if self.step not in self.written:
+            self.write(self.step, logs)
+        if self._writer is not None:
+            self._writer.flush()
+
+    def write(self, step, logs=None):
+        """Writes the frame of `step` from the current weights (on JAX, Keras
+        syncs them into the model when a callback reads `self.model`) and
+        returns its path."""
+        show = self.model.showcase(num=self.num, seed=self.seed)
+        self.written.append(step)
+        if show.images is None:
+            path = self.directory / f"step-{step:07d}.txt"
+            path.write_text("\n".join(show.lines) + "\n")
+            return path
+        path = self.directory / f"step-{step:07d}.png"
+        grid = tasks.image_grid(show.images, show.columns)
+        Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
+        if self._writer is not None:
+            import tensorflow as tf
+
+            flat = show.images.reshape(len(show.images), -1).astype("float32") / 255.0
+            pairs = np.sqrt(np.mean(np.square(flat[:, None] - flat[None]), axis=-1))
+            spread = float(pairs[np.triu_indices(len(flat), 1)].mean()) if len(flat) > 1 else 0.0
+            with self._writer.as_default(step=step):
+                for name, value in (logs or {}).items():
+                    tf.summary.scalar(f"losses/{name}", float(value))
+                tf.summary.scalar("samples/pairwise_rms_distance", spread)
+                tf.summary.image("samples", grid[None])
+        return path
 
 
 class LinearDecay(keras.callbacks.Callback):

@@ -4,11 +4,13 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+from PIL import Image
 
 import keras_gan_zoo as kgz
 from conftest import TINY, count_changed, weights_of
 from keras_gan_zoo.models import AdversarialModel, Player
-from keras_gan_zoo.training import DivergenceGuard, TrainingDiverged
+from keras_gan_zoo import tasks
+from keras_gan_zoo.training import DivergenceGuard, SampleGrid, TrainingDiverged
 
 
 def test_fit_updates_both_players_batchnorm_and_ema(tiny_dcgan, tiny_images):
@@ -199,3 +201,22 @@ def test_divergence_guard_names_the_player_and_keeps_nothing_running():
     model = PointGAN(seed=0)
     model.compile()
     model.fit(fine, batch_size=32, epochs=1, verbose=0, callbacks=[DivergenceGuard()])
+
+
+def test_sample_grid_writes_frames_of_the_current_weights(tmp_path, tiny_images):
+    model = kgz.DCGAN(**TINY, seed=0)
+    model.compile()
+    grid = SampleGrid(tmp_path / "frames", every=3, num=4, tensorboard=True)
+    model.fit(tiny_images[:32], batch_size=8, epochs=2, verbose=0, callbacks=[grid])  # 8 steps
+    assert grid.written == [0, 3, 6, 8]
+    frames = {step: np.asarray(Image.open(tmp_path / "frames" / f"step-{step:07d}.png"))
+              for step in grid.written}
+    assert frames[0].shape == (2 * 16, 2 * 16)
+    # Step 3 is mid-epoch: the frame must show the weights trained so far (on JAX they
+    # live outside the model's variables until the epoch ends).
+    assert not np.array_equal(frames[3], frames[0])
+    final = tasks.image_grid(model.showcase(num=4, seed=0).images)[..., 0]
+    np.testing.assert_array_equal(frames[8], final)
+    assert list((tmp_path / "frames").glob("events.out.tfevents.*"))
+    with pytest.raises(ValueError, match="every must be a positive integer"):
+        SampleGrid(tmp_path, every=0)

@@ -27,7 +27,7 @@ def main(argv=None):
     folder = presets.resolve(args.preset)
     model = presets.load(folder, compile=False)
     training = model.preset_metadata.get("training", {})
-    extractor = evaluation.InceptionFeatures()
+    extractor = evaluation.feature_extractor()
     result = {}
     for label, use_ema in (("ema", True), ("raw", False)):
         measured = evaluation.evaluate_model(

@@ -30,7 +30,7 @@ def main(argv=None):
     dataset_args = {"image_size": args.image_size} if args.image_size else {}
     (train, _), _ = datasets.load(args.dataset, **dataset_args)
     pick = np.random.default_rng(args.seed).choice(len(train), min(args.num, len(train)), replace=False)
-    extractor = evaluation.InceptionFeatures()
+    extractor = evaluation.feature_extractor()
     reference = evaluation.reference_features(args.dataset, "test", extractor=extractor,
                                               limit=args.num_reference, **dataset_args)
     features = extractor(train[pick], desc="training images")

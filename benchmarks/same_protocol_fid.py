@@ -30,7 +30,7 @@ def main(argv=None):
     parser.add_argument("--num-reference", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=123)
     args = parser.parse_args(argv)
-    extractor = evaluation.InceptionFeatures()
+    extractor = evaluation.feature_extractor()
     for name in args.presets:
         model = presets.load(name, compile=False)
         dataset = model.preset_metadata["training"]["dataset"]

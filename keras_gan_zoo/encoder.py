@@ -98,9 +98,10 @@ class Encoder:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / WEIGHTS_FILE
         self.network.save_weights(str(path))
+        first_conv = next(layer for layer in self.network.layers if isinstance(layer, layers.Conv2D))
         config = {"format_version": FORMAT_VERSION, "space": self.space,
                   "image_shape": list(self.network.input_shape[1:]),
-                  "latent_shape": list(self.network.output_shape[1:]),
+                  "latent_shape": list(self.network.output_shape[1:]), "width": first_conv.filters,
                   **self.config, "sha256": _sha256(path)}
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         return folder

@@ -7,9 +7,12 @@
 - `attribute_vector` and `shift`: latent vector arithmetic (Radford et al.
   2015) for an attribute a function measures (`ink` is one), so that its
   effect is a number, not only a picture.
-- `project`: the latent whose image is closest to a given image, found by
-  gradient descent on the pixel error (the "optimization" inversion of
-  iGAN, Zhu et al. 2016); StyleGAN projects into W (or W+, or Z).
+- `project`: the latent whose image is closest to a given image, by iGAN's
+  three inversions (Zhu et al. 2016): gradient descent on the pixel error
+  ("optimize"), one pass of an inverting encoder ("encoder",
+  `keras_gan_zoo.encoder`), or descent from the encoder's guess
+  ("hybrid"); `compare_inversions` tabulates the three. StyleGAN projects
+  into W (or W+, or Z).
 - `generated_score`: "was this image drawn by this model?", from how well
   the model can reconstruct it (its own samples lie on its manifold).
 - `nearest_neighbours` and `memorisation`: distances to the closest

@@ -22,7 +22,6 @@ Example:
 >>> enc.save("weights/dcgan-mnist")  # ships with the preset
 """
 
-import hashlib
 import json
 import pathlib
 
@@ -30,7 +29,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo import validation
+from keras_gan_zoo import presets, validation
 
 WEIGHTS_FILE = "encoder.weights.h5"
 CONFIG_FILE = "encoder.json"
@@ -102,7 +101,7 @@ class Encoder:
         config = {"format_version": FORMAT_VERSION, "space": self.space,
                   "image_shape": list(self.network.input_shape[1:]),
                   "latent_shape": list(self.network.output_shape[1:]), "width": first_conv.filters,
-                  **self.config, "sha256": _sha256(path)}
+                  **self.config, "sha256": presets.sha256(path)}
         (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         return folder
 
@@ -114,17 +113,13 @@ class Encoder:
             return None
         config = json.loads((folder / CONFIG_FILE).read_text())
         path = folder / WEIGHTS_FILE
-        if not path.is_file() or _sha256(path) != config.get("sha256"):
+        if not path.is_file() or presets.sha256(path) != config.get("sha256"):
             raise ValueError(f"{path} is missing or does not match the sha256 in {CONFIG_FILE}; "
                              "re-download the preset or train the encoder again")
         network = build_network(config["image_shape"], config["latent_shape"], config["width"])
         network.load_weights(str(path))
         return cls(network, config["space"], {k: v for k, v in config.items()
                                               if k not in ("sha256", "space")})
-
-
-def _sha256(path):
-    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 
 def of(model):
@@ -134,7 +129,7 @@ def of(model):
 
 
 def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_rate=1e-3,
-                  width=32, seed=0, verbose="auto"):
+                  width=32, seed=0, verbose="auto", backup_dir=None):
     """Trains an inverting encoder for `model` on `images` (its training
     split: the held-out images are what the encoder is judged on).
 
@@ -153,6 +148,9 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
         width: channels of the first convolution.
         seed: seeds the initial weights and the shuffling.
         verbose: as in `keras.Model.fit` (a progress bar by default).
+        backup_dir: where `keras.callbacks.BackupAndRestore` keeps the
+            encoder and its optimizer after every epoch; the same call with
+            the same folder resumes an interrupted run from its last epoch.
 
     Returns:
         An `Encoder`.
@@ -169,7 +167,9 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
     trainer = _Trainer(network, lambda latents: model.render_latents(latents, [], space),
                        name="encoder_trainer")
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    history = trainer.fit(x, x, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose)
+    callbacks = [keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir else []
+    history = trainer.fit(x, x, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
+                          callbacks=callbacks)
     losses = [float(v) for v in history.history["loss"]]
     # The last epoch's mean loss is on [-1, 1]: the RMS error on [0, 1] is its root, halved.
     return Encoder(network, space, {

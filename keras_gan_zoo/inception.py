@@ -24,7 +24,6 @@ Example:
 (N, 2048)
 """
 
-import hashlib
 import json
 import pathlib
 import re
@@ -34,7 +33,7 @@ import numpy as np
 from keras import layers, ops
 from tqdm.auto import tqdm
 
-from keras_gan_zoo import cache
+from keras_gan_zoo import cache, presets
 
 SPEC_VERSION = 1
 BN_EPSILON = 1e-3
@@ -172,10 +171,6 @@ def build(spec):
     return keras.Model(images, features, name="inception_v3_fid")
 
 
-def _sha256(path):
-    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
-
-
 def load(torchscript_path=None, directory=None):
     """The Keras feature network, converted from the TorchScript file the
     first time and read from the cache afterwards (the cache records the
@@ -184,9 +179,10 @@ def load(torchscript_path=None, directory=None):
     spec_path, weights_path = directory / "spec.json", directory / "model.weights.h5"
     if spec_path.is_file() and weights_path.is_file():
         spec = json.loads(spec_path.read_text())
-        stale = torchscript_path is not None and spec.get("source_sha256") != _sha256(torchscript_path)
+        stale = (torchscript_path is not None
+                 and spec.get("source_sha256") != presets.sha256(torchscript_path))
         if spec.get("version") == SPEC_VERSION and not stale \
-                and spec.get("weights_sha256") == _sha256(weights_path):
+                and spec.get("weights_sha256") == presets.sha256(weights_path):
             model = build(spec)
             model.load_weights(str(weights_path))
             return model
@@ -201,7 +197,8 @@ def load(torchscript_path=None, directory=None):
     tmp = directory / f".model.{np.random.randint(1 << 30)}.weights.h5"
     model.save_weights(str(tmp))
     tmp.replace(weights_path)
-    spec.update({"source_sha256": _sha256(torchscript_path), "weights_sha256": _sha256(weights_path)})
+    spec.update({"source_sha256": presets.sha256(torchscript_path),
+                 "weights_sha256": presets.sha256(weights_path)})
     spec_path.write_text(json.dumps(spec) + "\n")
     return model
 

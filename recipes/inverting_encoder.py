@@ -9,7 +9,9 @@ trained with Adam(1e-3) for `--epochs` on the preset's *training* split so
 that the frozen generator redraws each image from its latent (mean squared
 pixel error). The held-out split stays unseen: `keras-gan-zoo inversion
 PRESET --write` measures the three inversions on it and records them in
-the card. The generator's weights are not touched; the preset folder gains
+the card. An interrupted run resumes from its last finished epoch
+(`runs/encoder-PRESET/backup`) when the same command runs again. The
+generator's weights are not touched; the preset folder gains
 `encoder.weights.h5` and `encoder.json` (presets without them load as
 before).
 """
@@ -21,7 +23,7 @@ import keras
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import encoder as encoders
-from keras_gan_zoo import gradients, presets
+from keras_gan_zoo import gradients, presets, training
 
 
 def main(argv=None):
@@ -38,8 +40,11 @@ def main(argv=None):
     if args.smoke:
         x_train, args.epochs = x_train[:256], 1
     start = time.time()
+    # An interrupted run resumes from its last finished epoch: run the same command again.
+    backup = None if args.smoke else training.REPO_ROOT / "runs" / f"encoder-{args.preset}" / "backup"
     encoder = encoders.train_encoder(model, x_train, space=args.space, epochs=args.epochs,
-                                     batch_size=args.batch_size, width=args.width, verbose=2)
+                                     batch_size=args.batch_size, width=args.width, verbose=2,
+                                     backup_dir=backup)
     wall = time.time() - start
     encoder.config["training"].update({
         "command": " ".join(["python recipes/inverting_encoder.py", args.preset]

@@ -129,7 +129,7 @@ def of(model):
 
 
 def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_rate=1e-3,
-                  width=32, seed=0, verbose="auto", backup_dir=None):
+                  width=32, seed=0, verbose="auto", backup_dir=None, callbacks=()):
     """Trains an inverting encoder for `model` on `images` (its training
     split: the held-out images are what the encoder is judged on).
 
@@ -151,6 +151,7 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
         backup_dir: where `keras.callbacks.BackupAndRestore` keeps the
             encoder and its optimizer after every epoch; the same call with
             the same folder resumes an interrupted run from its last epoch.
+        callbacks: more Keras callbacks for the encoder's `fit`.
 
     Returns:
         An `Encoder`.
@@ -167,7 +168,7 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
     trainer = _Trainer(network, lambda latents: model.render_latents(latents, [], space),
                        name="encoder_trainer")
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
-    callbacks = [keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir else []
+    callbacks = ([keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir else []) + list(callbacks)
     history = trainer.fit(x, x, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
                           callbacks=callbacks)
     losses = [float(v) for v in history.history["loss"]]

@@ -49,6 +49,38 @@ class TimeLimit(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+class RunClock(keras.callbacks.Callback):
+    """Adds each epoch's wall time to a JSON file (`{phase: seconds}`), so a
+    run resumed over several sittings knows its whole training time, and a
+    time limit can count the sittings before.
+
+    Example:
+
+    >>> clock = RunClock("runs/my-run/clock.json", phase="train")
+    >>> model.fit(data, epochs=10, callbacks=[clock])
+    >>> RunClock.read("runs/my-run/clock.json")    # {"train": 612.4}
+    """
+
+    def __init__(self, path, phase="train"):
+        super().__init__()
+        self.path, self.phase = pathlib.Path(path), str(phase)
+        self.spent = self.read(path)
+
+    @staticmethod
+    def read(path):
+        """`{phase: seconds}` recorded so far ({} before the first epoch)."""
+        path = pathlib.Path(path)
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.tick = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.spent[self.phase] = round(self.spent.get(self.phase, 0.0) + time.time() - self.tick, 1)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.spent))
+
+
 class TrainingDiverged(FloatingPointError):
     """A player's loss became NaN or infinite (raised by `DivergenceGuard`)."""
 

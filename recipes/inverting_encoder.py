@@ -17,7 +17,6 @@ before).
 """
 
 import argparse
-import time
 
 import keras
 
@@ -39,13 +38,17 @@ def main(argv=None):
     (x_train, _), _ = model.data_splits()
     if args.smoke:
         x_train, args.epochs = x_train[:256], 1
-    start = time.time()
     # An interrupted run resumes from its last finished epoch: run the same command again.
-    backup = None if args.smoke else training.REPO_ROOT / "runs" / f"encoder-{args.preset}" / "backup"
+    run_dir = training.REPO_ROOT / "runs" / f"encoder-{args.preset}"
+    backup, clock = (None, None) if args.smoke else (run_dir / "backup", run_dir / "clock.json")
+    if clock and not backup.exists():  # a fresh run: forget a finished run's time
+        clock.unlink(missing_ok=True)
     encoder = encoders.train_encoder(model, x_train, space=args.space, epochs=args.epochs,
                                      batch_size=args.batch_size, width=args.width, verbose=2,
-                                     backup_dir=backup)
-    wall = time.time() - start
+                                     backup_dir=backup,
+                                     callbacks=[training.RunClock(clock)] if clock else [])
+    # Training time over every sitting of a resumed run.
+    wall = sum(training.RunClock.read(clock).values()) if clock else 0.0
     encoder.config["training"].update({
         "command": " ".join(["python recipes/inverting_encoder.py", args.preset]
                             + (["--epochs", str(args.epochs)] if args.epochs != 5 else [])),

@@ -19,9 +19,30 @@ The unsupervised run starts its back-translations word by word with
 dictionaries induced from the monolingual sides
 (`translation.induce_dictionary`), as Lample et al. 2018 do, then refreshes
 them with the model itself after every epoch of `steps` batches.
+
+The unsupervised run has two phases (issue: back-translation needs a model
+that already reads its input):
+
+1. a denoising warm-up: only the denoising loss (no back-translation, no
+   discriminator, no decoding), until the auto-encoding BLEU of a fixed
+   sample of held-out verses reaches `warmup.stop_at_auto_bleu` in both
+   languages, or for at most `warmup.minutes`;
+2. back-translation with the recipe's loss weights, starting word by word.
+
+`models.unmt.TranslationProbe` logs the auto-encoding and translation BLEU
+of that sample every few epochs (`runs/<name>/probe.jsonl`, and columns of
+`history.csv`). Only the auto-encoding figure, each language alone, decides
+anything (the end of the warm-up); the translation BLEU is watched, never
+used.
+
+A run killed at any point continues from its run folder when the same
+command is run again: each phase resumes at its last finished epoch
+(`BackupAndRestore`), a finished warm-up is not repeated, and the time
+limits count the time the earlier sittings spent.
 """
 
 import argparse
+import json
 import pathlib
 import sys
 import time
@@ -31,8 +52,8 @@ import keras
 from keras_gan_zoo import bible, gradients
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo.models.unmt import (UNMT, BackTranslationBatches, BackTranslationRefresh,
-                                       ParallelBatches)
-from keras_gan_zoo.training import REPO_ROOT, TimeLimit, variant
+                                       ParallelBatches, TranslationProbe)
+from keras_gan_zoo.training import REPO_ROOT, DivergenceGuard, RunClock, TimeLimit, variant
 
 RECIPE = {
     "preset": "unmt-en-es-bible",
@@ -45,10 +66,27 @@ RECIPE = {
     "back_translation_reuse": 2,
     "epochs": 1000,
     "time_limit_minutes": 80,
+    # Phase 1 of the unsupervised run: denoising only, until the probe's
+    # auto-encoding BLEU reaches stop_at_auto_bleu in both languages.
+    "warmup": {"minutes": 60, "stop_at_auto_bleu": 50.0, "epochs": 1000},
+    # The fixed held-out sample the probe decodes: the first `verses` test
+    # pairs that fit the model, every `every_epochs` epochs.
+    "probe": {"verses": 100, "every_epochs": 2},
     "seed": 0,
 }
 SMOKE = {"vocab_size": 400, "sentences": 200, "steps_per_epoch": 2, "epochs": 2, "back_translation_reuse": 1,
+         "warmup": {"minutes": 0, "stop_at_auto_bleu": 50.0, "epochs": 2},
+         "probe": {"verses": 4, "every_epochs": 1},
          "model": {"dim": 16, "heads": 2, "ff_dim": 32, "encoder_layers": 1, "decoder_layers": 1}}
+
+
+def _fit(model, data, epochs, callbacks, backup):
+    """`model.fit` resumed from (and backed up to) `backup` at epoch ends."""
+    # BackupAndRestore sets this private attribute when it resumes and never
+    # clears it: a later fit would start at that epoch.
+    model._initial_epoch = None
+    callbacks = [DivergenceGuard(), keras.callbacks.BackupAndRestore(str(backup)), *callbacks]
+    return model.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
 
 
 def _ids(vocabulary, sentences, limit):
@@ -69,6 +107,18 @@ def _overrides(pairs, model):
         except ValueError:
             raise SystemExit(f"--set {key}= needs a {type(model[key]).__name__}; got {value!r}") from None
     return out
+
+
+def _dictionaries(parts, path):
+    """The induced en->es and es->en word dictionaries (monolingual sides
+    only), cached in the run folder: inducing them takes minutes."""
+    if path.exists():
+        return json.loads(path.read_text())
+    print("inducing word dictionaries from the monolingual sides ...")
+    dictionaries = {"en": tr.induce_dictionary(parts["en"], parts["es"]),
+                    "es": tr.induce_dictionary(parts["es"], parts["en"])}
+    path.write_text(json.dumps(dictionaries, ensure_ascii=False))
+    return dictionaries
 
 
 def main(argv=None):
@@ -103,11 +153,21 @@ def main(argv=None):
     model = UNMT(vocabulary=vocabulary, objective=objective, seed=recipe["seed"], **recipe["model"])
     model.compile()
     limit = model.max_length - 1
-    callbacks = [keras.callbacks.CSVLogger(str(run_dir / "history.csv"))]
+    clock = run_dir / "clock.json"
     minutes = args.minutes if args.minutes is not None else recipe["time_limit_minutes"]
-    time_limit = TimeLimit(minutes) if minutes and not args.smoke else None
-    callbacks += [time_limit] if time_limit else []
+    limited = bool(minutes) and not args.smoke
+
+    limits = []
+
+    def time_limit(phase, budget):
+        """A TimeLimit for what is left of `budget` minutes after the sittings before."""
+        if not limited or budget is None:
+            return []
+        limits.append(TimeLimit(max(budget - RunClock.read(clock).get(phase, 0.0) / 60, 0.01)))
+        return limits[-1:]
+
     start = time.time()
+    warmup_log = {}
     if objective == "supervised":
         pairs = [(e, s) for e, s in parts["parallel"]]
         en_rows = vocabulary.processor.encode([e for e, _ in pairs])
@@ -116,26 +176,63 @@ def main(argv=None):
         data = ParallelBatches(model, [en_rows[i] for i in keep], [es_rows[i] for i in keep],
                                batch_size=recipe["batch_size"], seed=recipe["seed"])
         counts = {"parallel_pairs": len(keep), "parallel_pairs_too_long": len(pairs) - len(keep)}
-        epochs = recipe["epochs"]
+        history = _fit(model, data, recipe["epochs"],
+                       [RunClock(clock, "train"), keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+                        *time_limit("train", minutes)], run_dir / "backup")
     else:
         en_ids, es_ids = _ids(vocabulary, parts["en"], limit), _ids(vocabulary, parts["es"], limit)
-        print("inducing word dictionaries from the monolingual sides ...")
-        dictionaries = {"en": tr.induce_dictionary(parts["en"], parts["es"]),
-                        "es": tr.induce_dictionary(parts["es"], parts["en"])}
+        dictionaries = _dictionaries(parts, run_dir / "dictionaries.json")
 
         def word_by_word(rows, lang):
             text = tr.word_by_word(vocabulary.decode(rows), dictionaries[lang])
             return [r[:model.max_length] for r in vocabulary.processor.encode(text)]
 
+        probe_pairs = [pair for pair in parts["test"]
+                       if all(0 < len(r) <= limit for r in vocabulary.processor.encode(list(pair)))]
+        probe_pairs = probe_pairs[: recipe["probe"]["verses"]]
+
+        def probe(**options):
+            return TranslationProbe(probe_pairs, every=recipe["probe"]["every_epochs"],
+                                    log_path=run_dir / "probe.jsonl", dictionaries=dictionaries, **options)
+
+        warmup = recipe["warmup"]
+        warmup_done = run_dir / "warmup.json"
         data = BackTranslationBatches(model, en_ids, es_ids, batch_size=recipe["batch_size"],
                                       steps=recipe["steps_per_epoch"], seed=recipe["seed"],
                                       initial_translate=word_by_word,
-                                      reuse=recipe["back_translation_reuse"])
-        callbacks.append(BackTranslationRefresh(data))
+                                      reuse=recipe["back_translation_reuse"], back_translate=False)
+        weights = {k: recipe["model"][k] for k in ("back_translation_weight", "adversarial_weight")}
+        if warmup_done.exists():
+            warmup_log = json.loads(warmup_done.read_text())
+            model.load_weights(str(run_dir / "warmup.weights.h5"))
+            print(f"denoising warm-up already done: {warmup_log}")
+        else:
+            print("phase 1: denoising warm-up")
+            model.set_loss_weights(back_translation_weight=0.0, adversarial_weight=0.0)
+            watch = probe(stop_at=warmup["stop_at_auto_bleu"])
+            history = _fit(model, data, warmup["epochs"],
+                           [watch, RunClock(clock, "warmup"),
+                            keras.callbacks.CSVLogger(str(run_dir / "history-warmup.csv"), append=True),
+                            *time_limit("warmup", warmup["minutes"])], run_dir / "backup-warmup")
+            final = watch.history[-1] if watch.history else {}
+            warmup_log = {"steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+                          "minutes": round(RunClock.read(clock).get("warmup", 0.0) / 60, 1),
+                          "reached_stop_at": watch.reached_at_step is not None,
+                          "stop_at_auto_bleu": warmup["stop_at_auto_bleu"],
+                          **{k: v for k, v in final.items() if k.startswith("auto_bleu")}}
+            model.save_weights(str(run_dir / "warmup.weights.h5"))
+            warmup_done.write_text(json.dumps(warmup_log))
+        print("phase 2: back-translation")
+        model.set_loss_weights(**weights)
+        data.start_back_translation()
+        history = _fit(model, data, recipe["epochs"],
+                       [probe(), BackTranslationRefresh(data), RunClock(clock, "back_translation"),
+                        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+                        *time_limit("back_translation", minutes - warmup_log.get("minutes", 0.0))],
+                       run_dir / "backup")
         counts = {"english_sentences": len(en_ids), "spanish_sentences": len(es_ids),
-                  "too_long": len(parts["en"]) + len(parts["es"]) - len(en_ids) - len(es_ids)}
-        epochs = recipe["epochs"]
-    history = model.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
+                  "too_long": len(parts["en"]) + len(parts["es"]) - len(en_ids) - len(es_ids),
+                  "warmup": warmup_log}
     wall = time.time() - start
     metadata = {
         "preset": name,
@@ -145,14 +242,16 @@ def main(argv=None):
             "dataset": "bible_en_es", "objective": objective, "overrides": overrides, "books": parts["books"], **counts,
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-            "epochs_run": len(history.epoch), "steps_per_epoch": len(data),
+            "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "steps_per_epoch": len(data),
             **({"back_translation_reuse": data.reuse} if objective != "supervised" else {}),
             "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),
             "optimizer": {n: round(float(keras.optimizers.serialize(o)["config"]["learning_rate"]), 8)
                           for n, o in model.player_optimizers.items()},
             "backend": keras.backend.backend(), "device": gradients.device_description(),
-            "wall_time_s": round(wall, 1), "smoke": bool(args.smoke), "time_limit_minutes": minutes,
-            "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
+            # Every sitting's training time (the run may have been resumed).
+            "wall_time_s": round(sum(RunClock.read(clock).values()), 1), "this_sitting_s": round(wall, 1),
+            "smoke": bool(args.smoke), "time_limit_minutes": minutes,
+            "stopped_by_time_limit": bool(limits and limits[-1].stopped_at_epoch is not None),
         },
         "metrics": {},
     }

@@ -7,7 +7,8 @@ import pytest
 import keras_gan_zoo as kgz
 from conftest import count_changed, weights_of
 from keras_gan_zoo import translation as tr
-from keras_gan_zoo.models.unmt import BackTranslationBatches, BackTranslationRefresh, ParallelBatches
+from keras_gan_zoo.models.unmt import (BackTranslationBatches, BackTranslationRefresh, ParallelBatches,
+                                       TranslationProbe)
 
 TINY = dict(vocab_size=40, max_length=12, dim=16, heads=2, ff_dim=32, encoder_layers=1,
             decoder_layers=1, seed=0)
@@ -41,6 +42,93 @@ def test_unsupervised_fit_plays_both_players():
     # After an epoch the back-translations come from the model (its own greedy output).
     rows = [list(r[r > 0]) for r in batches.epoch["en"]["bt"][:4]]
     assert all(len(r) <= model.max_length for r in rows)
+
+
+def test_denoising_warm_up_trains_the_translator_alone_and_decodes_nothing():
+    model = kgz.UNMT(**TINY)
+    calls = []
+
+    def word_by_word(rows, lang):
+        calls.append(lang)
+        return [r[::-1] for r in rows]
+
+    model.compile()
+    batches = BackTranslationBatches(model, _rows(32, 0), _rows(32, 1), batch_size=4, steps=2,
+                                     initial_translate=word_by_word, back_translate=False)
+    model.translate_ids = lambda *a, **k: pytest.fail("the warm-up decoded a sentence")
+    assert calls == []
+    # The placeholder back-translation is the clean sentence itself.
+    clean = [list(r[(r > 0) & (r != tr.EOS)]) for r in batches.epoch["es"]["out"]]
+    assert [list(r[r > 0]) for r in batches.epoch["es"]["bt"]] == clean
+
+    model.set_loss_weights(back_translation_weight=0.0, adversarial_weight=0.0)
+    d_before, enc_before = weights_of(model.discriminator), weights_of(model.encoder)
+    history = model.fit(batches, epochs=1, callbacks=[BackTranslationRefresh(batches)], verbose=0)
+    assert count_changed(model.discriminator, d_before) == 0  # sat the round out
+    assert count_changed(model.encoder, enc_before) > 0
+    assert np.isfinite(history.history["g_loss"]).all()
+
+    # The switch: the first back-translations come from initial_translate, the next from the model.
+    del model.translate_ids
+    model.set_loss_weights(back_translation_weight=1.0, adversarial_weight=0.1)
+    batches.start_back_translation()
+    assert calls == ["en", "es"]
+    d_before = weights_of(model.discriminator)
+    model.fit(batches, epochs=1, callbacks=[BackTranslationRefresh(batches)], verbose=0)
+    assert count_changed(model.discriminator, d_before) > 0  # the traced step changed
+    assert calls == ["en", "es"]  # the refresh after the epoch used the model
+
+
+def test_loss_weights_are_checked_and_a_zero_term_is_not_computed():
+    model = kgz.UNMT(**{**TINY, "dropout": 0.0})  # deterministic losses
+    for bad in (-1.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="back_translation_weight must be a finite number"):
+            model.set_loss_weights(back_translation_weight=bad)
+    with pytest.raises(ValueError, match="cannot both be 0"):
+        model.set_loss_weights(auto_weight=0.0, back_translation_weight=0.0)
+    assert (model.auto_weight, model.back_translation_weight) == (1.0, 1.0)  # unchanged by the errors
+    batches = BackTranslationBatches(model, _rows(8, 0), _rows(8, 1), batch_size=4, steps=1,
+                                     initial_translate=lambda rows, lang: rows)
+    batch = model.prepare_batch(batches[0])
+    model.set_loss_weights(back_translation_weight=0.0, adversarial_weight=0.0)
+    denoising = float(model.translator_loss(batch))
+    expected = sum(float(model.sequence_loss(batch[f"{lang}_noisy"], batch[f"{lang}_in"], batch[f"{lang}_out"]))
+                   for lang in ("en", "es"))
+    assert denoising == pytest.approx(expected, rel=1e-4)
+    # A batch whose back-translation is garbage changes nothing when its weight is 0.
+    batch["en_bt"] = batch["en_bt"] * 0 + 7
+    assert float(model.translator_loss(batch)) == pytest.approx(denoising, rel=1e-4)
+
+
+def test_translation_probe_measures_auto_encoding_and_stops_a_warm_up(vocabulary, tmp_path):
+    model = kgz.UNMT(vocabulary=vocabulary, max_length=24, dim=16, heads=2, ff_dim=32,
+                     encoder_layers=1, decoder_layers=1, seed=0)
+    model.compile()
+    pairs = [("the lord said unto moses", "dijo jehová a moisés"),
+             ("go speak to the children of israel", "id hablad los hijos de israel")]
+    probe = TranslationProbe(pairs, log_path=tmp_path / "probe.jsonl", stop_at=99.0,
+                             dictionaries={"en": {"lord": "jehová"}, "es": {"dijo": "said"}})
+    probe.set_model(model)
+    probe.start = 0.0
+    # An untrained decoder does not read its input.
+    untrained = probe.measure()
+    assert set(untrained) == {"auto_bleu_en", "auto_bleu_es", "bleu_en_es", "bleu_es_en"}
+    assert untrained["auto_bleu_en"] < 20
+    # A perfect copier scores 100 on auto-encoding, and its "translations" are copies.
+    model.translate_ids = lambda rows, target, **k: [list(r) for r in rows]
+    copier = probe.measure()
+    assert copier["auto_bleu_en"] == pytest.approx(100.0) and copier["auto_bleu_es"] == pytest.approx(100.0)
+    assert copier["bleu_en_es"] < 20
+    rows = vocabulary.processor.encode([s for _, s in pairs])
+    batches = BackTranslationBatches(model, rows, rows, batch_size=2, steps=1, back_translate=False)
+    model.set_loss_weights(back_translation_weight=0.0, adversarial_weight=0.0)
+    history = model.fit(batches, epochs=5, callbacks=[probe], verbose=0)
+    assert len(history.epoch) == 1 and probe.reached_at_step == 0  # stopped at the first check
+    assert history.history["auto_bleu_en"] == [pytest.approx(100.0)]
+    lines = (tmp_path / "probe.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and '"word_by_word_en_es"' in lines[0] and '"step": 0' in lines[0]
+    with pytest.raises(ValueError, match="at least one"):
+        TranslationProbe([])
 
 
 def test_back_translation_batches_hold_noisy_and_back_translated_sources():

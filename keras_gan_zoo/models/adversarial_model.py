@@ -27,6 +27,7 @@ class Player:
             (CycleGAN's two generators share a loss, each has an Adam).
         steps: updates of this player per train step (e.g. 5 critic steps
             for WGAN); each update draws fresh latents from the same batch.
+            0 sits the round out (its loss is neither computed nor logged).
         after_update: optional `() -> None` run after each update.
         role: `"discriminator"` for a player whose weights a critic loss
             constrains: WGAN's weight clipping (`loss="wasserstein"`) is
@@ -322,6 +323,8 @@ class AdversarialModel(keras.Model):
         """One round of the game: each player updates in turn."""
         batch = self.prepare_batch(data)
         for player in self.players():
+            if not player.steps:
+                continue
             groups = player.variable_groups
             variables = [v for group in groups.values() for v in group]
             for _ in range(player.steps):

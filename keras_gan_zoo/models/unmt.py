@@ -1,6 +1,8 @@
 """Unsupervised machine translation (Lample et al. 2018) as an AdversarialModel."""
 
 import base64
+import json
+import time
 
 import keras
 import numpy as np
@@ -181,8 +183,39 @@ class UNMT(AdversarialModel):
     def players(self):
         if self.objective == "supervised":
             return [Player("g", self.supervised_loss, self.translator_variables)]
-        return [Player("d", self.discriminator_loss, self.discriminator.trainable_variables),
+        # With no adversarial term the language discriminator sits the round
+        # out (0 updates), so a denoising warm-up does not pay for it.
+        return [Player("d", self.discriminator_loss, self.discriminator.trainable_variables,
+                       steps=1 if self.adversarial_weight else 0),
                 Player("g", self.translator_loss, self.translator_variables)]
+
+    def set_loss_weights(self, auto_weight=None, back_translation_weight=None, adversarial_weight=None):
+        """Changes the weights of the translator's loss terms between `fit`
+        calls (a denoising warm-up, then back-translation), and makes the
+        next `fit` trace a new train step. A term weighted 0 is not computed.
+
+        Example:
+
+        >>> model.set_loss_weights(back_translation_weight=0.0, adversarial_weight=0.0)  # warm-up
+        >>> model.fit(denoising_batches, epochs=20)
+        >>> model.set_loss_weights(back_translation_weight=1.0, adversarial_weight=0.1)
+        """
+        new = {"auto_weight": auto_weight, "back_translation_weight": back_translation_weight,
+               "adversarial_weight": adversarial_weight}
+        for name, value in new.items():
+            if value is None:
+                new[name] = getattr(self, name)
+            elif (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+                  or not np.isfinite(value) or value < 0):
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        if not (new["auto_weight"] or new["back_translation_weight"]):
+            raise ValueError("auto_weight and back_translation_weight cannot both be 0: nothing would "
+                             "train the decoder")
+        for name, value in new.items():
+            setattr(self, name, float(value))
+        # The weights are Python numbers baked into the traced step: the
+        # next fit traces it again.
+        self.train_function = None
 
     def default_optimizers(self):
         """Adam(5e-4, 0.5) for D and Adam(3e-4) for the translator."""
@@ -224,8 +257,10 @@ class UNMT(AdversarialModel):
         loss = 0.0
         for lang in tr.LANGUAGES:
             target = (batch[f"{lang}_in"], batch[f"{lang}_out"])
-            loss = loss + self.auto_weight * self.sequence_loss(batch[f"{lang}_noisy"], *target)
-            loss = loss + self.back_translation_weight * self.sequence_loss(batch[f"{lang}_bt"], *target)
+            if self.auto_weight:
+                loss = loss + self.auto_weight * self.sequence_loss(batch[f"{lang}_noisy"], *target)
+            if self.back_translation_weight:
+                loss = loss + self.back_translation_weight * self.sequence_loss(batch[f"{lang}_bt"], *target)
         if self.adversarial_weight:
             loss = loss + self.adversarial_weight * 0.5 * (
                 self._language_loss(batch["en_noisy"], False, True)
@@ -502,9 +537,14 @@ class BackTranslationBatches(keras.utils.PyDataset):
     sentence it holds a noisy copy (denoising) and a back-translation into
     the other language made by the model at the start of the epoch (or by
     `initial_translate`, e.g. word-by-word with an induced dictionary, for
-    the first epoch, as Lample et al. start). `refresh()` (called by
-    `BackTranslationRefresh` after each epoch) draws the next epoch's
-    sentences and translates them with the current model.
+    the first back-translating epoch, as Lample et al. start). `refresh()`
+    (called by `BackTranslationRefresh` after each epoch) draws the next
+    epoch's sentences and translates them with the current model.
+
+    `back_translate=False` makes denoising batches only (a warm-up: no
+    sentence is decoded, and the `*_bt` entries hold the clean sentence as a
+    placeholder for a model whose `back_translation_weight` is 0);
+    `start_back_translation()` switches back-translation on.
 
     `reuse=r` draws `steps * batch_size / r` sentences per epoch and uses
     each r times (with fresh noise), so a refresh decodes r times fewer
@@ -513,7 +553,7 @@ class BackTranslationBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, model, english_ids, spanish_ids, batch_size=32, steps=100, seed=0,
-                 initial_translate=None, noise=None, reuse=1):
+                 initial_translate=None, noise=None, reuse=1, back_translate=True):
         super().__init__()
         if not len(english_ids) or not len(spanish_ids):
             raise ValueError("both languages need at least one sentence")
@@ -524,20 +564,32 @@ class BackTranslationBatches(keras.utils.PyDataset):
         self.batch_size, self.steps, self.reuse = int(batch_size), int(steps), int(reuse)
         self.rng = np.random.default_rng(seed)
         self.noise = noise or {}
-        self.refresh(initial_translate)
+        self.initial_translate, self.back_translate = initial_translate, bool(back_translate)
+        self.translated = False  # True once a refresh has back-translated
+        self.refresh()
 
     def __len__(self):
         return self.steps
+
+    def start_back_translation(self):
+        """Ends a denoising warm-up: the next epoch's batches are
+        back-translated (first by `initial_translate`, if given)."""
+        self.back_translate = True
+        self.refresh()
 
     def refresh(self, translate=None):
         """Samples the next epoch's sentences and their back-translations."""
         n = self.steps * self.batch_size // self.reuse
         other = {"en": "es", "es": "en"}
+        if translate is None and not self.translated:
+            translate = self.initial_translate
         self.epoch, self.lengths, self.batches = {}, {}, {}
         for lang in tr.LANGUAGES:
             pick = self.rng.choice(len(self.ids[lang]), n, replace=n > len(self.ids[lang]))
             rows = [self.ids[lang][i] for i in pick]
-            if translate is not None:
+            if not self.back_translate:
+                back = rows
+            elif translate is not None:
                 back = translate(rows, lang)
             else:
                 back = self.model.translate_ids(rows, other[lang])
@@ -548,6 +600,7 @@ class BackTranslationBatches(keras.utils.PyDataset):
             self.epoch[lang] = {"noisy": tr.pad(noisy, self.model.max_length), "in": target_in,
                                 "out": target_out, "bt": tr.pad(back, self.model.max_length)}
             self.lengths[lang] = [max(len(r) + 1, len(b)) for r, b in zip(rows, back)]
+        self.translated = self.translated or self.back_translate
         # Batch k of each language holds the k-th shortest group of its
         # sentences, so the two halves of a batch have similar lengths.
         for lang in tr.LANGUAGES:
@@ -573,6 +626,87 @@ class BackTranslationRefresh(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not self.model.stop_training:  # no refresh for an epoch that will not run
             self.batches.refresh()
+
+
+class TranslationProbe(keras.callbacks.Callback):
+    """The early signals of unsupervised translation, measured during `fit`
+    on a fixed sample of held-out verse pairs (greedy decoding):
+
+    - `auto_bleu_en`, `auto_bleu_es`: each verse decoded in its own language
+      from its clean self. Near 0 means the decoder ignores the encoder, and
+      back-translation then has nothing to bootstrap from. Each language's
+      side is used alone, so this signal holds no translation pair.
+    - `bleu_en_es`, `bleu_es_en`: translation BLEU against the other side.
+      For watching only: nothing in training reads it.
+    - `word_by_word_en_es`, `word_by_word_es_en` (once, at the start, when
+      `dictionaries` are given): the dictionary baseline to beat.
+
+    It measures at the start and every `every` epochs, appends each
+    measurement (step, seconds since the start, figures) to `log_path` as a
+    JSON line, and puts the latest figures in every epoch's logs (so a
+    `CSVLogger` listed after it records them). `stop_at=b` stops `fit` once
+    both auto-encoding BLEUs reach b: the end of a denoising warm-up.
+
+    Example:
+
+    >>> probe = TranslationProbe(bible.split()["test"][:100], every=2, stop_at=50)
+    >>> model.fit(batches, epochs=100, callbacks=[probe, keras.callbacks.CSVLogger("history.csv")])
+    """
+
+    def __init__(self, pairs, every=1, stop_at=None, log_path=None, dictionaries=None, translation=True):
+        super().__init__()
+        pairs = list(pairs)
+        if not pairs:
+            raise ValueError("TranslationProbe needs at least one (English, Spanish) verse pair")
+        if int(every) < 1:
+            raise ValueError(f"every must be a positive number of epochs; got {every!r}")
+        self.sentences = {"en": [e for e, _ in pairs], "es": [s for _, s in pairs]}
+        self.every, self.stop_at = int(every), stop_at
+        self.log_path, self.dictionaries, self.translation = log_path, dictionaries, bool(translation)
+        self.latest, self.history, self.reached_at_step = {}, [], None
+
+    def measure(self):
+        """The figures for the current weights, as a dict."""
+        model, out = self.model, {}
+        rows = {lang: model.encode_text(self.sentences[lang]) for lang in tr.LANGUAGES}
+        for lang in tr.LANGUAGES:
+            decoded = model.vocabulary.decode(model.translate_ids(rows[lang], lang))
+            out[f"auto_bleu_{lang}"] = tr.bleu(decoded, self.sentences[lang])
+        if self.translation:
+            for source, target in (("en", "es"), ("es", "en")):
+                decoded = model.vocabulary.decode(model.translate_ids(rows[source], target))
+                out[f"bleu_{source}_{target}"] = tr.bleu(decoded, self.sentences[target])
+        return out
+
+    def _record(self):
+        figures = self.measure()
+        if self.dictionaries and not self.history:
+            for source, target in (("en", "es"), ("es", "en")):
+                guess = tr.word_by_word(self.sentences[source], self.dictionaries[source])
+                figures[f"word_by_word_{source}_{target}"] = tr.bleu(guess, self.sentences[target])
+        step = int(ops.convert_to_numpy(self.model.optimizer.iterations))
+        entry = {"step": step, "seconds": round(time.time() - self.start, 1),
+                 **{k: round(float(v), 2) for k, v in figures.items()}}
+        self.history.append(entry)
+        self.latest.update(figures)
+        if self.log_path:
+            with open(self.log_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        print("probe: " + ", ".join(f"{k} {v}" for k, v in entry.items()), flush=True)
+        if self.stop_at is not None and all(figures[f"auto_bleu_{lang}"] >= self.stop_at
+                                            for lang in tr.LANGUAGES):
+            self.reached_at_step = step
+            self.model.stop_training = True
+
+    def on_train_begin(self, logs=None):
+        self.start = time.time()
+        self._record()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0 and not self.model.stop_training:
+            self._record()
+        if logs is not None:
+            logs.update(self.latest)
 
 
 class ParallelBatches(keras.utils.PyDataset):

@@ -35,24 +35,10 @@ def main(argv=None):
     (x_train, _), (x_test, _) = model.data_splits()
     rng = np.random.default_rng(args.seed)
     real = x_test[rng.choice(len(x_test), args.num, replace=False)]
-    own = model.generate(args.num, seed=args.seed)
-    real_fit = latent.project(model, real, steps=args.steps, restarts=args.restarts, seed=args.seed,
-                                 progress=False)
-    own_fit = latent.project(model, own, steps=args.steps, restarts=args.restarts, seed=args.seed,
-                                 progress=False)
-    result = {
-        "preset": args.preset, "num": args.num, "steps": args.steps, "restarts": args.restarts, "space": real_fit.space,
-        "rms_error_held_out_real": float(np.mean(real_fit.errors)),
-        "rms_error_own_samples": float(np.mean(own_fit.errors)),
-        "auc_own_vs_real": latent.roc_auc(-own_fit.errors, -real_fit.errors),
-    }
-    if args.other:
-        other = kgz.from_pretrained(args.other, compile=False)
-        theirs = other.generate(args.num, seed=args.seed + 1)
-        other_fit = latent.project(model, theirs, steps=args.steps, restarts=args.restarts, seed=args.seed,
-                                 progress=False)
-        result.update({"other": args.other, "rms_error_other_samples": float(np.mean(other_fit.errors)),
-                       "auc_own_vs_other": latent.roc_auc(-own_fit.errors, -other_fit.errors)})
+    other = kgz.from_pretrained(args.other, compile=False) if args.other else None
+    result = {"preset": args.preset, "other": args.other, **latent.detection(
+        model, real, num=args.num, steps=args.steps, restarts=args.restarts, seed=args.seed,
+        other_images=other.generate(args.num, seed=args.seed + 1) if other else None, progress=False)}
     n = args.num_memorisation
     result["memorisation"] = latent.memorisation(
         model.generate(n, seed=args.seed + 2), x_train,

@@ -27,6 +27,7 @@ Example:
 import math
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 
@@ -469,19 +470,43 @@ class WAverage(layers.Layer):
 
 # ---- Transformer (Vaswani et al. 2017), pre-layer-norm, for seq2seq -------------
 
+POSITION_INITS = ("uniform", "sinusoidal")
+
+
+def sinusoids(length, dim):
+    """Vaswani et al.'s position encodings, (length, dim): sin on even
+    channels, cos on odd ones, wavelengths from 2*pi to 10000*2*pi."""
+    positions = np.arange(length)[:, None]
+    rates = 1.0 / 10000 ** (2 * (np.arange(dim) // 2) / dim)
+    angles = positions * rates[None, :]
+    return np.where(np.arange(dim) % 2 == 0, np.sin(angles), np.cos(angles)).astype("float32")
+
+
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class TokenEmbedding(layers.Layer):
-    """Token embedding scaled by sqrt(dim) plus a learned position embedding."""
+    """Token embedding scaled by sqrt(dim) plus a learned position embedding.
 
-    def __init__(self, vocab_size, max_length, dim, **kwargs):
+    `position_init` sets where the learned positions start: `"uniform"`
+    (Keras's default, +-0.05: about a tenth of the scaled token vectors, so
+    attention by position has to be learned from almost nothing) or
+    `"sinusoidal"` (Vaswani et al.'s encodings, as large as the token
+    vectors, so the decoder can attend by position from the first step).
+    """
+
+    def __init__(self, vocab_size, max_length, dim, position_init="uniform", **kwargs):
         super().__init__(**kwargs)
+        if position_init not in POSITION_INITS:
+            raise ValueError(f"position_init must be one of {POSITION_INITS}; got {position_init!r}")
         self.vocab_size, self.max_length, self.dim = int(vocab_size), int(max_length), int(dim)
+        self.position_init = position_init
         self.tokens = layers.Embedding(self.vocab_size, self.dim, name="tokens")
         self.positions = layers.Embedding(self.max_length, self.dim, name="positions")
 
     def build(self, input_shape):
         self.tokens.build(input_shape)
         self.positions.build(input_shape)
+        if self.position_init == "sinusoidal":
+            self.positions.embeddings.assign(sinusoids(self.max_length, self.dim))
         self.built = True
 
     def call(self, token_ids):
@@ -495,7 +520,7 @@ class TokenEmbedding(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,
-                "max_length": self.max_length, "dim": self.dim}
+                "max_length": self.max_length, "dim": self.dim, "position_init": self.position_init}
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")

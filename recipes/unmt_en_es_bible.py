@@ -60,7 +60,7 @@ RECIPE = {
     "vocab_size": 4000,
     "model": {"max_length": 64, "dim": 128, "heads": 4, "ff_dim": 512, "encoder_layers": 3,
               "decoder_layers": 3, "dropout": 0.1, "auto_weight": 1.0,
-              "back_translation_weight": 1.0, "adversarial_weight": 0.1},
+              "back_translation_weight": 1.0, "adversarial_weight": 0.1, "position_init": "uniform"},
     "batch_size": 32,
     "steps_per_epoch": 100,
     "back_translation_reuse": 2,

@@ -92,3 +92,16 @@ def test_padded_sets_keep_the_original_pixels():
         datasets.pad_images(t28[:2], 31)
     with pytest.raises(ValueError, match="must be >= 28"):
         datasets.pad_images(t28[:2], 24)
+
+
+def test_backend_independent_caches_can_be_shared_between_keras_homes(tmp_path, monkeypatch):
+    from keras_gan_zoo.cache import cache_dir
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("KERAS_GAN_ZOO_SHARED_CACHE", raising=False)
+    assert cache_dir("datasets") == tmp_path / "home" / "keras_gan_zoo" / "datasets"
+    monkeypatch.setenv("KERAS_GAN_ZOO_SHARED_CACHE", str(tmp_path / "shared"))
+    for kind in ("datasets", "inception_keras", "fid_features"):
+        assert cache_dir(kind) == tmp_path / "shared" / kind
+    # Text embeddings are computed by the Keras backend: never shared.
+    assert cache_dir("text") == tmp_path / "home" / "keras_gan_zoo" / "text"

@@ -124,6 +124,7 @@ def test_bad_images_are_clear_errors(extractor):
 
 def test_reference_features_are_cached_without_pickle(tmp_path, monkeypatch, extractor):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_GAN_ZOO_SHARED_CACHE", raising=False)
     calls = []
 
     def fake_load(name):
@@ -196,7 +197,8 @@ def test_truncation_sweep_records_the_trade_off_in_the_card(tmp_path, monkeypatc
     import keras_gan_zoo as kgz
     from keras_gan_zoo import presets
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # fake reference features stay in this test
+    monkeypatch.delenv("KERAS_GAN_ZOO_SHARED_CACHE", raising=False)
     real = np.random.default_rng(0).integers(0, 256, (40, 32, 32, 1), dtype=np.uint8)
     seen = []
     monkeypatch.setattr(datasets, "load", lambda name, **kw: seen.append(kw) or ((real, None), (real, None)))

@@ -72,3 +72,23 @@ def test_layers_serialize_in_a_functional_model(tmp_path):
     loaded = keras.saving.load_model(path)
     x = [np.random.default_rng(4).normal(size=(2, 8, 8, 16)).astype("float32"), np.eye(3, dtype="float32")[:2]]
     np.testing.assert_allclose(ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)), atol=1e-5)
+
+
+def test_token_embedding_can_start_its_positions_as_sinusoids():
+    from keras_gan_zoo.layers import TokenEmbedding, sinusoids
+
+    table = sinusoids(8, 6)
+    # Vaswani et al.: PE(p, 2i) = sin(p / 10000^(2i/d)), PE(p, 2i+1) = cos(p / 10000^(2i/d)).
+    assert table[3, 2] == pytest.approx(np.sin(3 / 10000 ** (2 / 6)), abs=1e-6)
+    assert table[3, 3] == pytest.approx(np.cos(3 / 10000 ** (2 / 6)), abs=1e-6)
+    layer = TokenEmbedding(20, 8, 6, position_init="sinusoidal")
+    ids = np.array([[5, 5, 5]], "int32")
+    out = np.asarray(keras.ops.convert_to_numpy(layer(ids)))
+    token = np.asarray(keras.ops.convert_to_numpy(layer.tokens(ids)))[0, 0] * np.sqrt(6)
+    np.testing.assert_allclose(out[0] - token, table[:3], atol=1e-5)  # the same token, told apart by position
+    default = TokenEmbedding(20, 8, 6)
+    default(ids)
+    assert np.abs(keras.ops.convert_to_numpy(default.positions.embeddings)).max() <= 0.05
+    assert TokenEmbedding.from_config(layer.get_config()).position_init == "sinusoidal"
+    with pytest.raises(ValueError, match="position_init must be one of"):
+        TokenEmbedding(20, 8, 6, position_init="learned")

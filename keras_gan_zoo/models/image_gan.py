@@ -101,6 +101,7 @@ class ImageGAN(AdversarialModel):
         return (cards.truncation_lines(metrics.get("truncation_sweep"))
                 + cards.mode_coverage_lines(metrics.get("mode_coverage"))
                 + cards.inversion_lines(metrics.get("inversion"))
+                + cards.detection_lines(metrics.get("detection"))
                 + cards.memorisation_lines(metrics.get("memorisation")))
 
     @classmethod

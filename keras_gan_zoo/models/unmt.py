@@ -113,6 +113,8 @@ class UNMT(AdversarialModel):
         dim, heads, ff_dim, encoder_layers, decoder_layers, dropout: the Transformer.
         objective: "unsupervised" or "supervised".
         auto_weight, back_translation_weight, adversarial_weight: loss weights.
+        position_init: where the learned position embeddings start,
+            "uniform" or "sinusoidal" (`layers.TokenEmbedding`).
 
     Example:
 
@@ -136,8 +138,8 @@ class UNMT(AdversarialModel):
 
     def __init__(self, vocabulary=None, vocab_size=None, max_length=64, dim=192, heads=4, ff_dim=768,
                  encoder_layers=3, decoder_layers=3, dropout=0.1, objective="unsupervised",
-                 auto_weight=1.0, back_translation_weight=1.0, adversarial_weight=0.1, seed=None,
-                 **kwargs):
+                 auto_weight=1.0, back_translation_weight=1.0, adversarial_weight=0.1,
+                 position_init="uniform", seed=None, **kwargs):
         kwargs.pop("ema_decay", None)
         super().__init__(ema_decay=None, seed=seed, **kwargs)
         if objective not in OBJECTIVES:
@@ -160,7 +162,9 @@ class UNMT(AdversarialModel):
         self.auto_weight = float(auto_weight)
         self.back_translation_weight = float(back_translation_weight)
         self.adversarial_weight = float(adversarial_weight)
-        self.embedding = TokenEmbedding(self.vocab_size, self.max_length, self.dim, name="embedding")
+        self.position_init = position_init
+        self.embedding = TokenEmbedding(self.vocab_size, self.max_length, self.dim,
+                                        position_init=position_init, name="embedding")
         self.encoder = build_encoder(self.embedding, self.max_length, self.dim, self.heads, self.ff_dim,
                                      self.encoder_layers, self.dropout)
         self.decoder = build_decoder(self.embedding, self.vocab_size, self.max_length, self.dim,
@@ -473,7 +477,7 @@ class UNMT(AdversarialModel):
             "decoder_layers": self.decoder_layers, "dropout": self.dropout,
             "objective": self.objective, "auto_weight": self.auto_weight,
             "back_translation_weight": self.back_translation_weight,
-            "adversarial_weight": self.adversarial_weight,
+            "adversarial_weight": self.adversarial_weight, "position_init": self.position_init,
         })
         return config
 

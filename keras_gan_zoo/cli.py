@@ -229,7 +229,7 @@ def _cmd_detection(args):
         print(f"ROC AUC own samples vs {args.other}'s samples: {result['auc_own_vs_other']:.3f}")
     if args.write:
         command = (f"keras-gan-zoo detection {args.preset} --num {args.num} --method {args.method} "
-                   f"--steps {args.steps} --restarts {args.restarts}"
+                   f"--steps {args.steps} --restarts {args.restarts} --seed {args.seed}"
                    + (f" --other {args.other}" if args.other else "") + " --write")
         result.update({"command": command, "seed": args.seed, "other": args.other,
                        "backend": keras.backend.backend(), "device": gradients.device_description(),

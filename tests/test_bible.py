@@ -39,3 +39,28 @@ def test_unknown_language_and_books_are_clear_errors():
         bible.module_dir("fr")
     with pytest.raises((ValueError, FileNotFoundError)):
         bible.split(test_books=("Genesis",))
+
+
+def test_the_unsupervised_initialisation_reads_only_monolingual_text(corpus, tmp_path, monkeypatch):
+    """The induced dictionaries that start back-translation see each side's
+    own training books only: no verse of the other language's training
+    books (whose translations the other side holds) and none of the
+    held-out books (where the probe and the BLEU figures read)."""
+    import importlib.util
+
+    from keras_gan_zoo import translation as tr
+    from keras_gan_zoo.training import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location("unmt_recipe", REPO_ROOT / "recipes" / "unmt_en_es_bible.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    parts = bible.split()
+    texts = {lang: {text for key, text in verses.items() if key[0] in parts["books"][lang]}
+             for lang, verses in zip(("en", "es"), corpus)}
+    seen = []
+    monkeypatch.setattr(tr, "induce_dictionary", lambda source, target: seen.append((source, target)) or {})
+    recipe._dictionaries(parts, tmp_path / "dictionaries.json")
+    assert len(seen) == 2
+    for (source, target), (src_lang, tgt_lang) in zip(seen, [("en", "es"), ("es", "en")]):
+        assert source and set(source) <= texts[src_lang]
+        assert target and set(target) <= texts[tgt_lang]

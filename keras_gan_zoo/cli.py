@@ -185,10 +185,12 @@ def _cmd_modes(args):
 def _cmd_inversion(args):
     start = time.time()
     model = _latent_model(args)
-    _, (x_test, _) = model.data_splits()
-    held_out = x_test[np.random.default_rng(args.seed).choice(len(x_test), args.num, replace=False)]
-    table = latent.compare_inversions(model, held_out, steps=args.steps, restarts=args.restarts,
-                                      seed=args.seed)
+    _, (x_test, y_test) = model.data_splits()
+    pick = np.random.default_rng(args.seed).choice(len(x_test), args.num, replace=False)
+    # Class-conditional presets project each image with its own class.
+    conditions = {"labels": y_test[pick]} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
+    table = latent.compare_inversions(model, x_test[pick], steps=args.steps, restarts=args.restarts,
+                                      seed=args.seed, **conditions)
     print(f"| method | mean RMS pixel error | median | wall time |  ({table['num']} held-out images, "
           f"{table['space']})")
     for row in table["rows"]:

@@ -57,16 +57,19 @@ def build_network(image_shape, latent_shape, width=32, initial_latent=None, name
 
 
 class _Trainer(keras.Model):
-    """`G(E(x))` with only `E` trainable: the generator is reached through a
-    closure, so none of its weights is tracked, trained or saved here."""
+    """`G(E(x), c)` with only `E` trainable: the generator is reached through
+    a closure, so none of its weights is tracked, trained or saved here.
+    Called with the images, or with `[images, *conditions]` (the class of
+    each image for a class-conditional generator)."""
 
     def __init__(self, network, render, **kwargs):
         super().__init__(**kwargs)
         self.network = network
         self._render = render
 
-    def call(self, images, training=False):
-        return self._render(self.network(images, training=training))
+    def call(self, inputs, training=False):
+        images, conditions = (inputs[0], list(inputs[1:])) if isinstance(inputs, (list, tuple)) else (inputs, [])
+        return self._render(self.network(images, training=training), conditions)
 
 
 class Encoder:
@@ -129,7 +132,7 @@ def of(model):
 
 
 def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_rate=1e-3,
-                  width=32, seed=0, verbose="auto", backup_dir=None, callbacks=()):
+                  width=32, seed=0, verbose="auto", backup_dir=None, callbacks=(), **conditions):
     """Trains an inverting encoder for `model` on `images` (its training
     split: the held-out images are what the encoder is judged on).
 
@@ -138,10 +141,13 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
     generator as `latent.project` renders it: sampling weights, inference
     mode, no noise). The generator's weights never change.
 
+    For a class-conditional family (cGAN, BigGAN) the encoder still reads
+    the image alone; the generator draws its latent with the image's class
+    (`labels=`), as `latent.project(..., labels=)` does later.
+
     Args:
-        model: an image family whose latent alone fixes the image (DCGAN,
-            StyleGAN, ProGAN; the class-conditional families are not
-            supported yet).
+        model: an image family with a latent space (DCGAN, StyleGAN,
+            ProGAN, cGAN, BigGAN).
         images: `(N, H, W, C)` training images (uint8 or [-1, 1]).
         space: the latent space to predict (default: the model's first).
         epochs, batch_size, learning_rate: Adam's schedule.
@@ -152,25 +158,25 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
             encoder and its optimizer after every epoch; the same call with
             the same folder resumes an interrupted run from its last epoch.
         callbacks: more Keras callbacks for the encoder's `fit`.
+        **conditions: what else fixes each image, e.g. `labels=` (the
+            training labels) for the class-conditional families.
 
     Returns:
         An `Encoder`.
     """
     space = model.check_latent_space(space)
-    if _needs_conditions(model):
-        raise ValueError(f"{type(model).__name__} draws an image from a latent and a class; an "
-                         "inverting encoder for class-conditional families is not supported yet")
     x = validation.check_images(images, tuple(model.image_shape))
+    fixed = [np.asarray(c) for c in model.latent_conditions(len(x), **conditions)]
     epochs = validation.check_count(epochs, "epochs")
     keras.utils.set_random_seed(seed)
     initial = model.initial_latents(1, space)
     network = build_network(model.image_shape, initial.shape[1:], width, initial_latent=initial[0])
-    trainer = _Trainer(network, lambda latents: model.render_latents(latents, [], space),
+    trainer = _Trainer(network, lambda latents, given: model.render_latents(latents, given, space),
                        name="encoder_trainer")
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     callbacks = ([keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir else []) + list(callbacks)
-    history = trainer.fit(x, x, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
-                          callbacks=callbacks)
+    history = trainer.fit([x, *fixed] if fixed else x, x, batch_size=batch_size, epochs=epochs,
+                          shuffle=True, verbose=verbose, callbacks=callbacks)
     losses = [float(v) for v in history.history["loss"]]
     # The last epoch's mean loss is on [-1, 1]: the RMS error on [0, 1] is its root, halved.
     return Encoder(network, space, {
@@ -179,11 +185,3 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
                                           "learning_rate": float(learning_rate), "seed": int(seed),
                                           "final_rms_error": float(np.sqrt(losses[-1]) / 2.0)}})
 
-
-def _needs_conditions(model):
-    """Whether `model` needs more than a latent to draw an image."""
-    try:
-        model.latent_conditions(1)
-    except ValueError:
-        return True
-    return False

@@ -4,6 +4,8 @@
     python recipes/inverting_encoder.py dcgan-mnist --smoke    # the same pipeline in seconds
 
 iGAN's encoder (Zhu et al. 2016, section 3.1; `keras_gan_zoo.encoder`):
+for a class-conditional preset the generator draws each image's latent
+with the image's class;
 stride-2 convolutions from the image to the preset's first latent space,
 trained with Adam(1e-3) for `--epochs` on the preset's *training* split so
 that the frozen generator redraws each image from its latent (mean squared
@@ -22,7 +24,7 @@ import keras
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import encoder as encoders
-from keras_gan_zoo import gradients, presets, training
+from keras_gan_zoo import gradients, presets, tasks, training
 
 
 def main(argv=None):
@@ -35,9 +37,12 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true", help="256 images, 1 epoch, not saved")
     args = parser.parse_args(argv)
     model = kgz.from_pretrained(args.preset, compile=False)
-    (x_train, _), _ = model.data_splits()
+    (x_train, y_train), _ = model.data_splits()
+    # A class-conditional generator draws each training image's latent with its class.
+    conditions = {"labels": y_train} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
     if args.smoke:
         x_train, args.epochs = x_train[:256], 1
+        conditions = {k: v[:256] for k, v in conditions.items()}
     # An interrupted run resumes from its last finished epoch: run the same command again.
     run_dir = training.REPO_ROOT / "runs" / f"encoder-{args.preset}"
     backup, clock = (None, None) if args.smoke else (run_dir / "backup", run_dir / "clock.json")
@@ -46,7 +51,7 @@ def main(argv=None):
     encoder = encoders.train_encoder(model, x_train, space=args.space, epochs=args.epochs,
                                      batch_size=args.batch_size, width=args.width, verbose=2,
                                      backup_dir=backup,
-                                     callbacks=[training.RunClock(clock)] if clock else [])
+                                     callbacks=[training.RunClock(clock)] if clock else [], **conditions)
     # Training time over every sitting of a resumed run.
     wall = sum(training.RunClock.read(clock).values()) if clock else 0.0
     encoder.config["training"].update({

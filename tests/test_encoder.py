@@ -61,10 +61,37 @@ def test_encoder_errors_are_clear(trained):
     with pytest.raises(ValueError, match="reads images of shape"):
         latent.project(other, other.generate(2), method="encoder", encoder=encoder)
     cgan = kgz.ConditionalGAN(**kgz.ConditionalGAN.tiny_config, seed=0)
-    with pytest.raises(ValueError, match="class-conditional families is not supported"):
+    with pytest.raises(ValueError, match="pass labels="):
         encoders.train_encoder(cgan, cgan.generate(labels=[0, 1]), epochs=1)
+    with pytest.raises(ValueError, match="DCGAN does not take"):
+        encoders.train_encoder(gan, images[:2], epochs=1, labels=[0, 1])
     with pytest.raises(ValueError, match=r"expected images of shape \(N, 16, 16, 1\)"):
         encoders.train_encoder(gan, images[:, :8], epochs=1)
+
+
+def test_class_conditional_encoder_trains_with_the_classes_and_inverts_with_them():
+    cgan = kgz.ConditionalGAN(**kgz.ConditionalGAN.tiny_config, seed=0)
+    labels = np.arange(32) % cgan.num_classes
+    # Floats: a tiny untrained generator's images differ by less than one uint8 level.
+    images = cgan.generate(labels=labels, seed=1, output="float")
+    before = weights_of(cgan)
+    encoder = encoders.train_encoder(cgan, images, epochs=1, batch_size=16, width=8, labels=labels,
+                                     verbose=0)
+    assert all(np.array_equal(x, y) for x, y in zip(before, weights_of(cgan)))  # G stays frozen
+    assert np.isfinite(encoder.config["training"]["final_rms_error"])
+    # What the encoder was trained through: the generator drawing each latent with the image's class.
+    trainer = encoders._Trainer(encoder.network, lambda z, given: cgan.render_latents(z, given, "z"))
+    z = encoder.encode(images[:6])
+    drawn = keras.ops.convert_to_numpy(trainer([images[:6], labels[:6]]))
+    redrawn = cgan.render_latents(keras.ops.convert_to_tensor(z), [labels[:6]], "z")
+    # (An untrained tiny generator draws values near 0: compare relative to their size.)
+    np.testing.assert_allclose(drawn, keras.ops.convert_to_numpy(redrawn), rtol=1e-3, atol=1e-9)
+    other = keras.ops.convert_to_numpy(trainer([images[:6], (labels[:6] + 1) % cgan.num_classes]))
+    assert np.abs(drawn - other).max() > 0.1 * np.abs(drawn).max()  # the class reaches the generator
+    fit = latent.project(cgan, images[:6], method="encoder", encoder=encoder, labels=labels[:6])
+    np.testing.assert_allclose(fit.latents, z, atol=1e-6)
+    hybrid = latent.project(cgan, images[:6], method="hybrid", encoder=encoder, steps=10, labels=labels[:6])
+    assert hybrid.errors.mean() <= fit.errors.mean() + 1e-4
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch",

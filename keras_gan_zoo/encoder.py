@@ -174,8 +174,11 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
     trainer = _Trainer(network, lambda latents, given: model.render_latents(latents, given, space),
                        name="encoder_trainer")
     trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    inputs = [x, *fixed] if fixed else x
+    # Built before fit, as BackupAndRestore requires (Keras leaves a model with list inputs unbuilt).
+    trainer([x[:1], *[c[:1] for c in fixed]] if fixed else x[:1])
     callbacks = ([keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir else []) + list(callbacks)
-    history = trainer.fit([x, *fixed] if fixed else x, x, batch_size=batch_size, epochs=epochs,
+    history = trainer.fit(inputs, x, batch_size=batch_size, epochs=epochs,
                           shuffle=True, verbose=verbose, callbacks=callbacks)
     losses = [float(v) for v in history.history["loss"]]
     # The last epoch's mean loss is on [-1, 1]: the RMS error on [0, 1] is its root, halved.

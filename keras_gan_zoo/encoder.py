@@ -177,7 +177,9 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
     inputs = [x, *fixed] if fixed else x
     # Built before fit, as BackupAndRestore requires (Keras leaves a model with list inputs unbuilt).
     trainer([x[:1], *[c[:1] for c in fixed]] if fixed else x[:1])
-    callbacks = ([keras.callbacks.BackupAndRestore(str(backup_dir))] if backup_dir else []) + list(callbacks)
+    # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
+    backup = [keras.callbacks.BackupAndRestore(str(backup_dir), double_checkpoint=True)] if backup_dir else []
+    callbacks = backup + list(callbacks)
     history = trainer.fit(inputs, x, batch_size=batch_size, epochs=epochs,
                           shuffle=True, verbose=verbose, callbacks=callbacks)
     losses = [float(v) for v in history.history["loss"]]

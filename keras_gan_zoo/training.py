@@ -359,7 +359,8 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
         callbacks = [
             DivergenceGuard(),
-            keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}")),
+            # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
+            keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}"), double_checkpoint=True),
             keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True),
         ]
         if part.get("lr_decay_start_epoch") is not None:

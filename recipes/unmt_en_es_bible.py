@@ -60,7 +60,10 @@ RECIPE = {
     "vocab_size": 4000,
     "model": {"max_length": 64, "dim": 128, "heads": 4, "ff_dim": 512, "encoder_layers": 3,
               "decoder_layers": 3, "dropout": 0.1, "auto_weight": 1.0,
-              "back_translation_weight": 1.0, "adversarial_weight": 0.1, "position_init": "uniform"},
+              "back_translation_weight": 1.0, "adversarial_weight": 0.1,
+              # Learned positions that start as sinusoids: the decoder reads the encoder about
+              # four times sooner than from Keras's uniform start (benchmarks/RESULTS.md).
+              "position_init": "sinusoidal"},
     "batch_size": 32,
     "steps_per_epoch": 100,
     "back_translation_reuse": 2,
@@ -85,7 +88,9 @@ def _fit(model, data, epochs, callbacks, backup):
     # BackupAndRestore sets this private attribute when it resumes and never
     # clears it: a later fit would start at that epoch.
     model._initial_epoch = None
-    callbacks = [DivergenceGuard(), keras.callbacks.BackupAndRestore(str(backup)), *callbacks]
+    # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
+    callbacks = [DivergenceGuard(), keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+                 *callbacks]
     return model.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
 
 
@@ -131,7 +136,8 @@ def main(argv=None):
                         help="override a model setting for an ablation, e.g. --set adversarial_weight=0 "
                              "(the run then writes runs/<name>-<key>-<value>/preset, never the shipped preset)")
     args = parser.parse_args(argv)
-    overrides = _overrides(args.set, RECIPE["model"])
+    # A setting given its recipe value is no override: the run is the recipe's own.
+    overrides = {k: v for k, v in _overrides(args.set, RECIPE["model"]).items() if v != RECIPE["model"][k]}
     recipe = variant(RECIPE, model=overrides)
     if args.smoke:
         recipe.update({k: v for k, v in SMOKE.items() if k != "model"})

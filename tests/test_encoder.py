@@ -120,3 +120,31 @@ def test_cli_inversion_table_is_recorded_in_the_card(tmp_path, capsys):
     assert "| hybrid |" in capsys.readouterr().out
     card = (folder / "README.md").read_text()
     assert "Projection of 6 held-out images into z" in card and "| encoder |" in card
+
+
+def test_a_backup_torn_mid_write_falls_back_to_the_one_before(tmp_path):
+    """A run killed while it writes its backup leaves a broken latest file;
+    the next run resumes from the backup before it."""
+    gan = kgz.DCGAN(**TINY, seed=0)
+    images = gan.generate(32, seed=3)
+
+    class Kill(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    backup = tmp_path / "backup"
+    with pytest.raises(KeyboardInterrupt):
+        encoders.train_encoder(gan, images, epochs=5, batch_size=16, verbose=0, backup_dir=backup,
+                               callbacks=[Kill()])
+    (backup / "latest.weights.h5").write_bytes(b"")  # torn by a kill mid-write
+    seen = []
+
+    class Epochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(epoch)
+
+    encoder = encoders.train_encoder(gan, images, epochs=5, batch_size=16, verbose=0, backup_dir=backup,
+                                     callbacks=[Epochs()])
+    assert seen == [2, 3, 4]  # resumed after epoch 2 of the backup before the torn one
+    assert np.isfinite(encoder.config["training"]["final_rms_error"])

@@ -62,10 +62,10 @@ def main(argv=None):
                         help="a model setting of the recipe, e.g. --set dim=256")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    overrides = {}
-    for pair in args.set:
-        key, _, value = pair.partition("=")
-        overrides[key] = float(value) if "." in value else int(value)
+    sys.path.insert(0, str(ROOT / "recipes"))
+    from unmt_en_es_bible import RECIPE, _overrides
+
+    overrides = _overrides(args.set, RECIPE["model"])  # the recipe's own KEY=VALUE parsing and checks
     if args.child:
         print(json.dumps(measure(args.steps, args.warmup, overrides)))
         return

@@ -23,16 +23,12 @@ demo: install
 # Install and test in one command (the README's test command; CI runs it).
 check: install-test test
 
-# The whole suite once per backend, each with its own KERAS_HOME; the
-# backend-independent caches (rendered emoji, the converted Inception network,
-# reference features) are built once and shared by the three runs.
+# The whole suite once per backend, each with its own KERAS_HOME, JOBS
+# backends at a time; the backend-independent caches (rendered emoji, the
+# converted Inception network, reference features) are built once and shared
+# (see tests/backends.py).
+JOBS ?= 2
 test:
-	@set -e; shared=$$(mktemp -d); for backend in $(BACKENDS); do \
-	  echo "=== KERAS_BACKEND=$$backend"; \
-	  home=$$(mktemp -d); \
-	  KERAS_BACKEND=$$backend KERAS_HOME=$$home KERAS_GAN_ZOO_SHARED_CACHE=$$shared \
-	    $(PY) -m pytest -q -p no:cacheprovider --durations=15 tests; \
-	  rm -rf $$home; \
-	done; rm -rf $$shared
+	$(PY) tests/backends.py --jobs $(JOBS) $(BACKENDS)
 
 .PHONY: install install-test demo test check

@@ -8,8 +8,10 @@ converted Inception network, reference Inception features) go to
 several `KERAS_HOME`s (one per backend, as the test suite runs) share them.
 """
 
+import contextlib
 import os
 import pathlib
+import uuid
 
 SHARED_KINDS = ("datasets", "inception_keras", "fid_features")
 
@@ -21,3 +23,22 @@ def cache_dir(kind):
         return pathlib.Path(shared) / kind
     root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     return pathlib.Path(root) / "keras_gan_zoo" / kind
+
+
+@contextlib.contextmanager
+def replacing(path):
+    """Yields a temporary path beside `path` to write; on success it replaces
+    `path` in one step, so a reader, or another process writing the same
+    cache entry at the same time, never sees a half-written file.
+
+    The temporary name keeps `path`'s suffix (NumPy adds `.npy`/`.npz` to a
+    name without one) and is unique per call.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

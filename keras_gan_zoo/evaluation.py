@@ -25,7 +25,7 @@ import time
 import keras
 import numpy as np
 
-from keras_gan_zoo import alignment, bible, classifier, datasets, gradients, presets, tasks
+from keras_gan_zoo import alignment, bible, cache, classifier, datasets, gradients, presets, tasks
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo import inception
 from keras_gan_zoo.inception import check_uint8_images, legacy_bilinear_matrix  # noqa: F401 (API)
@@ -256,10 +256,8 @@ def reference_features(dataset, split="test", extractor=None, progress=True, lim
     images = {"test": x_test, "train": x_train}[split][:limit]
     extractor = extractor or feature_extractor()
     features = extractor(images, progress=progress, desc=f"{dataset} {split} features")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, features.astype(np.float32), allow_pickle=False)
-    os.replace(tmp, path)
+    with cache.replacing(path) as tmp:
+        np.save(tmp, features.astype(np.float32), allow_pickle=False)
     return features
 
 

@@ -193,13 +193,15 @@ def load(torchscript_path=None, directory=None):
     model = build(spec)
     for name, values in weights.items():
         model.get_layer(_layer_name(name)).set_weights(values)
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".model.{np.random.randint(1 << 30)}.weights.h5"
-    model.save_weights(str(tmp))
-    tmp.replace(weights_path)
-    spec.update({"source_sha256": presets.sha256(torchscript_path),
-                 "weights_sha256": presets.sha256(weights_path)})
-    spec_path.write_text(json.dumps(spec) + "\n")
+    # Another process may convert at the same time: each replaces the weights
+    # whole, and the spec records the checksum of the weights it wrote, so a
+    # reader either matches a complete pair or converts again.
+    with cache.replacing(weights_path) as tmp:
+        model.save_weights(str(tmp))
+        spec.update({"source_sha256": presets.sha256(torchscript_path),
+                     "weights_sha256": presets.sha256(tmp)})
+    with cache.replacing(spec_path) as tmp:
+        tmp.write_text(json.dumps(spec) + "\n")
     return model
 
 

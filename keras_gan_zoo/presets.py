@@ -28,7 +28,7 @@ import tempfile
 import keras
 import numpy as np
 
-from keras_gan_zoo import cards, registry
+from keras_gan_zoo import cache, cards, registry
 from keras_gan_zoo.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -304,9 +304,8 @@ def _copy_optional_parts(source, target):
 
 
 def _write_text_atomic(path, text):
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with cache.replacing(path) as tmp:
+        tmp.write_text(text)
 
 
 def update_metadata(directory, updates):

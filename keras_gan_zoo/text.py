@@ -19,13 +19,12 @@ Example:
 """
 
 import hashlib
-import os
 
 import numpy as np
 from keras import ops
 
 from keras_gan_zoo import gradients, validation
-from keras_gan_zoo.cache import cache_dir
+from keras_gan_zoo.cache import cache_dir, replacing
 
 ENCODER_NAME = "all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
@@ -128,8 +127,6 @@ def encode_cached(captions, name=ENCODER_NAME):
         with np.load(path, allow_pickle=False) as data:
             return data["embeddings"]
     embeddings = encode(captions, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, embeddings=embeddings)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        np.savez(tmp, embeddings=embeddings)
     return embeddings

@@ -105,3 +105,23 @@ def test_backend_independent_caches_can_be_shared_between_keras_homes(tmp_path, 
         assert cache_dir(kind) == tmp_path / "shared" / kind
     # Text embeddings are computed by the Keras backend: never shared.
     assert cache_dir("text") == tmp_path / "home" / "keras_gan_zoo" / "text"
+
+
+def test_cache_entries_are_replaced_whole_or_not_at_all(tmp_path):
+    # The test suite runs backends side by side on one shared cache, so two
+    # processes may write the same entry: each writes its own temporary file
+    # and swaps it in; a failed write leaves the old entry and no debris.
+    from keras_gan_zoo.cache import replacing
+
+    path = tmp_path / "cache" / "features.npy"
+    with replacing(path) as first, replacing(path) as second:
+        assert first != second and first.suffix == second.suffix == ".npy"
+        np.save(first, np.zeros(3))
+        np.save(second, np.ones(3))
+    np.testing.assert_array_equal(np.load(path), np.zeros(3))  # the last to finish wins
+    with pytest.raises(RuntimeError, match="disk full"):
+        with replacing(path) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("disk full")
+    np.testing.assert_array_equal(np.load(path), np.zeros(3))
+    assert sorted(p.name for p in path.parent.iterdir()) == ["features.npy"]

@@ -64,6 +64,11 @@ RECIPE = {
               # Learned positions that start as sinusoids: the decoder reads the encoder about
               # four times sooner than from Keras's uniform start (benchmarks/RESULTS.md).
               "position_init": "sinusoidal"},
+    # The translator's Adam: `learning_rate`, reached by a linear ramp over
+    # `warmup_steps` (0: from the first step) and then held.
+    "optimizer": {"learning_rate": 3e-4, "warmup_steps": 0},
+    # The denoising noise (translation.add_noise): drop, local shuffle, blank.
+    "noise": {"drop": 0.1, "shuffle": 3.0, "blank": 0.1},
     "batch_size": 32,
     "steps_per_epoch": 100,
     "back_translation_reuse": 2,
@@ -100,18 +105,51 @@ def _ids(vocabulary, sentences, limit):
     return [r for r in rows if 0 < len(r) <= limit]
 
 
-def _overrides(pairs, model):
-    """{key: value} from `KEY=VALUE` strings, each naming a setting of RECIPE["model"]."""
+# The recipe's groups that `--set` reaches: a model setting by its own name,
+# the others as GROUP.KEY (e.g. noise.drop=0, warmup.minutes=20).
+SETTABLE = ("model", "optimizer", "noise", "warmup")
+
+
+def settings(recipe):
+    """{--set name: value} of every setting `--set` may override."""
+    return {(k if group == "model" else f"{group}.{k}"): v
+            for group in SETTABLE for k, v in recipe[group].items()}
+
+
+def _overrides(pairs, known):
+    """{name: value} from `KEY=VALUE` strings, each naming one of `known`
+    ({name: recipe value}, see `settings`)."""
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or key not in model:
-            raise SystemExit(f"--set takes KEY=VALUE with KEY one of {sorted(model)}; got {pair!r}")
+        if not sep or key not in known:
+            raise SystemExit(f"--set takes KEY=VALUE with KEY one of {sorted(known)}; got {pair!r}")
         try:
-            out[key] = type(model[key])(value)
+            out[key] = type(known[key])(value)
         except ValueError:
-            raise SystemExit(f"--set {key}= needs a {type(model[key]).__name__}; got {value!r}") from None
+            raise SystemExit(f"--set {key}= needs a {type(known[key]).__name__}; got {value!r}") from None
     return out
+
+
+def apply_overrides(recipe, overrides):
+    """A copy of `recipe` with `overrides` (from `_overrides`) in their groups."""
+    groups = {group: {} for group in SETTABLE}
+    for name, value in overrides.items():
+        group, _, key = name.rpartition(".")
+        groups[group or "model"][key] = value
+    model = groups.pop("model")
+    return variant(recipe, model=model, **{g: {**recipe[g], **v} for g, v in groups.items() if v})
+
+
+def translator_optimizer(settings):
+    """Adam for the translator from the recipe's `optimizer` group: a linear
+    ramp to `learning_rate` over `warmup_steps`, then constant. (Keras's
+    CosineDecay with alpha=1 is exactly that, and saves with the model.)"""
+    rate, warmup = float(settings["learning_rate"]), int(settings["warmup_steps"])
+    if warmup > 0:
+        rate = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=1, alpha=1.0,
+                                                      warmup_target=rate, warmup_steps=warmup)
+    return keras.optimizers.Adam(rate, name="g_adam")
 
 
 def _dictionaries(parts, path):
@@ -132,13 +170,17 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--minutes", type=float, default=None, help="override the time limit")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--warmup-only", action="store_true",
+                        help="stop after the denoising warm-up (an ablation of it); writes no preset")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a model setting for an ablation, e.g. --set adversarial_weight=0 "
+                        help="override a setting for an ablation, e.g. --set adversarial_weight=0 or "
+                             "--set noise.drop=0 or --set optimizer.warmup_steps=500 "
                              "(the run then writes runs/<name>-<key>-<value>/preset, never the shipped preset)")
     args = parser.parse_args(argv)
     # A setting given its recipe value is no override: the run is the recipe's own.
-    overrides = {k: v for k, v in _overrides(args.set, RECIPE["model"]).items() if v != RECIPE["model"][k]}
-    recipe = variant(RECIPE, model=overrides)
+    known = settings(RECIPE)
+    overrides = {k: v for k, v in _overrides(args.set, known).items() if v != known[k]}
+    recipe = apply_overrides(RECIPE, overrides)
     if args.smoke:
         recipe.update({k: v for k, v in SMOKE.items() if k != "model"})
         recipe["model"].update(SMOKE["model"])
@@ -157,7 +199,7 @@ def main(argv=None):
         parts = {**parts, "en": parts["en"][:n], "es": parts["es"][:n], "parallel": parts["parallel"][:n]}
     vocabulary = tr.SubwordVocabulary.train(parts["en"] + parts["es"], recipe["vocab_size"])
     model = UNMT(vocabulary=vocabulary, objective=objective, seed=recipe["seed"], **recipe["model"])
-    model.compile()
+    model.compile(g_optimizer=translator_optimizer(recipe["optimizer"]))
     limit = model.max_length - 1
     clock = run_dir / "clock.json"
     minutes = args.minutes if args.minutes is not None else recipe["time_limit_minutes"]
@@ -206,7 +248,8 @@ def main(argv=None):
         data = BackTranslationBatches(model, en_ids, es_ids, batch_size=recipe["batch_size"],
                                       steps=recipe["steps_per_epoch"], seed=recipe["seed"],
                                       initial_translate=word_by_word,
-                                      reuse=recipe["back_translation_reuse"], back_translate=False)
+                                      noise=recipe["noise"], reuse=recipe["back_translation_reuse"],
+                                      back_translate=False)
         weights = {k: recipe["model"][k] for k in ("back_translation_weight", "adversarial_weight")}
         if warmup_done.exists():
             warmup_log = json.loads(warmup_done.read_text())
@@ -228,6 +271,9 @@ def main(argv=None):
                           **{k: v for k, v in final.items() if k.startswith("auto_bleu")}}
             model.save_weights(str(run_dir / "warmup.weights.h5"))
             warmup_done.write_text(json.dumps(warmup_log))
+        if args.warmup_only:
+            print(f"warm-up only: {warmup_log}")
+            return
         print("phase 2: back-translation")
         model.set_loss_weights(**weights)
         data.start_back_translation()
@@ -251,8 +297,10 @@ def main(argv=None):
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "steps_per_epoch": len(data),
             **({"back_translation_reuse": data.reuse} if objective != "supervised" else {}),
             "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),
-            "optimizer": {n: round(float(keras.optimizers.serialize(o)["config"]["learning_rate"]), 8)
-                          for n, o in model.player_optimizers.items()},
+            "optimizer": {"translator": recipe["optimizer"],
+                          **{n: round(float(keras.optimizers.serialize(o)["config"]["learning_rate"]), 8)
+                             for n, o in model.player_optimizers.items() if n != "g"}},
+            **({"noise": recipe["noise"]} if objective != "supervised" else {}),
             "backend": keras.backend.backend(), "device": gradients.device_description(),
             # Every sitting's training time (the run may have been resumed).
             "wall_time_s": round(sum(RunClock.read(clock).values()), 1), "this_sitting_s": round(wall, 1),

@@ -186,6 +186,17 @@ def test_batches_are_length_sorted_and_cut_to_their_longest_row():
         seen += [tuple(r[r > 0]) for r in batch["es_src"]]
     # ("es_src" is the English side, the source of the en -> es direction)
     assert sorted(seen) == sorted(tuple(r) for r in _sized_rows(40, 2, 40))  # each pair once
+    # Keras's TensorFlow adapter reads the tensor shapes off the first two
+    # batches: they must differ in width, or a later width fails the spec.
+    mixed = ParallelBatches(model, _sized_rows(40, 2, 40) + _rows(40, 4), _sized_rows(40, 3, 40) + _rows(40, 5),
+                            batch_size=8)
+    denoising = BackTranslationBatches(model, _sized_rows(128, 0), _sized_rows(128, 1), batch_size=8,
+                                       steps=16, back_translate=False)
+    for data in (denoising, mixed):
+        for _ in range(3):
+            first, second = (data[k]["en_in"].shape[1] for k in (0, 1))
+            assert first != second
+            data.refresh() if data is denoising else data.on_epoch_end()
 
 
 def test_back_translation_reuse_decodes_fewer_sentences():

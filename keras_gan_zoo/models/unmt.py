@@ -80,6 +80,25 @@ def length_sorted_batches(lengths, batch_size, rng):
     return [batches[j] for j in rng.permutation(len(batches))]
 
 
+def widest_batches_first(dataset):
+    """Reorders `dataset.order` so that its first two batches differ in
+    width when any two batches do.
+
+    Keras's TensorFlow data adapter fixes a PyDataset's tensor shapes from
+    its first two batches: had both the same width (say 48), every later
+    batch of another width would fail with "yielded an element of shape
+    (32, 32) where an element of shape (None, 48) was expected". With a
+    narrowest and a widest batch first, the width is left free. The other
+    batches keep their random order.
+    """
+    widths = [max(v.shape[1] for v in dataset[i].values()) for i in range(len(dataset))]
+    if not widths or min(widths) == max(widths):
+        return
+    first = [int(np.argmin(widths)), int(np.argmax(widths))]
+    order = list(dataset.order)
+    dataset.order = [order[i] for i in first] + [b for i, b in enumerate(order) if i not in first]
+
+
 def _masked_mean(values, mask):
     mask = ops.cast(mask, "float32")
     return ops.sum(values * mask) / ops.maximum(ops.sum(mask), 1.0)
@@ -612,6 +631,7 @@ class BackTranslationBatches(keras.utils.PyDataset):
             self.batches[lang] = [order[i * self.batch_size:(i + 1) * self.batch_size]
                                   for i in range(self.steps)]
         self.order = self.rng.permutation(self.steps)
+        widest_batches_first(self)
 
     def __getitem__(self, index):
         k = self.order[index]
@@ -731,6 +751,7 @@ class ParallelBatches(keras.utils.PyDataset):
     def on_epoch_end(self):
         lengths = [max(len(e), len(s)) + 1 for e, s in zip(self.rows["en"], self.rows["es"])]
         self.order = length_sorted_batches(lengths, self.batch_size, self.rng)
+        widest_batches_first(self)
 
     def __getitem__(self, index):
         pick = self.order[index]

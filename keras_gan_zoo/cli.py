@@ -73,7 +73,7 @@ def _find_recipe(name):
 def _cmd_train(args):
     recipe = _find_recipe(args.recipe)
     training.run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
-                        fid_images=args.fid_images)
+                        fid_images=args.fid_images, precision=args.precision)
 
 
 def _cmd_evaluate(args):
@@ -283,6 +283,7 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--fid-images", type=int, default=None)
     p.add_argument("--out", default=None)
+    training.add_precision_argument(p)
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("evaluate", help="measure a preset with its task's evaluator (FID/KID, "
                                         "class fidelity, held-out translation figures, R-precision, BLEU)")

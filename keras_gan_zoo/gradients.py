@@ -180,6 +180,10 @@ def apply_gradients(optimizer, grads, variables):
         ops.zeros_like(v.value) if g is None else g
         for g, v in zip(grads, variables)
     ]
+    if BACKEND == "tensorflow" and optimizer.loss_scale_factor:
+        # Keras divides each gradient by the loss scale, which an embedding's
+        # sparse IndexedSlices gradient does not support: make it dense.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
     with no_grad():
         optimizer.apply(grads, variables)
 

@@ -425,13 +425,15 @@ class MinibatchStdDev(layers.Layer):
         batch = ops.shape(x)[0]
         groups = ops.one_hot(ops.mod(ops.arange(batch), self.group_size), self.group_size)
         counts = ops.maximum(ops.sum(groups, axis=0), 1.0)[:, None]
-        flat = ops.reshape(x, (batch, -1))
+        # The statistics in float32 under mixed precision too: a variance in
+        # bfloat16 keeps about three significant digits.
+        flat = ops.cast(ops.reshape(x, (batch, -1)), "float32")
         group_means = ops.matmul(ops.transpose(groups), flat) / counts
         deviations = flat - ops.matmul(groups, group_means)
         group_vars = ops.matmul(ops.transpose(groups), ops.square(deviations)) / counts
         group_stat = ops.mean(ops.sqrt(group_vars + 1e-8), axis=1, keepdims=True)
         stat = ops.matmul(groups, group_stat)  # (batch, 1)
-        feature = ops.ones_like(x[..., :1]) * stat[:, None, None, :]
+        feature = ops.ones_like(x[..., :1]) * ops.cast(stat[:, None, None, :], x.dtype)
         return ops.concatenate([x, feature], axis=-1)
 
     def compute_output_shape(self, input_shape):

@@ -85,6 +85,8 @@ def gradient_penalty(discriminator_fn, real_images, fake_images, seed=None):
 
     `x_hat` is a random interpolation between real and fake images.
     """
+    # float32 under mixed precision too: the generator's images may be bfloat16.
+    real_images, fake_images = ops.cast(real_images, "float32"), ops.cast(fake_images, "float32")
     batch = ops.shape(real_images)[0]
     alpha_shape = (batch,) + (1,) * (len(real_images.shape) - 1)
     alpha = keras.random.uniform(alpha_shape, seed=seed)

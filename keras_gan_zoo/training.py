@@ -6,6 +6,7 @@ metrics in the preset's metadata and model card.
 """
 
 import argparse
+import contextlib
 import copy
 import importlib.util
 import json
@@ -25,6 +26,36 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # A smoke run: the same code path on a few images with a tiny network.
 SMOKE = {"train_images": 256, "epochs": 1, "model": {"width": 8}, "fid_images": 0}
+
+# The dtype policies a recipe trains under (Keras names): float32, or the
+# networks computing in bfloat16 / float16 with float32 weights and losses.
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+
+
+@contextlib.contextmanager
+def precision_policy(policy):
+    """Models built inside compute under the dtype policy `policy` (one of
+    `PRECISIONS`); the global policy before is restored on exit.
+
+    Under "mixed_float16" the model's `compile` scales the losses (see
+    `AdversarialModel.compile`). Weights stay float32, so a preset trained
+    this way loads and samples like any other.
+
+    Example:
+
+    >>> with training.precision_policy("mixed_bfloat16"):
+    ...     model = kgz.DCGAN(latent_dim=100)
+    ...     model.compile()
+    >>> model.fit(images, epochs=5)
+    """
+    if policy not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {policy!r}")
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -300,7 +331,7 @@ def _training_data(recipe):
 
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
-               run_dir=None, from_stage=None, verbose=2):
+               run_dir=None, from_stage=None, verbose=2, precision="float32"):
     """Trains `recipe` and writes its preset folder.
 
     Args:
@@ -316,6 +347,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             weights and log that an earlier run of the recipe left in
             `run_dir` when it finished the stage before (a stage that ends
             writes `after-stage<N>.weights.h5` and `stages.json` there).
+        precision: a dtype policy of `PRECISIONS`. A mixed-precision run is
+            not the recipe's own: it goes to `runs/<preset>-<policy>/` and
+            writes its preset there, never over the shipped one.
 
     Returns:
         The trained model.
@@ -330,16 +364,32 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         recipe["epochs"] = int(epochs)
     if fid_images is not None:
         recipe["fid_images"] = int(fid_images)
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
     name = recipe["preset"]
-    run_dir = pathlib.Path(run_dir or REPO_ROOT / "runs" / (name + ("-smoke" if smoke else "")))
+    mixed = precision != "float32"
+    run_dir = pathlib.Path(run_dir or REPO_ROOT / "runs" / (
+        name + ("-smoke" if smoke else "") + (f"-{precision}" if mixed else "")))
     run_dir.mkdir(parents=True, exist_ok=True)
     if output_dir is None:
         # Baselines ("ship": False) stay in runs/; they are measured, not shipped.
-        shipped = not smoke and recipe.get("ship", True)
+        shipped = not smoke and not mixed and recipe.get("ship", True)
         output_dir = REPO_ROOT / "weights" / name if shipped else run_dir / "preset"
     output_dir = pathlib.Path(output_dir)
 
     keras.utils.set_random_seed(recipe.get("seed", 0))
+    # The networks build (and ProGAN's levels compile) under the policy; the
+    # evaluation after training loads the preset in float32.
+    with precision_policy(precision):
+        model = _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision)
+    if recipe.get("fid_images"):
+        evaluation.evaluate_preset(output_dir, num_images=recipe["fid_images"])
+    return model
+
+
+def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision):
+    """run_recipe's training and preset writing (see there)."""
+    name = recipe["preset"]
     model = build_model(recipe)
     # "stages": fits one after the other (StackGAN's stage I, then II), each
     # overriding dataset_args / epochs / batch_size / time limit and
@@ -417,6 +467,8 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
                if recipe.get("lr_decay_start_epoch") is not None else {}),
             "backend": keras.backend.backend(),
             "device": gradients.device_description(),
+            "precision": precision,
+            **({"loss_scale": model.optimizer.loss_scale_factor} if model.optimizer.loss_scale_factor else {}),
             "wall_time_s": round(wall, 1),
             "smoke": bool(smoke),
             "time_limit_minutes": recipe.get("time_limit_minutes"),
@@ -427,8 +479,6 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     }
     model.save_pretrained(output_dir, metadata=metadata)
     print(f"Saved preset to {output_dir} ({wall:.0f} s of training)")
-    if recipe.get("fid_images"):
-        evaluation.evaluate_preset(output_dir, num_images=recipe["fid_images"])
     return model
 
 
@@ -468,6 +518,16 @@ def main(recipe, argv=None):
     parser.add_argument("--from-stage", type=int, default=None,
                         help="staged recipes: start at this stage from the weights the run "
                              "folder holds after the stage before")
+    add_precision_argument(parser)
     args = parser.parse_args(argv)
     run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
-               fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage)
+               fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage,
+               precision=args.precision)
+
+
+def add_precision_argument(parser):
+    """`--precision` of a training command line (see `precision_policy`)."""
+    parser.add_argument("--precision", default="float32", choices=PRECISIONS,
+                        help="dtype policy: float32 (default), or mixed precision with float32 "
+                             "weights (mixed_float16 adds loss scaling); a mixed run writes its "
+                             "preset under runs/, never over the shipped one")

@@ -38,13 +38,23 @@ def test_errors_exit_with_status_2(capsys, tmp_path):
 
 
 def test_train_smoke_through_the_cli_writes_a_preset(tmp_path):
-    out = tmp_path / "preset"
-    assert cli.main(["train", "dcgan_mnist", "--smoke", "--out", str(out)]) == 0
+    # In mixed precision: the run records its policy and loss scale, and the
+    # preset it writes loads in float32 like any other.
+    import keras
+
     import keras_gan_zoo as kgz
 
+    out = tmp_path / "preset"
+    assert cli.main(["train", "dcgan_mnist", "--smoke", "--out", str(out),
+                     "--precision", "mixed_float16"]) == 0
+    assert keras.config.dtype_policy().name == "float32"
     model = kgz.from_pretrained(str(out))
-    assert model.width == 8 and model.preset_metadata["training"]["smoke"] is True
-    assert model.preset_metadata["training"]["train_images"] == 256
+    training = model.preset_metadata["training"]
+    assert model.width == 8 and training["smoke"] is True and training["train_images"] == 256
+    assert training["precision"] == "mixed_float16" and training["loss_scale"] == 1024
+    assert model.dtype_policy.name == model.generator.dtype_policy.name == "float32"
+    with pytest.raises(SystemExit):
+        cli.main(["train", "dcgan_mnist", "--smoke", "--precision", "float8"])
 
 
 def test_unknown_recipe():

@@ -12,6 +12,18 @@ from keras_gan_zoo import augment as augment_lib
 from keras_gan_zoo import gradients, presets
 from keras_gan_zoo import losses as gan_losses
 
+# The static loss scale of every player's optimizer when a model compiles
+# under the "mixed_float16" dtype policy and the optimizer sets none
+# (`loss_scale_factor`, Keras's own mechanism: the loss is multiplied by it and
+# the gradients divided by it before the update). Static, not dynamic:
+# Keras's LossScaleOptimizer cannot sit inside the MultiOptimizer that holds
+# the players' optimizers, and one around it would update every player at
+# once. 2**10 keeps gradients down to about 6e-11 from flushing to zero
+# (float16's smallest value is 6e-8) while a loss of 1 stays 64x below its
+# largest (65504); an overflow makes the loss NaN and DivergenceGuard stops
+# the run.
+FLOAT16_LOSS_SCALE = 2.0 ** 10
+
 
 @dataclasses.dataclass
 class Player:
@@ -264,6 +276,14 @@ class AdversarialModel(keras.Model):
         self.player_optimizers = {n: chosen.get(n) or defaults[n] for n in names}
         if len({id(o) for o in self.player_optimizers.values()}) != len(names):
             raise ValueError("Each player needs its own optimizer instance.")
+        # One loss scale for every player: the MultiOptimizer below hands its
+        # own loss_scale_factor to each optimizer it holds.
+        factors = {o.loss_scale_factor for o in self.player_optimizers.values()} - {None}
+        if len(factors) > 1:
+            raise ValueError(f"The players' optimizers set different loss_scale_factor values "
+                             f"{sorted(factors)}: give them one (or none).")
+        loss_scale = factors.pop() if factors else (
+            FLOAT16_LOSS_SCALE if self.dtype_policy.name == "mixed_float16" else None)
         gan_loss = gan_losses.get(loss if loss is not None else self.default_loss)
         if gan_loss.name not in self.supported_losses:
             raise ValueError(
@@ -286,12 +306,16 @@ class AdversarialModel(keras.Model):
                 f"Trainable variables {orphans[:3]} belong to no player: add them to "
                 "a Player's variables or set their layer's trainable = False."
             )
-        multi = keras.optimizers.MultiOptimizer(lambda variable: owner[id(variable)])
+        multi = keras.optimizers.MultiOptimizer(lambda variable: owner[id(variable)],
+                                                loss_scale_factor=loss_scale)
         self._loss_trackers = {
             n: keras.metrics.Mean(name=f"{n}_loss") for n in self.player_names
         }
+        # auto_scale_loss=False: loss scaling is per player (see _play), not
+        # Keras's LossScaleOptimizer around the container.
         super().compile(
-            optimizer=multi, jit_compile=jit_compile, steps_per_execution=steps_per_execution
+            optimizer=multi, jit_compile=jit_compile, steps_per_execution=steps_per_execution,
+            auto_scale_loss=False,
         )
         # Built here, not lazily: TensorFlow never builds the container itself.
         multi.build(self.trainable_variables)
@@ -327,8 +351,16 @@ class AdversarialModel(keras.Model):
                 continue
             groups = player.variable_groups
             variables = [v for group in groups.values() for v in group]
+            # Loss scaling (mixed_float16): the gradient of loss * scale, which
+            # each optimizer divides by loss_scale_factor when it applies it.
+            scale = self.optimizer.loss_scale_factor
             for _ in range(player.steps):
-                loss, grads = gradients.value_and_grad(lambda: player.loss_fn(batch), variables)
+                if scale:
+                    loss, grads = gradients.value_and_grad(
+                        lambda: player.loss_fn(batch) * scale, variables)
+                    loss = loss / scale
+                else:
+                    loss, grads = gradients.value_and_grad(lambda: player.loss_fn(batch), variables)
                 start = 0
                 for name, group in groups.items():
                     gradients.apply_gradients(
@@ -430,7 +462,16 @@ class AdversarialModel(keras.Model):
 
     def get_config(self):
         config = super().get_config()
+        # No dtype policy: a model (and a preset) builds under the policy in
+        # force where it is loaded (float32 unless training.precision_policy
+        # says otherwise), its networks and itself alike.
+        config.pop("dtype", None)
         config.update({"ema_decay": self.ema_decay, "seed": self.seed})
         if self.ema_warmup:  # only when set, so older presets' configs stay as they were
             config["ema_warmup"] = True
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Presets saved before get_config dropped the policy name float32.
+        return super().from_config({k: v for k, v in config.items() if k != "dtype"})

@@ -160,6 +160,7 @@ class ImageGAN(AdversarialModel):
             real_penalty: optional `(augmented real images, real logits) ->
                 scalar` added to the loss (R1, ProGAN's drift term).
         """
+        discriminate = _float32_logits(discriminate)
         real_images, fake_images = self.augment(real_images), self.augment(fake_images)
         d_real_logits = discriminate(real_images)
         d_fake_logits = discriminate(fake_images)
@@ -175,7 +176,7 @@ class ImageGAN(AdversarialModel):
 
     def adversarial_g_loss(self, discriminate, fake_images):
         """The generator's GAN loss on (augmented) generated images."""
-        return self.gan_loss.g_loss(discriminate(self.augment(fake_images)))
+        return self.gan_loss.g_loss(_float32_logits(discriminate)(self.augment(fake_images)))
 
     # ---- images ------------------------------------------------------
     @staticmethod
@@ -264,3 +265,9 @@ class ImageGAN(AdversarialModel):
             for layer, momentum in zip(norms, momenta):
                 layer.momentum = momentum
 
+
+def _float32_logits(discriminate):
+    """`discriminate` with its logits cast to float32: under a mixed
+    precision policy the networks compute in bfloat16 or float16, and the
+    losses (and the penalties added to them) stay in float32."""
+    return lambda images: ops.cast(discriminate(images), "float32")

@@ -368,8 +368,9 @@ class StackGAN(ImageGAN):
         if not self.conditioning_augmentation:
             return conditioning(embedding, training=True), 0.0
         mean, log_variance = conditioning(embedding, training=True)
-        noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-        kl = -0.5 * ops.mean(1.0 + log_variance - ops.square(mean) - ops.exp(log_variance))
+        noise = keras.random.normal(ops.shape(mean), dtype=mean.dtype, seed=self.seed_generator)
+        m, v = ops.cast(mean, "float32"), ops.cast(log_variance, "float32")  # the loss in float32
+        kl = -0.5 * ops.mean(1.0 + v - ops.square(m) - ops.exp(v))
         return mean + ops.exp(0.5 * log_variance) * noise, kl
 
     def _fake(self, embedding):

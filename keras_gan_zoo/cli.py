@@ -73,7 +73,8 @@ def _find_recipe(name):
 def _cmd_train(args):
     recipe = _find_recipe(args.recipe)
     training.run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
-                        fid_images=args.fid_images, precision=args.precision)
+                        fid_images=args.fid_images, precision=args.precision, run_dir=args.run_dir,
+                        steps=args.steps, checkpoint_every=args.checkpoint_every)
 
 
 def _cmd_evaluate(args):
@@ -283,7 +284,9 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--fid-images", type=int, default=None)
     p.add_argument("--out", default=None)
+    p.add_argument("--run-dir", default=None, help="folder for checkpoints and logs (default runs/<preset>)")
     training.add_precision_argument(p)
+    training.add_step_arguments(p)
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("evaluate", help="measure a preset with its task's evaluator (FID/KID, "
                                         "class fidelity, held-out translation figures, R-precision, BLEU)")

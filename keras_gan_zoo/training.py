@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from keras_gan_zoo import datasets, evaluation, gradients, registry, tasks, validation
+from keras_gan_zoo import checkpoint, datasets, evaluation, gradients, registry, tasks, validation
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -331,7 +331,8 @@ def _training_data(recipe):
 
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
-               run_dir=None, from_stage=None, verbose=2, precision="float32"):
+               run_dir=None, from_stage=None, verbose=2, precision="float32", steps=None,
+               checkpoint_every=None):
     """Trains `recipe` and writes its preset folder.
 
     Args:
@@ -350,6 +351,20 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         precision: a dtype policy of `PRECISIONS`. A mixed-precision run is
             not the recipe's own: it goes to `runs/<preset>-<policy>/` and
             writes its preset there, never over the shipped one.
+        steps: train for this many steps (batches) instead of the recipe's
+            epochs, with exact resume: see `checkpoint_every`.
+        checkpoint_every: with this (or `steps`), the run writes its whole
+            training state to `run_dir/checkpoint.npz` every
+            `checkpoint_every` steps (default: once per pass over the data)
+            and, started again with the same `run_dir`, continues from it
+            with the same batches and random draws, so it ends where an
+            uninterrupted run would (`keras_gan_zoo.checkpoint`). Not for
+            recipes with stages (they resume by stage, `from_stage`).
+
+    Example:
+
+    >>> from recipes.dcgan_mnist import RECIPE
+    >>> run_recipe(RECIPE, smoke=True, steps=6, checkpoint_every=2, run_dir="runs/try")
 
     Returns:
         The trained model.
@@ -366,6 +381,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         recipe["fid_images"] = int(fid_images)
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    if (steps is not None or checkpoint_every is not None) and recipe.get("stages"):
+        raise ValueError(f"{recipe['preset']} trains in stages, which resume by stage (from_stage); "
+                         "steps and checkpoint_every are for single-stage recipes.")
     name = recipe["preset"]
     mixed = precision != "float32"
     run_dir = pathlib.Path(run_dir or REPO_ROOT / "runs" / (
@@ -381,13 +399,15 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     # The networks build (and ProGAN's levels compile) under the policy; the
     # evaluation after training loads the preset in float32.
     with precision_policy(precision):
-        model = _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision)
+        model = _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision,
+                       steps, checkpoint_every)
     if recipe.get("fid_images"):
         evaluation.evaluate_preset(output_dir, num_images=recipe["fid_images"])
     return model
 
 
-def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision):
+def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision, steps,
+           checkpoint_every):
     """run_recipe's training and preset writing (see there)."""
     name = recipe["preset"]
     model = build_model(recipe)
@@ -409,34 +429,50 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
         callbacks = [
             DivergenceGuard(),
-            # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
-            keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}"), double_checkpoint=True),
             keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True),
         ]
+        stepped = steps is not None or checkpoint_every is not None
+        if stepped:
+            plan = _step_plan(x_train, part, stage_epochs, steps, checkpoint_every, run_dir)
+        else:
+            # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
+            callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}"),
+                                                              double_checkpoint=True))
         if part.get("lr_decay_start_epoch") is not None:
-            # "lr_decay_start_epoch": full rates until then, linearly to 0 at the last epoch.
+            # "lr_decay_start_epoch": full rates until then, linearly to 0 at
+            # the last epoch (in a stepped run, at the same fraction of its steps).
             opt = recipe["optimizer"]
             rates = {n: opt[f"{n}_learning_rate"] for n in model.optimizer_names}
-            start_epoch = min(part["lr_decay_start_epoch"], stage_epochs - 1)
-            callbacks.append(LinearDecay(rates, start_epoch, stage_epochs))
+            start_epoch, end_epoch = part["lr_decay_start_epoch"], stage_epochs
+            if stepped:
+                start_epoch, end_epoch = (round(start_epoch / stage_epochs * plan["intervals"]),
+                                          plan["intervals"])
+            callbacks.append(LinearDecay(rates, min(start_epoch, end_epoch - 1), end_epoch))
         time_limit = None
         if part.get("time_limit_minutes") and not smoke:
             time_limit = TimeLimit(part["time_limit_minutes"])
             callbacks.append(time_limit)
         stage_start = time.time()
-        # BackupAndRestore sets this (private) Keras attribute when it resumes
-        # an interrupted fit, and Keras never clears it: a later stage's fit
-        # would then start at the resumed epoch and run nothing.
-        model._initial_epoch = None
-        history = model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
-                            shuffle=True, callbacks=callbacks, verbose=verbose)
+        if stepped:
+            history, resumed = _fit_steps(model, part, x_train, targets, callbacks, plan, verbose)
+            start -= resumed.get("wall_time_s", 0.0)
+        else:
+            # BackupAndRestore sets this (private) Keras attribute when it resumes
+            # an interrupted fit, and Keras never clears it: a later stage's fit
+            # would then start at the resumed epoch and run nothing.
+            model._initial_epoch = None
+            history = model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
+                                shuffle=True, callbacks=callbacks, verbose=verbose)
+            # History keeps absolute epoch numbers: a first epoch past 0 means
+            # BackupAndRestore resumed this stage (its wall time counts this run only).
+            resumed = ({"resumed_after_epoch": history.epoch[0]}
+                       if history.epoch and history.epoch[0] else {})
         stage_log.append({
             **{k: overrides[k] for k in ("stage", "label", "compile", "dataset_args") if k in overrides},
             "train_images": int(len(x_train)), "epochs": stage_epochs,
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "batch_size": part["batch_size"],
-            # History keeps absolute epoch numbers: a first epoch past 0 means
-            # BackupAndRestore resumed this stage (its wall time counts this run only).
-            **({"resumed_after_epoch": history.epoch[0]} if history.epoch and history.epoch[0] else {}),
+            **{k: v for k, v in resumed.items() if k != "wall_time_s"},
+            **({"checkpoint_every": plan["every"], "steps_planned": plan["steps"]} if stepped else {}),
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
             "wall_time_s": round(time.time() - stage_start, 1),
             "time_limit_minutes": part.get("time_limit_minutes"),
@@ -448,7 +484,10 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
     wall = time.time() - start
     # Raw weights first, so a packaging error never loses a finished run.
     model.save_weights(str(run_dir / "final.weights.h5"))
-    command = "python " + " ".join([f"recipes/{recipe['recipe_file']}"] + sys.argv[1:])
+    # How this run was started: the recipe file, or the CLI's train command.
+    via_recipe = pathlib.Path(sys.argv[0]).name == recipe["recipe_file"]
+    command = " ".join([f"python recipes/{recipe['recipe_file']}" if via_recipe else "keras-gan-zoo"]
+                       + sys.argv[1:])
     metadata = {
         "preset": name,
         "training": {
@@ -480,6 +519,53 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
     model.save_pretrained(output_dir, metadata=metadata)
     print(f"Saved preset to {output_dir} ({wall:.0f} s of training)")
     return model
+
+
+def _step_plan(x, part, epochs, steps, every, run_dir):
+    """The stepped run's length, checkpoint interval and checkpoint file:
+    `steps` (default the recipe's epochs of whole batches) rounded up to a
+    whole number of `every` (default one pass over the data)."""
+    per_pass = len(x) // part["batch_size"]
+    if per_pass < 1:
+        raise ValueError(f"batch_size {part['batch_size']} is larger than the {len(x)} training images.")
+    steps = int(steps) if steps is not None else epochs * per_pass
+    every = int(every) if every is not None else min(per_pass, steps)
+    if steps < 1 or every < 1:
+        raise ValueError(f"steps and checkpoint_every must be positive; got {steps} and {every}.")
+    intervals = -(-steps // every)
+    path = run_dir / checkpoint.CHECKPOINT_FILE
+    saved = checkpoint.read_info(path)
+    if saved and saved["step"] % every:
+        raise ValueError(f"{path} was written at step {saved['step']}, which is not a multiple of "
+                         f"checkpoint_every={every}; resume with checkpoint_every="
+                         f"{saved.get('checkpoint_every')} or give a new run folder.")
+    return {"steps": intervals * every, "every": every, "intervals": intervals, "path": path}
+
+
+def _fit_steps(model, part, x, y, callbacks, plan, verbose):
+    """`fit` for `plan["steps"]` global steps, resumed exactly from the
+    plan's checkpoint file if there is one (see `keras_gan_zoo.checkpoint`);
+    returns (history, {"resumed_at_step", "wall_time_s" of the sittings before}).
+    """
+    info = checkpoint.read_info(plan["path"]) or {}
+    step = checkpoint.restore(model, plan["path"])
+    every, sitting = plan["every"], time.time()
+    before = float(info.get("wall_time_s", 0.0))
+    resumed = {"resumed_at_step": step, "wall_time_s": before} if step else {}
+    if step:
+        print(f"Resuming at step {step} of {plan['steps']} from {plan['path']}")
+    saver = checkpoint.StepCheckpoint(plan["path"], every, extra=lambda: {
+        "checkpoint_every": every, "wall_time_s": round(before + time.time() - sitting, 1)})
+    history = keras.callbacks.History()
+    if step < plan["steps"]:
+        data = checkpoint.StepBatches(x, y, part["batch_size"], seed=part.get("seed", 0),
+                                      steps=plan["steps"]).starting_at(step)
+        history = model.fit(data, steps_per_epoch=every, epochs=plan["intervals"],
+                            initial_epoch=step // every, callbacks=[*callbacks, saver], verbose=verbose,
+                            shuffle=False)  # (Keras would reorder the batches; they are ordered already)
+    else:
+        history.epoch = []
+    return history, resumed
 
 
 def _resume_stages(model, stages, run_dir, from_stage):
@@ -519,10 +605,22 @@ def main(recipe, argv=None):
                         help="staged recipes: start at this stage from the weights the run "
                              "folder holds after the stage before")
     add_precision_argument(parser)
+    add_step_arguments(parser)
     args = parser.parse_args(argv)
     run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage,
-               precision=args.precision)
+               precision=args.precision, steps=args.steps, checkpoint_every=args.checkpoint_every)
+
+
+def add_step_arguments(parser):
+    """`--steps` and `--checkpoint-every` of a training command line (exact resume)."""
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train this many steps instead of the recipe's epochs, with exact "
+                             "resume from the run folder (see --checkpoint-every)")
+    parser.add_argument("--checkpoint-every", type=int, default=None,
+                        help="write the whole training state every K steps (default: each pass "
+                             "over the data); run again with the same --run-dir to continue from "
+                             "the last one exactly")
 
 
 def add_precision_argument(parser):

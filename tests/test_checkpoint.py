@@ -1,0 +1,138 @@
+"""Exact resume (keras_gan_zoo.checkpoint and run_recipe's steps mode)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gan_zoo as kgz
+from keras_gan_zoo import checkpoint, training
+from keras_gan_zoo.models import DCGAN
+
+REPO = training.REPO_ROOT
+
+
+def tiny_dcgan(width=8):
+    keras.utils.set_random_seed(0)
+    model = DCGAN(**{**DCGAN.tiny_config, "width": width}, seed=0)
+    model.compile()
+    return model
+
+
+def state(model):
+    return [keras.ops.convert_to_numpy(v.value).copy() for v in checkpoint.state_variables(model)]
+
+
+def test_step_batches_depend_only_on_the_step():
+    x, y = np.arange(10)[:, None], np.arange(10) * 10
+    stream = checkpoint.StepBatches(x, y, batch_size=3, seed=0, steps=12)
+    assert len(stream) == 12 and stream.per_pass == 3
+    batches = [stream[i] for i in range(12)]
+    for bx, by in batches:
+        np.testing.assert_array_equal(by, bx[:, 0] * 10)  # rows stay paired
+    first_pass = np.concatenate([b[0][:, 0] for b in batches[:3]])
+    assert len(set(first_pass)) == 9  # a pass draws without repeats
+    second_pass = np.concatenate([b[0][:, 0] for b in batches[3:6]])
+    assert not np.array_equal(first_pass, second_pass)  # each pass in its own order
+    later = stream.starting_at(5)
+    assert len(later) == 7
+    np.testing.assert_array_equal(later[0][0], batches[5][0])
+    with pytest.raises(ValueError, match="larger than"):
+        checkpoint.StepBatches(x, None, batch_size=11, seed=0, steps=1)
+
+
+def test_save_and_restore_carry_every_state_including_the_random_generators(tmp_path):
+    x, _ = DCGAN.tiny_data(tiny_dcgan())
+    model = tiny_dcgan()
+    model.fit(x, batch_size=4, epochs=1, verbose=0)
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(model, path, step=2)
+    saved = state(model)
+    fresh = tiny_dcgan()
+    assert checkpoint.restore(fresh, tmp_path / "absent.npz") == 0
+    assert checkpoint.restore(fresh, path) == 2
+    for a, b in zip(saved, state(fresh)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(fresh.seed_generator.state),
+                                  keras.ops.convert_to_numpy(model.seed_generator.state))
+    # The same draws follow.
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model._sample_latents(3)),
+                                  keras.ops.convert_to_numpy(fresh._sample_latents(3)))
+
+    other = tiny_dcgan(width=16)
+    before = state(other)
+    with pytest.raises(ValueError, match="another configuration"):
+        checkpoint.restore(other, path)
+    for a, b in zip(before, state(other)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_write_cut_short_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    model = tiny_dcgan()
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(model, path, step=4)
+
+    def torn(file, **arrays):
+        file.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt  # a kill in the middle of the write
+
+    monkeypatch.setattr(checkpoint.np, "savez", torn)
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save(model, path, step=6)
+    assert checkpoint.read_info(path)["step"] == 4
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]
+
+
+def test_an_interval_cut_short_is_not_saved(tmp_path):
+    x, _ = DCGAN.tiny_data(tiny_dcgan())
+    model = tiny_dcgan()
+    path = tmp_path / "checkpoint.npz"
+
+    class StopAfterOneBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = True
+
+    data = checkpoint.StepBatches(x, None, batch_size=4, seed=0, steps=4)
+    model.fit(data, steps_per_epoch=2, epochs=2, shuffle=False, verbose=0,
+              callbacks=[StopAfterOneBatch(), checkpoint.StepCheckpoint(path, every=2)])
+    assert not path.exists()
+
+
+def test_a_run_killed_at_any_moment_ends_with_the_uninterrupted_weights(tmp_path):
+    """SIGKILL a stepped smoke run of the CLI as soon as it has written a
+    checkpoint, start it again, and compare with a run never interrupted."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dcgan_recipe", REPO / "recipes" / "dcgan_mnist.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    steps, every = 40, 2
+    reference = training.run_recipe(recipe.RECIPE, smoke=True, steps=steps, checkpoint_every=every,
+                                    run_dir=tmp_path / "whole", output_dir=tmp_path / "whole" / "preset",
+                                    verbose=0)
+
+    run = tmp_path / "killed"
+    command = [sys.executable, "-m", "keras_gan_zoo", "train", "dcgan_mnist", "--smoke",
+               "--steps", str(steps), "--checkpoint-every", str(every), "--run-dir", str(run),
+               "--out", str(run / "preset")]
+    first = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    while not (run / checkpoint.CHECKPOINT_FILE).exists():
+        assert first.poll() is None, first.stderr.read().decode()[-2000:]
+        time.sleep(0.01)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    first.stderr.close()
+    killed_at = checkpoint.read_info(run / checkpoint.CHECKPOINT_FILE)["step"]
+    assert killed_at < steps and not (run / "preset").exists()
+
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Resuming at step {killed_at} of {steps}" in done.stdout
+    resumed = kgz.from_pretrained(str(run / "preset"))
+    difference = max(float(np.abs(a - b).max()) for a, b in zip(reference.get_weights(), resumed.get_weights()))
+    assert difference <= 1e-6, difference

@@ -235,6 +235,49 @@ def device_description():
 
 
 @contextlib.contextmanager
+def data_parallel(devices):
+    """Keras's own data parallelism (`keras.distribution.DataParallel`) over
+    the first `devices` devices, for the models built and trained inside:
+    each batch is split across the devices, the weights are replicated and
+    the gradients averaged by XLA. Yields a description of the layout
+    (`None` for one device, where nothing changes).
+
+    JAX only: Keras's distribution API has no TensorFlow or PyTorch
+    implementation, and this project does not write its own. On a CPU,
+    `XLA_FLAGS=--xla_force_host_platform_device_count=N` (set before Python
+    starts) shows N devices, for trying it out.
+
+    Example:
+
+    >>> with gradients.data_parallel(8):          # KERAS_BACKEND=jax
+    ...     model = kgz.DCGAN(); model.compile()
+    ...     model.fit(images, batch_size=512)     # 64 images per device
+    """
+    devices = 1 if devices is None else int(devices)
+    if devices < 1:
+        raise ValueError(f"devices must be at least 1; got {devices}")
+    if devices == 1:
+        yield None
+        return
+    if BACKEND != "jax":
+        raise ValueError(
+            f"Data parallelism over {devices} devices runs on JAX (KERAS_BACKEND=jax): Keras's "
+            f"distribution API has no {BACKEND} implementation. Run with KERAS_BACKEND=jax, or "
+            "with one device.")
+    available = keras.distribution.list_devices()
+    if devices > len(available):
+        raise ValueError(
+            f"{devices} devices asked for; JAX sees {len(available)} ({', '.join(available)}). On a "
+            "CPU, set XLA_FLAGS=--xla_force_host_platform_device_count=N before Python starts.")
+    previous = keras.distribution.distribution()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=available[:devices]))
+    try:
+        yield {"devices": devices, "layout": f"data parallel, batch split over {', '.join(available[:devices])}"}
+    finally:
+        keras.distribution.set_distribution(previous)
+
+
+@contextlib.contextmanager
 def restore_state_on_error(model):
     """Keeps a model's variables intact when `fit` raises.
 

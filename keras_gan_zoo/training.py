@@ -332,7 +332,7 @@ def _training_data(recipe):
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
                run_dir=None, from_stage=None, verbose=2, precision="float32", steps=None,
-               checkpoint_every=None):
+               checkpoint_every=None, devices=1):
     """Trains `recipe` and writes its preset folder.
 
     Args:
@@ -360,6 +360,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             with the same batches and random draws, so it ends where an
             uninterrupted run would (`keras_gan_zoo.checkpoint`). Not for
             recipes with stages (they resume by stage, `from_stage`).
+        devices: train data-parallel over this many devices (JAX; see
+            `gradients.data_parallel`); the recipe's batch size is the global
+            batch and must divide by it.
 
     Example:
 
@@ -398,16 +401,20 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
     keras.utils.set_random_seed(recipe.get("seed", 0))
     # The networks build (and ProGAN's levels compile) under the policy; the
     # evaluation after training loads the preset in float32.
-    with precision_policy(precision):
+    batches = [recipe["batch_size"]] + [s["batch_size"] for s in recipe.get("stages") or [] if "batch_size" in s]
+    if devices and devices > 1 and any(b % devices for b in batches):
+        raise ValueError(f"The batch sizes {batches} of {name} do not split over {devices} devices; "
+                         "use a device count that divides them.")
+    with precision_policy(precision), gradients.data_parallel(devices) as layout:
         model = _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision,
-                       steps, checkpoint_every)
+                       steps, checkpoint_every, layout)
     if recipe.get("fid_images"):
         evaluation.evaluate_preset(output_dir, num_images=recipe["fid_images"])
     return model
 
 
 def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision, steps,
-           checkpoint_every):
+           checkpoint_every, layout):
     """run_recipe's training and preset writing (see there)."""
     name = recipe["preset"]
     model = build_model(recipe)
@@ -507,6 +514,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "backend": keras.backend.backend(),
             "device": gradients.device_description(),
             "precision": precision,
+            "devices": layout or {"devices": 1},
             **({"loss_scale": model.optimizer.loss_scale_factor} if model.optimizer.loss_scale_factor else {}),
             "wall_time_s": round(wall, 1),
             "smoke": bool(smoke),
@@ -609,11 +617,16 @@ def main(recipe, argv=None):
     args = parser.parse_args(argv)
     run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage,
-               precision=args.precision, steps=args.steps, checkpoint_every=args.checkpoint_every)
+               precision=args.precision, steps=args.steps, checkpoint_every=args.checkpoint_every,
+               devices=args.devices)
 
 
 def add_step_arguments(parser):
-    """`--steps` and `--checkpoint-every` of a training command line (exact resume)."""
+    """`--steps`, `--checkpoint-every` (exact resume) and `--devices` (data
+    parallelism) of a training command line."""
+    parser.add_argument("--devices", type=int, default=1,
+                        help="train data-parallel over N devices (KERAS_BACKEND=jax; the batch "
+                             "size is the global batch)")
     parser.add_argument("--steps", type=int, default=None,
                         help="train this many steps instead of the recipe's epochs, with exact "
                              "resume from the run folder (see --checkpoint-every)")

@@ -145,6 +145,7 @@ def split(test_books=TEST_BOOKS):
     Returns a dict of lists:
         "en": English training verses; "es": Spanish training verses;
         "test": `(english, spanish)` pairs of the test books;
+        "test_verses": the `(book, chapter, verse)` of each test pair;
         "parallel": `(english, spanish)` pairs of *all* training books (for
         the supervised reference only); and "books": which book went where.
     Verses empty in either language are left out.
@@ -155,7 +156,7 @@ def split(test_books=TEST_BOOKS):
         raise ValueError(f"unknown test books {sorted(unknown)}; books are OSIS ids such as {books(en)[:4]}")
     training = [b for b in books(en) if b not in test_books]
     side = {book: ("en", "es")[i % 2] for i, book in enumerate(training)}
-    out = {"en": [], "es": [], "test": [], "parallel": [],
+    out = {"en": [], "es": [], "test": [], "test_verses": [], "parallel": [],
            "books": {"en": [b for b in training if side[b] == "en"],
                      "es": [b for b in training if side[b] == "es"], "test": list(test_books)}}
     for key, english in en.items():
@@ -164,6 +165,7 @@ def split(test_books=TEST_BOOKS):
             continue
         if key[0] in test_books:
             out["test"].append((english, spanish))
+            out["test_verses"].append(key)
             continue
         out["parallel"].append((english, spanish))
         out[side[key[0]]].append(english if side[key[0]] == "en" else spanish)

@@ -506,14 +506,40 @@ def real_image_floor(image_size, num_images=1005, seed=0, judge=None, extractor=
 BLEU_DIRECTIONS = (("en", "es"), ("es", "en"))
 
 
-def bleu_test_pairs(model):
+def bleu_test_pairs(model, with_verses=False):
     """The held-out aligned verses that fit the model in both languages, and
-    how many were left out."""
-    pairs = bible.split()["test"]
+    how many were left out (with `with_verses`, also each pair's
+    `(book, chapter, verse)`)."""
+    split = bible.split()
     limit = model.max_length - 1
-    ok = [(e, s) for e, s in pairs
-          if all(0 < len(r) <= limit for r in model.vocabulary.processor.encode([e, s]))]
-    return ok, len(pairs) - len(ok)
+    keep = [i for i, (e, s) in enumerate(split["test"])
+            if all(0 < len(r) <= limit for r in model.vocabulary.processor.encode([e, s]))]
+    ok = [split["test"][i] for i in keep]
+    if with_verses:
+        return ok, [split["test_verses"][i] for i in keep], len(split["test"]) - len(ok)
+    return ok, len(split["test"]) - len(ok)
+
+
+# The card's examples: a fixed rule, not a choice: the first verses of this
+# held-out book that fit the model.
+EXAMPLE_BOOK, EXAMPLE_COUNT = "Jonah", 10
+
+
+def translation_examples(model, beam=4, book=EXAMPLE_BOOK, count=EXAMPLE_COUNT):
+    """The first `count` held-out verses of `book` that fit the model, each
+    with its English and Spanish text and the model's translation both ways
+    (beam search of `beam`): `[{"verse": "Jonah 1:1", "en", "es", "en-es", "es-en"}]`."""
+    pairs, verses, _ = bleu_test_pairs(model, with_verses=True)
+    chosen = [(pair, verse) for pair, verse in zip(pairs, verses) if verse[0] == book][:count]
+    if not chosen:
+        raise ValueError(f"no held-out verse of {book!r} fits the model; the held-out books are "
+                         f"{list(bible.TEST_BOOKS)}")
+    text = {"en": [e for (e, _), _ in chosen], "es": [s for (_, s), _ in chosen]}
+    out = [{"verse": f"{b} {c}:{v}", "en": e, "es": s} for (e, s), (b, c, v) in chosen]
+    for src, tgt in BLEU_DIRECTIONS:
+        for row, translation in zip(out, model.translate(text[src], source=src, target=tgt, beam_size=beam)):
+            row[f"{src}-{tgt}"] = translation
+    return out
 
 
 def evaluate_bleu(model, supervised=None, beam=4, limit=None, baselines=True):
@@ -569,6 +595,9 @@ def evaluate_bleu(model, supervised=None, beam=4, limit=None, baselines=True):
         "rows": rows,
         "unsupervised_over_supervised": ratios,
         "unsupervised_auto_encoding": auto_encoding,
+        "examples": {"rule": f"the first {EXAMPLE_COUNT} held-out verses of {EXAMPLE_BOOK} that fit the "
+                             f"model, {'greedy' if beam == 1 else f'beam {beam}'}",
+                     "verses": translation_examples(model, beam=beam)},
         "backend": keras.backend.backend(), "device": gradients.device_description(),
         "wall_time_s": round(time.time() - start, 1),
     }

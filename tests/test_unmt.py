@@ -392,6 +392,14 @@ def test_shipped_unmt_translates_held_out_verses():
         assert score >= floor and score > tr.bleu(text[src], text[tgt]), (direction, score)
     size = sum(p.stat().st_size for p in (presets.weights_dir() / "unmt-en-es-bible").iterdir())
     assert size <= 30 * 2**20
+    # The card's examples follow a fixed rule: Jonah's first verses, in order.
+    from keras_gan_zoo import evaluation
+
+    examples = evaluation.translation_examples(model, beam=1, count=2)
+    assert [row["verse"] for row in examples] == ["Jonah 1:1", "Jonah 1:2"]
+    assert examples[0]["en"].startswith("Now the word of the LORD came unto Jonah")
+    assert [row["en-es"] for row in examples] == model.translate([row["en"] for row in examples],
+                                                                 source="en", target="es")
 
 
 def test_card_states_whether_the_bleu_ratio_goal_is_reached():
@@ -407,3 +415,15 @@ def test_card_states_whether_the_bleu_ratio_goal_is_reached():
     assert "(ratios from 30.00% to 70.00%)" in card({"en-es": 0.6, "es-en": 0.3}, {"en-es": 0.4, "es-en": 0.7})
     assert ": reached" in card({"en-es": 0.6, "es-en": 0.3}, {"en-es": 0.5, "es-en": 0.55})
     assert "en 2.75, es 0.84" in card({"en-es": 0.1, "es-en": None}, {"en-es": 0.1, "es-en": 0.1})
+
+
+def test_card_shows_the_example_verses_as_a_table():
+    rows = [{"system": "copy the source", "en-es": 0.1, "es-en": 0.1}]
+    verses = [{"verse": "Jonah 1:1", "en": "Now the word", "es": "Y fué palabra", "en-es": "Y | la",
+               "es-en": "And the"}]
+    result = {"protocol": "p", "command": "c", "rows": rows,
+              "examples": {"rule": "the first 10 held-out verses of Jonah that fit the model, beam 4",
+                           "verses": verses}}
+    card = "\n".join(kgz.UNMT.card_sections({"translation_bleu": result}))
+    assert "(the first 10 held-out verses of Jonah that fit the model, beam 4; chosen by that rule" in card
+    assert "| Jonah 1:1 | Now the word | Y fué palabra | Y \\| la | And the |" in card

@@ -350,6 +350,14 @@ class UNMT(AdversarialModel):
             lines.append("- Auto-encoding BLEU of the unsupervised model (each test verse rebuilt in its own "
                          "language, greedy): " + ", ".join(f"{k} {v:.2f}" for k, v in auto.items())
                          + ". A decoder that ignores the encoder scores near zero here as well.")
+        examples = result.get("examples")
+        if examples:
+            cell = lambda text: str(text).replace("|", "\\|")
+            lines += ["", f"Held-out verses and this model's translations ({examples['rule']}; chosen by "
+                          "that rule, not by hand):", "",
+                      "| verse | English | Spanish | en -> es | es -> en |", "|---|---|---|---|---|"]
+            lines += [f"| {row['verse']} | {cell(row['en'])} | {cell(row['es'])} | {cell(row['en-es'])} | "
+                      f"{cell(row['es-en'])} |" for row in examples["verses"]]
         return lines + [""]
 
     @classmethod

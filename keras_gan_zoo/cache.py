@@ -31,12 +31,13 @@ def replacing(path):
     `path` in one step, so a reader, or another process writing the same
     cache entry at the same time, never sees a half-written file.
 
-    The temporary name keeps `path`'s suffix (NumPy adds `.npy`/`.npz` to a
-    name without one) and is unique per call.
+    The temporary name keeps `path`'s suffixes (NumPy adds `.npy`/`.npz` to a
+    name without one; Keras wants `.weights.h5`) and is unique per call.
     """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
+    suffixes = "".join(path.suffixes)  # all of them: Keras wants "*.weights.h5"
+    tmp = path.with_name(f".{path.name[: len(path.name) - len(suffixes)]}.{uuid.uuid4().hex}{suffixes}")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -125,3 +125,6 @@ def test_cache_entries_are_replaced_whole_or_not_at_all(tmp_path):
             raise RuntimeError("disk full")
     np.testing.assert_array_equal(np.load(path), np.zeros(3))
     assert sorted(p.name for p in path.parent.iterdir()) == ["features.npy"]
+    with replacing(tmp_path / "net" / "model.weights.h5") as tmp:  # Keras checks the whole ending
+        assert tmp.name.endswith(".weights.h5") and tmp.name.startswith(".model.")
+        tmp.write_bytes(b"weights")

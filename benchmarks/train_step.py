@@ -2,6 +2,7 @@
 
     python benchmarks/train_step.py                # all three backends
     python benchmarks/train_step.py --steps 300 --width 64 --batch-size 64
+    python benchmarks/train_step.py --backends torch --keras-torch-path   # without the fast path
 
 For each backend (one subprocess each: Keras picks its backend at import),
 the same 28x28 DCGAN is trained with `DCGAN.fit` and with a hand-written
@@ -41,6 +42,10 @@ def run_backend(args):
     from native_dcgan import LOOPS
 
     backend = keras.backend.backend()
+    if args.keras_torch_path and backend == "torch":
+        # Keras's own torch convolution path, without gradients' channels-last views.
+        from keras.src.backend.torch import nn as torch_nn
+        torch_nn._transpose_spatial_inputs = torch_nn._transpose_spatial_inputs.original
     data = _data(args.steps, args.batch_size)
     model = kgz.DCGAN(image_size=28, width=args.width)
     model.compile()
@@ -83,12 +88,15 @@ def run_backend(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backends", default="tensorflow,torch,jax")
+    parser.add_argument("--backends", default="tensorflow,torch,jax", help="comma-separated")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--generate-images", type=int, default=4096)
+    parser.add_argument("--keras-torch-path", action="store_true",
+                        help="PyTorch: time Keras's own convolution path (copies around each "
+                             "convolution) instead of keras_gan_zoo.gradients' channels-last views")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -96,7 +104,10 @@ def main():
         return run_backend(args)
     for backend in args.backends.split(","):
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        cmd = [sys.executable, __file__, "--child"] + [a for a in sys.argv[1:] if not a.startswith("--backends")]
+        cmd = [sys.executable, __file__, "--child", "--steps", str(args.steps), "--batch-size",
+               str(args.batch_size), "--width", str(args.width), "--rounds", str(args.rounds),
+               "--generate-images", str(args.generate_images)]
+        cmd += ["--keras-torch-path"] if args.keras_torch_path else []
         result = subprocess.run(cmd, env=env, capture_output=True, text=True)
         lines = [l for l in result.stdout.splitlines() if l.startswith(backend + " ")]
         print("\n".join(lines) if lines else f"{backend} failed:\n{result.stderr[-2000:]}", flush=True)

@@ -28,6 +28,40 @@ elif BACKEND == "jax":
     import jax
 
 
+def _install_torch_channels_last_views():
+    """Saves two copies of every 2-D convolution's input on PyTorch.
+
+    Keras's torch backend turns a channels-last (NHWC) input into NCHW with
+    `permute(...).contiguous()`, a copy, and then, for `conv`, back into
+    PyTorch's channels-last memory format with a second copy, which is what
+    the permuted view already was. For a contiguous 4-D input this returns
+    the view itself: the convolution, transposed convolution and pooling
+    kernels read channels-last memory directly. Other inputs keep Keras's
+    path. Measured on the DCGAN step (benchmarks/RESULTS.md); a test checks
+    that outputs and gradients equal Keras's own path.
+    """
+    try:
+        from keras.src.backend.torch import nn as torch_nn
+    except ImportError:  # a Keras without that module: nothing to do
+        return
+    original = getattr(torch_nn, "_transpose_spatial_inputs", None)
+    if original is None or getattr(original, "keras_gan_zoo_view", False):
+        return
+
+    def transpose_spatial_inputs(inputs):
+        if inputs.ndim == 4 and inputs.is_contiguous():
+            return torch.permute(inputs, (0, 3, 1, 2))
+        return original(inputs)
+
+    transpose_spatial_inputs.keras_gan_zoo_view = True
+    transpose_spatial_inputs.original = original
+    torch_nn._transpose_spatial_inputs = transpose_spatial_inputs
+
+
+if BACKEND == "torch":
+    _install_torch_channels_last_views()
+
+
 def _current_scope():
     from keras.src.backend.common.stateless_scope import get_stateless_scope
 

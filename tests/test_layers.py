@@ -92,3 +92,37 @@ def test_token_embedding_can_start_its_positions_as_sinusoids():
     assert TokenEmbedding.from_config(layer.get_config()).position_init == "sinusoidal"
     with pytest.raises(ValueError, match="position_init must be one of"):
         TokenEmbedding(20, 8, 6, position_init="learned")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+def test_torch_channels_last_views_compute_what_keras_does():
+    """gradients' torch fast path (no copies around 2-D convolutions) gives
+    the outputs and gradients of Keras's own path."""
+    import torch
+    from keras.src.backend.torch import nn as torch_nn
+
+    fast = torch_nn._transpose_spatial_inputs
+    assert getattr(fast, "keras_gan_zoo_view", False)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 9, 9, 3)).astype("float32")
+    kernel = rng.normal(size=(3, 3, 3, 5)).astype("float32")
+    kernel_t = rng.normal(size=(4, 4, 3, 5)).astype("float32")
+
+    def run():
+        inputs = torch.tensor(x, requires_grad=True)
+        k, kt = torch.tensor(kernel, requires_grad=True), torch.tensor(kernel_t, requires_grad=True)
+        y = keras.ops.conv(inputs, k, strides=2, padding="same")
+        y = keras.ops.conv_transpose(y, kt, strides=2, padding="same")
+        y = keras.ops.average_pool(y, 2, padding="valid") + keras.ops.max_pool(y, 2, padding="same")
+        loss = (y ** 2).sum()
+        grads = torch.autograd.grad(loss, [inputs, k, kt])
+        return [y.detach().numpy()] + [g.numpy() for g in grads]
+
+    with_views = run()
+    torch_nn._transpose_spatial_inputs = fast.original
+    try:
+        keras_path = run()
+    finally:
+        torch_nn._transpose_spatial_inputs = fast
+    for a, b in zip(with_views, keras_path):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

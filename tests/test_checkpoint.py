@@ -11,11 +11,8 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import checkpoint, training
+from keras_gan_zoo import checkpoint, cli, training
 from keras_gan_zoo.models import DCGAN
-
-REPO = training.REPO_ROOT
-
 
 def tiny_dcgan(width=8):
     keras.utils.set_random_seed(0)
@@ -106,13 +103,8 @@ def test_an_interval_cut_short_is_not_saved(tmp_path):
 def test_a_run_killed_at_any_moment_ends_with_the_uninterrupted_weights(tmp_path):
     """SIGKILL a stepped smoke run of the CLI as soon as it has written a
     checkpoint, start it again, and compare with a run never interrupted."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("dcgan_recipe", REPO / "recipes" / "dcgan_mnist.py")
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
     steps, every = 40, 2
-    reference = training.run_recipe(recipe.RECIPE, smoke=True, steps=steps, checkpoint_every=every,
+    reference = training.run_recipe(cli._find_recipe("dcgan_mnist"), smoke=True, steps=steps, checkpoint_every=every,
                                     run_dir=tmp_path / "whole", output_dir=tmp_path / "whole" / "preset",
                                     verbose=0)
 

@@ -30,8 +30,8 @@ SCRIPT = textwrap.dedent("""
 
     one, two = fit(1), fit(2)
     difference = max(float(np.abs(a - b).max()) for a, b in zip(one, two))
-    sys.path.insert(0, str(training.REPO_ROOT / "recipes"))
-    from dcgan_mnist import RECIPE
+    from keras_gan_zoo import cli
+    RECIPE = cli._find_recipe("dcgan_mnist")
     out = sys.argv[1]
     training.run_recipe(RECIPE, smoke=True, steps=2, devices=2, run_dir=out, output_dir=out + "/preset",
                         verbose=0)

@@ -3,17 +3,19 @@
     python benchmarks/train_step.py                # all three backends
     python benchmarks/train_step.py --steps 300 --width 64 --batch-size 64
     python benchmarks/train_step.py --backends torch --keras-torch-path   # without the fast path
+    python benchmarks/train_step.py --image-size 64 --channels 3 --width 128   # the paper's LSUN network
 
 For each backend (one subprocess each: Keras picks its backend at import),
-the same 28x28 DCGAN is trained with `DCGAN.fit` and with a hand-written
+the same DCGAN (28x28 grey MNIST by default) is trained with `DCGAN.fit` and with a hand-written
 loop of the identical network in that framework (PyTorch modules; pure JAX
 with optax; TensorFlow GradientTape), alternately, in one process. Prints
 
-    <backend> keras_steps_per_s=<x> native_steps_per_s=<y> ratio=<x/y>
+    <backend> keras_steps_per_s=<x> native_steps_per_s=<y> ratio=<x/y> keras_images_per_s=... native_images_per_s=...
     <backend> generate_images_per_s=<x> raw_images_per_s=<y> overhead=<%>
 
 `generate` is compared with a direct compiled call of the same generator
 (`predict_on_batch`) on the same latents. The best of `--rounds` is kept.
+The run stops if the two networks' parameter counts differ.
 """
 
 import argparse
@@ -27,11 +29,15 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _data(steps, batch_size):
+def _data(steps, batch_size, image_size=28, channels=1):
+    """MNIST for the 28x28 grey network; random uint8 images of the shape
+    otherwise (a step's cost does not depend on what the pixels show)."""
+    need = steps * batch_size
+    if (image_size, channels) != (28, 1):
+        return np.random.default_rng(0).integers(0, 256, (need, image_size, image_size, channels), "uint8")
     from keras_gan_zoo import datasets
 
     (x, _), _ = datasets.load_mnist()
-    need = steps * batch_size
     return np.concatenate([x] * (need // len(x) + 1))[:need]
 
 
@@ -41,16 +47,23 @@ def run_backend(args):
     import keras_gan_zoo as kgz
     from native_dcgan import LOOPS
 
+    from keras_gan_zoo import gradients
+
     backend = keras.backend.backend()
+    print(f"{backend} device={gradients.device_description()}", flush=True)
     if args.keras_torch_path and backend == "torch":
         # Keras's own torch convolution path, without gradients' channels-last views.
         from keras.src.backend.torch import nn as torch_nn
         torch_nn._transpose_spatial_inputs = torch_nn._transpose_spatial_inputs.original
-    data = _data(args.steps, args.batch_size)
-    model = kgz.DCGAN(image_size=28, width=args.width)
+    data = _data(args.steps, args.batch_size, args.image_size, args.channels)
+    model = kgz.DCGAN(image_size=args.image_size, channels=args.channels, width=args.width)
     model.compile()
     model.fit(data[: 10 * args.batch_size], batch_size=args.batch_size, epochs=1, verbose=0)  # compile
-    native = LOOPS[backend](width=args.width)
+    native = LOOPS[backend](width=args.width, channels=args.channels, image_size=args.image_size)
+    count = lambda network: sum(int(np.prod(v.shape)) for v in network.trainable_weights)
+    if native.num_parameters != (count(model.generator), count(model.discriminator)):
+        raise SystemExit(f"{backend}: the hand-written network has {native.num_parameters} parameters, "
+                         f"Keras's {(count(model.generator), count(model.discriminator))}")
     batches = [data[i:i + args.batch_size] for i in range(0, len(data), args.batch_size)]
     for b in batches[:10]:
         native(b)
@@ -65,10 +78,13 @@ def run_backend(args):
         for b in batches:
             last = native(b)
         sync()
-        float(np.asarray(last[0]))
+        float(last[0])
         native_best = max(native_best, args.steps / (time.perf_counter() - start))
     print(f"{backend} keras_steps_per_s={keras_best:.2f} native_steps_per_s={native_best:.2f} "
-          f"ratio={keras_best / native_best:.3f}", flush=True)
+          f"ratio={keras_best / native_best:.3f} keras_images_per_s={keras_best * args.batch_size:.1f} "
+          f"native_images_per_s={native_best * args.batch_size:.1f}", flush=True)
+    if args.skip_generate:
+        return
 
     latents = model.sample_latents(args.generate_images, seed=0)
     model.generate(latents=latents[:256])
@@ -92,6 +108,9 @@ def main():
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--image-size", type=int, default=28, help="any size DCGAN takes (28, 32, 64)")
+    parser.add_argument("--channels", type=int, default=1)
+    parser.add_argument("--skip-generate", action="store_true", help="time the training step only")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--generate-images", type=int, default=4096)
     parser.add_argument("--keras-torch-path", action="store_true",
@@ -103,14 +122,22 @@ def main():
         sys.path.insert(0, HERE)
         return run_backend(args)
     for backend in args.backends.split(","):
-        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        cmd = [sys.executable, __file__, "--child", "--steps", str(args.steps), "--batch-size",
-               str(args.batch_size), "--width", str(args.width), "--rounds", str(args.rounds),
-               "--generate-images", str(args.generate_images)]
-        cmd += ["--keras-torch-path"] if args.keras_torch_path else []
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        lines = [l for l in result.stdout.splitlines() if l.startswith(backend + " ")]
-        print("\n".join(lines) if lines else f"{backend} failed:\n{result.stderr[-2000:]}", flush=True)
+        lines, error = run_child(backend, args)
+        print("\n".join(lines) if lines else f"{backend} failed:\n{error}", flush=True)
+
+
+def run_child(backend, args, env=None):
+    """Runs the benchmark for one backend in a subprocess (Keras picks its
+    backend at import); returns (its result lines, the end of its stderr)."""
+    env = dict(env or os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    cmd = [sys.executable, os.path.join(HERE, "train_step.py"), "--child"]
+    for flag in ("steps", "batch_size", "width", "image_size", "channels", "rounds", "generate_images"):
+        cmd += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
+    cmd += ["--keras-torch-path"] if getattr(args, "keras_torch_path", False) else []
+    cmd += ["--skip-generate"] if getattr(args, "skip_generate", False) else []
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(backend + " ")]
+    return lines, result.stderr[-2000:]
 
 
 if __name__ == "__main__":

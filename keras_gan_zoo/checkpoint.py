@@ -152,20 +152,29 @@ class StepBatches(keras.utils.PyDataset):
         seed: the data order's seed.
         steps: the run's length in steps; `starting_at(s)` serves steps
             `s .. steps - 1`.
+        shard: `(rank, processes)`: serve rows `rank * b .. (rank + 1) * b`
+            of each batch, `b = batch_size / processes` (data parallelism
+            over processes, `gradients.replica()`): together the processes
+            see the same batches as one would.
     """
 
-    def __init__(self, x, y, batch_size, seed, steps, start=0):
+    def __init__(self, x, y, batch_size, seed, steps, start=0, shard=(0, 1)):
         super().__init__()
         self.x, self.y = x, y
         self.batch_size, self.seed, self.steps, self.start = int(batch_size), int(seed), int(steps), int(start)
         self.per_pass = len(x) // self.batch_size
         if self.per_pass < 1:
             raise ValueError(f"batch_size {batch_size} is larger than the {len(x)} training examples.")
+        self.rank, self.processes = (int(n) for n in shard)
+        if self.batch_size % self.processes or not 0 <= self.rank < self.processes:
+            raise ValueError(f"a batch of {self.batch_size} does not split into {self.processes} equal "
+                             f"shards (rank {self.rank}); use a batch size divisible by the processes.")
         self._order = {}
 
     def starting_at(self, step):
         """The same stream from global step `step` on."""
-        return StepBatches(self.x, self.y, self.batch_size, self.seed, self.steps, start=step)
+        return StepBatches(self.x, self.y, self.batch_size, self.seed, self.steps, start=step,
+                           shard=(self.rank, self.processes))
 
     def __len__(self):
         return max(self.steps - self.start, 0)
@@ -179,4 +188,6 @@ class StepBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.indices(self.start + index)
+        share = self.batch_size // self.processes
+        rows = rows[self.rank * share:(self.rank + 1) * share]
         return (self.x[rows],) if self.y is None else (self.x[rows], self.y[rows])

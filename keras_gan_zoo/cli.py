@@ -74,7 +74,8 @@ def _cmd_train(args):
     recipe = _find_recipe(args.recipe)
     training.run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                         fid_images=args.fid_images, precision=args.precision, run_dir=args.run_dir,
-                        steps=args.steps, checkpoint_every=args.checkpoint_every, devices=args.devices)
+                        steps=args.steps, checkpoint_every=args.checkpoint_every, devices=args.devices,
+                        minutes=args.minutes)
 
 
 def _cmd_evaluate(args):

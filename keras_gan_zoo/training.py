@@ -137,7 +137,9 @@ class DivergenceGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         bad = {name: float(value) for name, value in (logs or {}).items()
                if name.endswith("loss") and not math.isfinite(float(value))}
-        if bad:
+        # Processes training together stop together (the others would wait on this one).
+        if gradients.any_replica(bool(bad)):
+            bad = bad or {"other_process_loss": float("nan")}
             players = ", ".join(f"{name[:-len('_loss')] or name} ({name} = {value})"
                                 for name, value in bad.items())
             raise TrainingDiverged(

@@ -88,3 +88,12 @@ def test_bad_level_and_image_size_are_clear_errors():
     gan = kgz.ProGAN(**TINY)
     with pytest.raises(ValueError, match="fade_steps must be >= 0"):
         gan.compile(level=1, fade_steps=-1)
+
+
+def test_projection_starts_from_a_latent_that_draws_an_image():
+    # Pixel norm reads z's direction only: the mean latent 0 is no start.
+    model = kgz.ProGAN(**kgz.ProGAN.tiny_config, seed=0)
+    z = model.initial_latents(5, "z")
+    rms = np.sqrt(np.mean(np.square(z), axis=1))
+    assert z.shape == (5, model.latent_dim) and np.all(rms > 0.3) and np.all(rms < 3.0)
+    np.testing.assert_array_equal(z, model.initial_latents(5, "z"))  # a fixed start

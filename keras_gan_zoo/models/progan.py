@@ -334,6 +334,14 @@ class ProGAN(ImageGAN):
 
     latent_spaces = ("z",)
 
+    def initial_latents(self, num_images, space):
+        """Where projection starts: a fixed draw of the prior. The generator
+        reads only z's direction (pixel norm first), so the mean latent, 0,
+        draws no image of its own, and Adam's first steps from next to it
+        swing the direction wildly (200 steps from 0 left held-out digits at
+        RMS 0.25, worse than the inverting encoder's single pass)."""
+        return self.gaussian_latents(num_images, self.latent_dim, seed=0)
+
     def render_latents(self, latents, conditions, space="z"):
         network = self.generator_at(self.level, ema=self.ema_generator is not None)
         images = network([latents, self._alpha_column(ops.shape(latents)[0])], training=False)

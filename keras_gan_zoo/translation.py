@@ -13,6 +13,7 @@ Example:
 import collections
 import io
 import re
+import unicodedata
 
 import numpy as np
 
@@ -159,12 +160,62 @@ def _csls(x, z, k=10):
     return 2 * sim - rx - rz
 
 
+def _strip_accents(word):
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
+def _edit_distance(a, b):
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def orthographic_pairs(source_words, target_words, min_length=5, max_distance=0.25):
+    """Likely cognates between two word lists, without parallel text:
+    pairs of words of at least `min_length` letters whose edit distance,
+    accents stripped, is at most `max_distance` of the longer word
+    ("nation"/"nación", "Jerusalem"/"Jerusalén"), each source and target
+    word in one pair at most (the closest, earliest in the lists first).
+    Words spelled the same are left to the identical-spelling seed.
+
+    Returns `[(source index, target index), ...]`.
+    """
+    by_prefix = collections.defaultdict(list)
+    stripped = [_strip_accents(w) for w in target_words]
+    for j, word in enumerate(stripped):
+        if len(word) >= min_length and word.isalpha():
+            by_prefix[word[:2]].append(j)
+    scored = []
+    for i, word in enumerate(source_words):
+        plain = _strip_accents(word)
+        if len(plain) < min_length or not plain.isalpha():
+            continue
+        for j in by_prefix.get(plain[:2], []):
+            other = stripped[j]
+            if plain == other or target_words[j] == word or abs(len(plain) - len(other)) > 2:
+                continue
+            distance = _edit_distance(plain, other) / max(len(plain), len(other))
+            if distance <= max_distance:
+                scored.append((distance, i, j))
+    used_source, used_target, pairs = set(), set(), []
+    for _, i, j in sorted(scored):
+        if i not in used_source and j not in used_target:
+            used_source.add(i), used_target.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
 def induce_dictionary(source_sentences, target_sentences, vocab_size=4000, candidates=2000,
-                      iterations=12, seed=0):
+                      iterations=12, seed=0, seed_dictionary="identical"):
     """A source -> target word dictionary from two *unrelated* monolingual
     corpora (no translation pair): PPMI-SVD vectors per language; a seed
     dictionary of the words spelled the same in both (names, punctuation:
-    the "almost no bilingual data" of Artetxe et al. 2017); then
+    the "almost no bilingual data" of Artetxe et al. 2017), and with
+    `seed_dictionary="orthographic"` also likely cognates
+    (`orthographic_pairs`); then
     self-learning (Artetxe et al. 2018): an orthogonal map from the current
     dictionary, a new dictionary from CSLS nearest neighbours in both
     directions among the `candidates` most frequent words, with stochastic
@@ -180,7 +231,12 @@ def induce_dictionary(source_sentences, target_sentences, vocab_size=4000, candi
     tgt_vocab, z = word_vectors(target_sentences, vocab_size)
     n = min(candidates, len(x), len(z))
     tgt_index = {w: i for i, w in enumerate(tgt_vocab[:n])}
-    pairs = np.array([(i, tgt_index[w]) for i, w in enumerate(src_vocab[:n]) if w in tgt_index])
+    pairs = [(i, tgt_index[w]) for i, w in enumerate(src_vocab[:n]) if w in tgt_index]
+    if seed_dictionary == "orthographic":
+        pairs += orthographic_pairs(src_vocab[:n], tgt_vocab[:n])
+    elif seed_dictionary != "identical":
+        raise ValueError(f"seed_dictionary must be 'identical' or 'orthographic'; got {seed_dictionary!r}")
+    pairs = np.array(pairs)
     if len(pairs) < 10:
         raise ValueError(f"only {len(pairs)} frequent words are spelled the same in both corpora; "
                          "the seed dictionary needs at least 10")

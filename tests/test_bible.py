@@ -58,7 +58,7 @@ def test_the_unsupervised_initialisation_reads_only_monolingual_text(corpus, tmp
     texts = {lang: {text for key, text in verses.items() if key[0] in parts["books"][lang]}
              for lang, verses in zip(("en", "es"), corpus)}
     seen = []
-    monkeypatch.setattr(tr, "induce_dictionary", lambda source, target: seen.append((source, target)) or {})
+    monkeypatch.setattr(tr, "induce_dictionary", lambda source, target, **options: seen.append((source, target)) or {})
     recipe._dictionaries(parts, tmp_path / "dictionaries.json")
     assert len(seen) == 2
     for (source, target), (src_lang, tgt_lang) in zip(seen, [("en", "es"), ("es", "en")]):

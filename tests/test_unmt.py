@@ -368,6 +368,19 @@ def test_bleu_and_word_by_word():
 UNMT_BLEU_FLOOR = {"es-en": 0.8, "en-es": 0.3}
 
 
+def test_orthographic_seed_pairs_likely_cognates_one_to_one():
+    source = ["nation", "moses", "the", "jerusalem", "angels", "called", "nations"]
+    target = ["nación", "moisés", "the", "jerusalén", "ángeles", "calles", "naciones", "nacion"]
+    pairs = tr.orthographic_pairs(source, target)
+    found = {(source[i], target[j]) for i, j in pairs}
+    assert {("nation", "nación"), ("moses", "moisés"), ("jerusalem", "jerusalén"),
+            ("angels", "ángeles")} <= found
+    assert not any("the" in pair for pair in found)  # short, and spelled the same
+    assert len({i for i, _ in pairs}) == len({j for _, j in pairs}) == len(pairs)  # one to one
+    with pytest.raises(ValueError, match="seed_dictionary must be"):
+        tr.induce_dictionary(["a b c"] * 3, ["a b c"] * 3, seed_dictionary="cognates")
+
+
 def test_shipped_unmt_translates_held_out_verses():
     """The shipped unsupervised translator, greedy, on the first 100 held-out
     verses (books it never saw in either language) beats copying the source

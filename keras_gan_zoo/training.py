@@ -365,7 +365,10 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             recipes with stages (they resume by stage, `from_stage`).
         devices: train data-parallel over this many devices (JAX; see
             `gradients.data_parallel`); the recipe's batch size is the global
-            batch and must divide by it.
+            batch and must divide by it. On PyTorch, start the run with
+            `torchrun --nproc_per_node N` instead: each process then trains
+            on its share of every batch, stepped (as with `steps`), and rank
+            0 alone writes the checkpoints, logs and preset.
         minutes: a wall-clock budget for the training, in place of the
             recipe's own time limits: it stops at the end of the recipe's
             epochs or when the budget is spent, whichever comes first. The
@@ -670,7 +673,8 @@ def add_step_arguments(parser):
     budget) and `--devices` (data parallelism) of a training command line."""
     parser.add_argument("--devices", type=int, default=1,
                         help="train data-parallel over N devices (KERAS_BACKEND=jax; the batch "
-                             "size is the global batch)")
+                             "size is the global batch). PyTorch: launch with torchrun "
+                             "--nproc_per_node N -m keras_gan_zoo train RECIPE instead")
     parser.add_argument("--steps", type=int, default=None,
                         help="train this many steps instead of the recipe's epochs, with exact "
                              "resume from the run folder (see --checkpoint-every)")

@@ -20,7 +20,8 @@ import numpy as np
 from PIL import Image
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import cards, classifier, evaluation, gradients, latent, presets, registry, tasks, training
+from keras_gan_zoo import (cards, classifier, datasets, evaluation, gradients, latent, presets, registry,
+                           tasks, training)
 from keras_gan_zoo.tasks import image_grid  # noqa: F401  (public: cli.image_grid)
 
 
@@ -217,10 +218,9 @@ def _cmd_detection(args):
     other_images = other_labels = None
     if args.other:
         other = _latent_model(argparse.Namespace(preset=args.other))
-        if tuple(other.image_shape) != tuple(model.image_shape):
-            raise ValueError(f"{args.other} draws {tuple(other.image_shape)} images; {args.preset} "
-                             f"draws {tuple(model.image_shape)}: choose a preset of the same data set")
-        other_images = other.generate(args.num, seed=args.seed + 1)
+        other_images = _same_frame(other.generate(args.num, seed=args.seed + 1), model.image_shape,
+                                   f"{args.other} draws {tuple(other.image_shape)} images; {args.preset} "
+                                   f"draws {tuple(model.image_shape)}: choose a preset of the same data set")
         if model.task is tasks.CLASS_CONDITIONAL_IMAGE:
             other_labels = (other.check_labels(None, args.num) if other.task is tasks.CLASS_CONDITIONAL_IMAGE
                             else _classify(model, other_images))
@@ -242,10 +242,23 @@ def _cmd_detection(args):
         print(f"Recorded in {args.preset}'s metadata and card")
 
 
+def _same_frame(images, shape, error):
+    """Another preset's samples in this preset's frame: the same data set
+    zero-padded (28x28 digits in a 32x32 frame) or cropped alike; anything
+    else is `error`."""
+    size, channels = shape[0], shape[-1]
+    if images.shape[-1] != channels or (size - images.shape[1]) % 2:
+        raise ValueError(error)
+    if images.shape[1] < size:
+        return datasets.pad_images(images, size)
+    return datasets.center_crop(images, size)
+
+
 def _classify(model, images):
     """Labels for another model's samples, read by the data set's shipped classifier."""
     dataset = model.preset_metadata.get("training", {}).get("dataset") or model.default_dataset
-    return classifier.predict_labels(classifier.load_classifier(dataset), images)
+    judge, _ = classifier.load_classifier(dataset)
+    return classifier.predict_labels(judge, images)
 
 
 def _latent_model(args):

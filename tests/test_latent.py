@@ -179,6 +179,26 @@ def test_cli_latent_commands(tmp_path, capsys):
     assert "no latent space" in capsys.readouterr().err
 
 
+def test_cli_detection_against_another_preset_of_the_same_data_set(tmp_path, capsys):
+    # A class-conditional preset in a 32x32 frame against an unconditional one
+    # at 28x28: the other's samples are padded into the frame, and their
+    # classes read by the data set's shipped classifier.
+    from keras_gan_zoo import cli
+
+    metadata = {"training": {"dataset": "mnist"}}
+    cgan = kgz.ConditionalGAN(num_classes=10, latent_dim=8, image_size=32, channels=1, width=4, seed=0)
+    own = str(cgan.save_pretrained(tmp_path / "cgan", metadata={"training": {
+        "dataset": "mnist", "dataset_args": {"image_size": 32}}}))
+    other = str(kgz.DCGAN(latent_dim=8, image_size=28, channels=1, width=4, seed=1).save_pretrained(
+        tmp_path / "dcgan", metadata=metadata))
+    assert cli.main(["detection", own, "--num", "6", "--steps", "2", "--other", other]) == 0
+    assert "ROC AUC own samples vs" in capsys.readouterr().out
+    rgb = str(kgz.DCGAN(latent_dim=8, image_size=32, channels=3, width=4, seed=1).save_pretrained(
+        tmp_path / "rgb", metadata=metadata))
+    assert cli.main(["detection", own, "--num", "6", "--steps", "2", "--other", rgb]) == 2
+    assert "choose a preset of the same data set" in capsys.readouterr().err
+
+
 def test_attribute_vector_moves_the_measured_attribute():
     gan = kgz.DCGAN(**TINY, seed=0)
     z = gan.sample_latents(64, seed=5)

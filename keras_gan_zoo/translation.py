@@ -121,16 +121,12 @@ def words(sentence):
     return re.findall(r"\w+|[^\w\s]", sentence.lower())
 
 
-def word_vectors(sentences, vocab_size=4000, window=4, dim=128):
-    """PPMI + SVD word vectors (Levy & Goldberg 2014) of the `vocab_size`
-    most frequent words: `(vocabulary list, unit vectors (V, dim))`."""
-    tokenised = [words(s) for s in sentences]
-    counts = collections.Counter(w for s in tokenised for w in s)
-    vocab = [w for w, _ in counts.most_common(vocab_size)]
-    index = {w: i for i, w in enumerate(vocab)}
-    # One stream of ids with -1 between sentences, so no window crosses them.
-    stream = np.array([i for s in tokenised for i in [index.get(w, -1) for w in s] + [-1] * window])
-    matrix = np.zeros((len(vocab), len(vocab)), dtype="float64")
+def _ppmi_svd(rows, size, window, dim):
+    """PPMI + SVD vectors (Levy & Goldberg 2014) of ids `0..size-1` from
+    lists of ids (-1 for an id left out): unit vectors `(size, dim)`."""
+    # One stream of ids with -1 between rows, so no window crosses them.
+    stream = np.array([i for row in rows for i in list(row) + [-1] * window])
+    matrix = np.zeros((size, size), dtype="float64")
     for distance in range(1, window + 1):
         a, b = stream[:-distance], stream[distance:]
         keep = (a >= 0) & (b >= 0)
@@ -142,7 +138,77 @@ def word_vectors(sentences, vocab_size=4000, window=4, dim=128):
         pmi = np.log(matrix * col.sum() / (row * col))
     ppmi = np.where(np.isfinite(pmi) & (pmi > 0), pmi, 0.0)
     u, s, _ = np.linalg.svd(ppmi, full_matrices=False)
-    return vocab, _normalise(u[:, :dim] * np.sqrt(s[:dim])).astype("float32")
+    return _normalise(u[:, :dim] * np.sqrt(s[:dim])).astype("float32")
+
+
+def word_vectors(sentences, vocab_size=4000, window=4, dim=128):
+    """PPMI + SVD word vectors of the `vocab_size` most frequent words:
+    `(vocabulary list, unit vectors (V, dim))`."""
+    tokenised = [words(s) for s in sentences]
+    counts = collections.Counter(w for s in tokenised for w in s)
+    vocab = [w for w, _ in counts.most_common(vocab_size)]
+    index = {w: i for i, w in enumerate(vocab)}
+    return vocab, _ppmi_svd([[index.get(w, -1) for w in s] for s in tokenised], len(vocab), window, dim)
+
+
+def piece_vectors(vocabulary, sentences, window=4, dim=128, min_count=5):
+    """PPMI + SVD vectors of the subword pieces of one language:
+    `(piece ids (P,), unit vectors (P, dim), counts (P,))` for the pieces that
+    occur at least `min_count` times in `sentences`."""
+    rows = vocabulary.processor.encode(check_sentences(sentences))
+    counts = np.bincount([t for row in rows for t in row], minlength=len(vocabulary))
+    ids = np.flatnonzero(counts >= min_count)
+    index = np.full(len(vocabulary), -1)
+    index[ids] = np.arange(len(ids))
+    vectors = _ppmi_svd([index[row] for row in rows], len(ids), window, min(dim, len(ids)))
+    return ids, vectors, counts[ids]
+
+
+def cross_lingual_piece_vectors(vocabulary, english, spanish, word_pairs, dim=128, window=4, min_count=5):
+    """One embedding table for the shared subword vocabulary in which a
+    piece and its translation lie close, from monolingual text only: PPMI-SVD
+    piece vectors of each language (`piece_vectors`), the Spanish space
+    rotated onto the English one (orthogonal Procrustes) on the `word_pairs`
+    (English word, Spanish word) that are one piece each on both sides (an
+    induced dictionary, `induce_dictionary`), and a piece that both
+    languages use given the count-weighted mean of its two vectors. This is
+    the cross-lingual initialisation of Lample et al. 2018 (aligned
+    embeddings) for a shared vocabulary (their 2018b).
+
+    Returns `(table (vocab, dim) float32 of unit rows, known (vocab,) bool)`;
+    rows of pieces neither side uses `min_count` times are zero and not known.
+    """
+    en_ids, x, en_counts = piece_vectors(vocabulary, english, window, dim, min_count)
+    es_ids, z, es_counts = piece_vectors(vocabulary, spanish, window, dim, min_count)
+    if x.shape[1] != dim or z.shape[1] != dim:
+        raise ValueError(f"too little text for {dim}-dimensional piece vectors: "
+                         f"{x.shape[1]} English and {z.shape[1]} Spanish pieces occur {min_count}+ times")
+    en_row = {int(p): i for i, p in enumerate(en_ids)}
+    es_row = {int(p): i for i, p in enumerate(es_ids)}
+
+    def single_piece(word):
+        row = vocabulary.processor.encode(word)
+        return row[0] if len(row) == 1 else None
+
+    anchors = set()
+    for en_word, es_word in word_pairs:
+        a, b = single_piece(en_word), single_piece(es_word)
+        if a in en_row and b in es_row:
+            anchors.add((en_row[a], es_row[b]))
+    if len(anchors) < dim // 4:
+        raise ValueError(f"only {len(anchors)} word pairs are single pieces seen on both sides; "
+                         f"aligning {dim}-dimensional piece vectors needs at least {dim // 4}")
+    a, b = np.array(sorted(anchors)).T
+    u, _, vt = np.linalg.svd(z[b].T @ x[a])
+    z = z @ (u @ vt)
+    table = np.zeros((len(vocabulary), dim), dtype="float64")
+    weight = np.zeros(len(vocabulary))
+    for ids, vectors, counts in ((en_ids, x, en_counts), (es_ids, z, es_counts)):
+        table[ids] += vectors * counts[:, None]
+        weight[ids] += counts
+    known = weight > 0
+    table[known] /= np.linalg.norm(table[known], axis=1, keepdims=True).clip(1e-9)
+    return table.astype("float32"), known
 
 
 def _normalise(vectors):

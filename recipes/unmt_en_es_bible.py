@@ -90,6 +90,10 @@ RECIPE = {
     # ("orthographic"): word-by-word BLEU 0.70 / 1.24 against 0.33 / 0.15
     # with the identical spellings alone (benchmarks/RESULTS.md).
     "dictionary": {"seed": "orthographic"},
+    # Where the shared token embedding starts: Keras's random one ("random")
+    # or piece vectors of the two monolingual sides aligned on the induced
+    # dictionary ("cross_lingual", `translation.cross_lingual_piece_vectors`).
+    "embedding": {"init": "random"},
     "seed": 0,
 }
 SMOKE = {"vocab_size": 400, "sentences": 200, "steps_per_epoch": 2, "epochs": 2, "back_translation_reuse": 1,
@@ -117,7 +121,7 @@ def _ids(vocabulary, sentences, limit):
 
 # The recipe's groups that `--set` reaches: a model setting by its own name,
 # the others as GROUP.KEY (e.g. noise.drop=0, warmup.minutes=20).
-SETTABLE = ("model", "optimizer", "noise", "warmup", "dictionary")
+SETTABLE = ("model", "optimizer", "noise", "warmup", "dictionary", "embedding")
 
 
 def settings(recipe):
@@ -180,6 +184,16 @@ def _dictionaries(parts, path, seed="identical"):
                     "es": tr.induce_dictionary(parts["es"], parts["en"], seed_dictionary=seed)}
     path.write_text(json.dumps({"seed": seed, **dictionaries}, ensure_ascii=False))
     return dictionaries
+
+
+EMBEDDING_INITS = ("random", "cross_lingual")
+
+
+def _embedding_table(parts, vocabulary, dictionaries, dim):
+    """Cross-lingual piece vectors of the two monolingual sides, aligned on
+    the induced dictionaries in both directions (no parallel text)."""
+    pairs = list(dictionaries["en"].items()) + [(en, es) for es, en in dictionaries["es"].items()]
+    return tr.cross_lingual_piece_vectors(vocabulary, parts["en"], parts["es"], pairs, dim=dim)
 
 
 def main(argv=None):
@@ -248,6 +262,12 @@ def main(argv=None):
     else:
         en_ids, es_ids = _ids(vocabulary, parts["en"], limit), _ids(vocabulary, parts["es"], limit)
         dictionaries = _dictionaries(parts, run_dir / "dictionaries.json", recipe["dictionary"]["seed"])
+        init = recipe["embedding"]["init"]
+        if init not in EMBEDDING_INITS:
+            raise SystemExit(f"embedding.init must be one of {EMBEDDING_INITS}; got {init!r}")
+        if init == "cross_lingual":  # (a resumed run's backup then overwrites it)
+            print("cross-lingual piece vectors from the monolingual sides ...")
+            model.set_token_embeddings(*_embedding_table(parts, vocabulary, dictionaries, model.dim))
 
         def word_by_word(rows, lang):
             text = tr.word_by_word(vocabulary.decode(rows), dictionaries[lang])
@@ -319,7 +339,8 @@ def main(argv=None):
             "optimizer": {"translator": recipe["optimizer"],
                           **{n: round(float(keras.optimizers.serialize(o)["config"]["learning_rate"]), 8)
                              for n, o in model.player_optimizers.items() if n != "g"}},
-            **({"noise": recipe["noise"], "warmup_noise": warmup["noise"]}
+            **({"noise": recipe["noise"], "warmup_noise": warmup["noise"],
+                "dictionary_seed": recipe["dictionary"]["seed"], "embedding_init": recipe["embedding"]["init"]}
                if objective != "supervised" else {}),
             "backend": keras.backend.backend(), "device": gradients.device_description(),
             # Every sitting's training time (the run may have been resumed).

@@ -42,7 +42,8 @@ def test_unknown_language_and_books_are_clear_errors():
 
 
 def test_the_unsupervised_initialisation_reads_only_monolingual_text(corpus, tmp_path, monkeypatch):
-    """The induced dictionaries that start back-translation see each side's
+    """The induced dictionaries that start back-translation, and the
+    cross-lingual piece vectors that may start the embedding, see each side's
     own training books only: no verse of the other language's training
     books (whose translations the other side holds) and none of the
     held-out books (where the probe and the BLEU figures read)."""
@@ -61,6 +62,10 @@ def test_the_unsupervised_initialisation_reads_only_monolingual_text(corpus, tmp
     monkeypatch.setattr(tr, "induce_dictionary", lambda source, target, **options: seen.append((source, target)) or {})
     recipe._dictionaries(parts, tmp_path / "dictionaries.json")
     assert len(seen) == 2
-    for (source, target), (src_lang, tgt_lang) in zip(seen, [("en", "es"), ("es", "en")]):
+    monkeypatch.setattr(tr, "cross_lingual_piece_vectors",
+                        lambda vocabulary, english, spanish, pairs, **options: seen.append((english, spanish)))
+    recipe._embedding_table(parts, None, {"en": {}, "es": {}}, 16)
+    assert len(seen) == 3
+    for (source, target), (src_lang, tgt_lang) in zip(seen, [("en", "es"), ("es", "en"), ("en", "es")]):
         assert source and set(source) <= texts[src_lang]
         assert target and set(target) <= texts[tgt_lang]

@@ -1,6 +1,7 @@
 """Unsupervised translation: the shared encoder/decoder, the three losses,
 the language discriminator as a player, decoding, and the text tools."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -379,6 +380,80 @@ def test_orthographic_seed_pairs_likely_cognates_one_to_one():
     assert len({i for i, _ in pairs}) == len({j for _, j in pairs}) == len(pairs)  # one to one
     with pytest.raises(ValueError, match="seed_dictionary must be"):
         tr.induce_dictionary(["a b c"] * 3, ["a b c"] * 3, seed_dictionary="cognates")
+
+
+def _two_languages(num_concepts=24, sentences=1500, seed=0):
+    """Two unrelated corpora of one made-up language written in two disjoint
+    lexicons: the same word-to-word statistics, no sentence in common."""
+    rng = np.random.default_rng(seed)
+
+    def lexicon(letters):
+        out = set()
+        while len(out) < num_concepts:
+            out.add("".join(rng.choice(list(letters), rng.integers(4, 7))))
+        return sorted(out)
+
+    en, es = lexicon("abcdefghijkl"), lexicon("mnopqrstuvwxyz")
+    successors = [rng.choice(num_concepts, 3, replace=False) for _ in range(num_concepts)]
+
+    def corpus(words, corpus_seed):
+        r, text = np.random.default_rng(corpus_seed), []
+        for _ in range(sentences):
+            k, sentence = r.integers(num_concepts), []
+            for _ in range(r.integers(5, 12)):
+                sentence.append(words[k])
+                k = r.choice(successors[k], p=[0.6, 0.3, 0.1])
+            text.append(" ".join(sentence))
+        return text
+
+    return en, es, corpus(en, 1), corpus(es, 2)
+
+
+def test_cross_lingual_piece_vectors_translate_words_left_out_of_the_anchors():
+    """Aligned on half the word pairs, the other half's pieces find their
+    translation as nearest neighbour (wrong anchors: chance level)."""
+    pytest.importorskip("sentencepiece")
+    en, es, en_text, es_text = _two_languages()
+    vocabulary = tr.SubwordVocabulary.train(en_text + es_text, vocab_size=81)
+    piece = {w: vocabulary.processor.encode(w) for w in en + es}
+    half = len(en) // 2
+    held_out = [(e, s) for e, s in zip(en[half:], es[half:]) if len(piece[e]) == len(piece[s]) == 1]
+    es_ids = np.array([piece[s][0] for s in es if len(piece[s]) == 1])
+
+    def accuracy(anchors):
+        table, known = tr.cross_lingual_piece_vectors(vocabulary, en_text, es_text, anchors, dim=12, min_count=1)
+        assert known[es_ids].all() and table.shape == (len(vocabulary), 12)
+        nearest = es_ids[np.argmax(table[es_ids] @ table[[piece[e][0] for e, _ in held_out]].T, axis=0)]
+        return np.mean(nearest == [piece[s][0] for _, s in held_out])
+
+    assert len(held_out) >= 8
+    assert accuracy(list(zip(en[:half], es[:half]))) >= 0.75
+    assert accuracy(list(zip(en[:half], es[1:half + 1]))) <= 0.3
+    with pytest.raises(ValueError, match="word pairs are single pieces"):
+        tr.cross_lingual_piece_vectors(vocabulary, en_text, es_text, [("nothing", "nada")], dim=12)
+
+
+def _token_embeddings(model):
+    return keras.ops.convert_to_numpy(model.embedding.tokens.embeddings).copy()
+
+
+def test_set_token_embeddings_keeps_the_scale_and_checks_its_input():
+    model = kgz.UNMT(**TINY)
+    before = _token_embeddings(model)
+    table = np.random.default_rng(0).normal(size=(40, 16)).astype("float32")
+    known = np.arange(40) % 2 == 0
+    for bad, match in [((table[:5], known), r"\(vocab_size, dim\) = \(40, 16\)"),
+                       ((table, known[:5]), "known must be"),
+                       ((np.where(known[:, None], np.nan, table), known), "finite and non-zero")]:
+        with pytest.raises(ValueError, match=match):
+            model.set_token_embeddings(*bad)
+        np.testing.assert_array_equal(_token_embeddings(model), before)
+    model.set_token_embeddings(table, known)
+    after = _token_embeddings(model)
+    np.testing.assert_array_equal(after[~known], before[~known])
+    cosine = (after[known] * table[known]).sum(1) / np.linalg.norm(after[known], axis=1) / np.linalg.norm(table[known], axis=1)
+    np.testing.assert_allclose(cosine, 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(after[known], axis=1), np.sqrt((before ** 2).sum(1).mean()), rtol=1e-5)
 
 
 def test_shipped_unmt_translates_held_out_verses():

@@ -212,6 +212,33 @@ class UNMT(AdversarialModel):
                        steps=1 if self.adversarial_weight else 0),
                 Player("g", self.translator_loss, self.translator_variables)]
 
+    def set_token_embeddings(self, table, known=None):
+        """Start the shared token embedding from `table` (vocab, dim), e.g.
+        `translation.cross_lingual_piece_vectors`: each row of `known`
+        (default: all) becomes that row's direction at the length the
+        initial rows have on average, so the scale the layers were
+        initialised for is kept; the other rows are left as they are.
+
+        Example:
+
+        >>> table, known = tr.cross_lingual_piece_vectors(vocab, english, spanish, pairs, dim=model.dim)
+        >>> model.set_token_embeddings(table, known)
+        """
+        table = np.asarray(table, dtype="float32")
+        if table.shape != (self.vocab_size, self.dim):
+            raise ValueError(f"the embedding table must be (vocab_size, dim) = ({self.vocab_size}, "
+                             f"{self.dim}); got {table.shape}")
+        known = np.ones(self.vocab_size, bool) if known is None else np.asarray(known, bool)
+        if known.shape != (self.vocab_size,):
+            raise ValueError(f"known must be ({self.vocab_size},) booleans; got shape {known.shape}")
+        norms = np.linalg.norm(table[known], axis=1, keepdims=True)
+        if not np.all(np.isfinite(table[known])) or np.any(norms == 0):
+            raise ValueError("the known rows of the embedding table must be finite and non-zero")
+        current = keras.ops.convert_to_numpy(self.embedding.tokens.embeddings)
+        length = float(np.sqrt((current ** 2).sum(1).mean()))
+        current[known] = table[known] / norms * length
+        self.embedding.tokens.embeddings.assign(current)
+
     def set_loss_weights(self, auto_weight=None, back_translation_weight=None, adversarial_weight=None):
         """Changes the weights of the translator's loss terms between `fit`
         calls (a denoising warm-up, then back-translation), and makes the

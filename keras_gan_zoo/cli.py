@@ -131,7 +131,7 @@ def _cmd_project(args):
     model = _latent_model(args)
     images = _read_images(model, args.images)
     fit = latent.project(model, images, method=args.method, steps=args.steps, restarts=args.restarts,
-                         seed=args.seed, **_conditions(args, len(images)))
+                         seed=args.seed, learning_rate=args.learning_rate, **_conditions(args, len(images)))
     if args.command == "detect":
         for path, error in zip(args.images, fit.errors):
             print(f"{path}: generated_score {-error:.4f} (RMS reconstruction error {error:.4f})")
@@ -193,7 +193,7 @@ def _cmd_inversion(args):
     # Class-conditional presets project each image with its own class.
     conditions = {"labels": y_test[pick]} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
     table = latent.compare_inversions(model, x_test[pick], steps=args.steps, restarts=args.restarts,
-                                      seed=args.seed, **conditions)
+                                      seed=args.seed, learning_rate=args.learning_rate, **conditions)
     print(f"| method | mean RMS pixel error | median | wall time |  ({table['num']} held-out images, "
           f"{table['space']})")
     for row in table["rows"]:
@@ -201,7 +201,7 @@ def _cmd_inversion(args):
               f"{row['wall_time_s']:.1f} s |")
     if args.write:
         command = (f"keras-gan-zoo inversion {args.preset} --num {args.num} --steps {args.steps} "
-                   f"--restarts {args.restarts} --write")
+                   f"--restarts {args.restarts} --learning-rate {args.learning_rate:g} --write")
         table.update({"command": command, "seed": args.seed, "backend": keras.backend.backend(),
                       "device": gradients.device_description(),
                       "wall_time_s": round(time.time() - start, 1),
@@ -226,15 +226,16 @@ def _cmd_detection(args):
                             else _classify(model, other_images))
     result = latent.detection(model, x_test[pick], None if y_test is None else y_test[pick], num=args.num,
                               method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
-                              other_images=other_images, other_labels=other_labels)
+                              other_images=other_images, other_labels=other_labels,
+                              learning_rate=args.learning_rate)
     print(f"ROC AUC own samples vs held-out real images: {result['auc_own_vs_real']:.3f} (mean RMS error "
           f"{result['rms_error_own']:.4f} vs {result['rms_error_real']:.4f})")
     if args.other:
         print(f"ROC AUC own samples vs {args.other}'s samples: {result['auc_own_vs_other']:.3f}")
     if args.write:
         command = (f"keras-gan-zoo detection {args.preset} --num {args.num} --method {args.method} "
-                   f"--steps {args.steps} --restarts {args.restarts} --seed {args.seed}"
-                   + (f" --other {args.other}" if args.other else "") + " --write")
+                   f"--steps {args.steps} --restarts {args.restarts} --learning-rate {args.learning_rate:g} "
+                   f"--seed {args.seed}" + (f" --other {args.other}" if args.other else "") + " --write")
         result.update({"command": command, "seed": args.seed, "other": args.other,
                        "backend": keras.backend.backend(), "device": gradients.device_description(),
                        "wall_time_s": round(time.time() - start, 1)})
@@ -274,6 +275,14 @@ def _latent_parser(sub, name, help_text, func):
     p.add_argument("--label", type=int, default=None, help="class-conditional presets: the class")
     p.set_defaults(func=func)
     return p
+
+
+def _descent_options(p, steps, restarts):
+    """The projection's descent settings, shared by the latent commands."""
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--restarts", type=int, default=restarts)
+    p.add_argument("--learning-rate", type=float, default=latent.LEARNING_RATE,
+                   help="Adam's rate on the latents (cosine-decayed)")
 
 
 def build_parser():
@@ -333,8 +342,7 @@ def build_parser():
                             ("detect", "score images by how likely the preset drew them")):
         p = _latent_parser(sub, name, help_text, _cmd_project)
         p.add_argument("images", nargs="+", help="image files (resized to the preset's size)")
-        p.add_argument("--steps", type=int, default=600)
-        p.add_argument("--restarts", type=int, default=4)
+        _descent_options(p, steps=600, restarts=4)
         p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize",
                        help="iGAN's inversions; encoder and hybrid use the preset's inverting encoder")
         p.add_argument("--out", default="projection.png")
@@ -355,16 +363,14 @@ def build_parser():
     p = _latent_parser(sub, "inversion", "iGAN's table: held-out images projected by the encoder, "
                                          "by optimisation and by both", _cmd_inversion)
     p.add_argument("--num", type=int, default=200, help="held-out test images")
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--restarts", type=int, default=1)
+    _descent_options(p, steps=200, restarts=1)
     p.add_argument("--write", action="store_true", help="record the table in the preset's metadata and card")
     p = _latent_parser(sub, "detection", "was it generated by this model? ROC AUC of generated_score, own "
                                          "samples against held-out real images (and another preset's)",
                        _cmd_detection)
     p.add_argument("--num", type=int, default=200, help="images on each side")
     p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize")
-    p.add_argument("--steps", type=int, default=200)
-    p.add_argument("--restarts", type=int, default=1)
+    _descent_options(p, steps=200, restarts=1)
     p.add_argument("--other", help="a preset of the same data set whose samples to tell apart")
     p.add_argument("--write", action="store_true", help="record the figures in the preset's metadata and card")
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")

@@ -14,8 +14,6 @@ generator never trained on, as the iGAN table reports.
 import argparse
 import time
 
-import numpy as np
-
 import keras_gan_zoo as kgz
 from keras_gan_zoo import latent, tasks
 
@@ -33,14 +31,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for name in args.presets:
         model = kgz.from_pretrained(name, compile=False)
-        _, (x_test, y_test) = model.data_splits()
-        # The choice `keras-gan-zoo inversion` makes (seed 0, 200 images), cut to --num.
-        pick = np.random.default_rng(0).choice(len(x_test), 200, replace=False)[:args.num]
-        conditions = {"labels": y_test[pick]} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
+        # The images `keras-gan-zoo inversion` projects (seed 0, 200 images), cut to --num.
+        images, labels = latent.held_out_sample(model, 200, seed=0)
+        images = images[:args.num]
+        conditions = {"labels": labels[:args.num]} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
         cells = []
         for rate in args.rates:
             start = time.time()
-            fit = latent.project(model, x_test[pick], method=args.method, steps=args.steps, learning_rate=rate,
+            fit = latent.project(model, images, method=args.method, steps=args.steps, learning_rate=rate,
                                  progress=False, **conditions)
             cells.append(f"{rate:g}: {fit.errors.mean():.4f} ({time.time() - start:.0f} s)")
         print(f"{name} ({fit.space}, {args.method}, {args.num} held-out images, {args.steps} steps) | "

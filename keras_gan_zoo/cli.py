@@ -188,11 +188,10 @@ def _cmd_modes(args):
 def _cmd_inversion(args):
     start = time.time()
     model = _latent_model(args)
-    _, (x_test, y_test) = model.data_splits()
-    pick = np.random.default_rng(args.seed).choice(len(x_test), args.num, replace=False)
+    images, labels = latent.held_out_sample(model, args.num, args.seed)
     # Class-conditional presets project each image with its own class.
-    conditions = {"labels": y_test[pick]} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
-    table = latent.compare_inversions(model, x_test[pick], steps=args.steps, restarts=args.restarts,
+    conditions = {"labels": labels} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
+    table = latent.compare_inversions(model, images, steps=args.steps, restarts=args.restarts,
                                       seed=args.seed, learning_rate=args.learning_rate, **conditions)
     print(f"| method | mean RMS pixel error | median | wall time |  ({table['num']} held-out images, "
           f"{table['space']})")
@@ -213,8 +212,7 @@ def _cmd_inversion(args):
 def _cmd_detection(args):
     start = time.time()
     model = _latent_model(args)
-    _, (x_test, y_test) = model.data_splits()
-    pick = np.random.default_rng(args.seed).choice(len(x_test), args.num, replace=False)
+    images, labels = latent.held_out_sample(model, args.num, args.seed)
     other_images = other_labels = None
     if args.other:
         other = _latent_model(argparse.Namespace(preset=args.other))
@@ -224,7 +222,7 @@ def _cmd_detection(args):
         if model.task is tasks.CLASS_CONDITIONAL_IMAGE:
             other_labels = (other.check_labels(None, args.num) if other.task is tasks.CLASS_CONDITIONAL_IMAGE
                             else _classify(model, other_images))
-    result = latent.detection(model, x_test[pick], None if y_test is None else y_test[pick], num=args.num,
+    result = latent.detection(model, images, labels, num=args.num,
                               method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
                               other_images=other_images, other_labels=other_labels,
                               learning_rate=args.learning_rate)

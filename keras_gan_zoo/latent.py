@@ -349,6 +349,15 @@ def compare_inversions(model, images, steps=200, restarts=1, encoder=None, seed=
             "learning_rate": float(learning_rate), "space": fit.space}
 
 
+def held_out_sample(model, num=200, seed=0):
+    """The `num` held-out test images of the model's data set that the
+    latent commands score (a seeded choice without replacement), and their
+    labels (None where the data set has none)."""
+    _, (x_test, y_test) = model.data_splits()
+    pick = np.random.default_rng(seed).choice(len(x_test), num, replace=False)
+    return x_test[pick], (None if y_test is None else y_test[pick])
+
+
 def space_of(model, space=None):
     """The latent space `space` of `model` (default: its first), or a clear
     error for a model that has none."""

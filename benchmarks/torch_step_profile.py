@@ -6,8 +6,9 @@ hand-written PyTorch loop of `benchmarks/native_dcgan.py` (torch.profiler).
 
 Prints both loops' steps/s, their ratio, and each loop's operators by self
 CPU time (`aten::copy_` is where Keras's copies around convolutions show).
-`--keras-torch-path` times Keras's own convolution path instead of
-`keras_gan_zoo.gradients`' channels-last views. One thread by default.
+`--keras-torch-path` times Keras's own torch code instead of
+`keras_gan_zoo.gradients`' fast paths (channels-last views around
+convolutions, fused training-mode batch norm). One thread by default.
 """
 
 import argparse
@@ -38,8 +39,9 @@ def main():
 
     torch.set_num_threads(args.threads)
     if args.keras_torch_path:
-        from keras.src.backend.torch import nn as torch_nn
-        torch_nn._transpose_spatial_inputs = torch_nn._transpose_spatial_inputs.original
+        # Keras's own torch code, without gradients' fast paths.
+        from keras_gan_zoo import gradients as _gradients
+        _gradients.set_torch_fast_paths(False)
     data = _data(args.steps, args.batch_size)
     model = kgz.DCGAN(image_size=28, width=args.width)
     model.compile()

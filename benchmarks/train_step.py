@@ -2,7 +2,7 @@
 
     python benchmarks/train_step.py                # all three backends
     python benchmarks/train_step.py --steps 300 --width 64 --batch-size 64
-    python benchmarks/train_step.py --backends torch --keras-torch-path   # without the fast path
+    python benchmarks/train_step.py --backends torch --keras-torch-path   # without the fast paths
     python benchmarks/train_step.py --image-size 64 --channels 3 --width 128   # the paper's LSUN network
 
 For each backend (one subprocess each: Keras picks its backend at import),
@@ -52,9 +52,8 @@ def run_backend(args):
     backend = keras.backend.backend()
     print(f"{backend} device={gradients.device_description()}", flush=True)
     if args.keras_torch_path and backend == "torch":
-        # Keras's own torch convolution path, without gradients' channels-last views.
-        from keras.src.backend.torch import nn as torch_nn
-        torch_nn._transpose_spatial_inputs = torch_nn._transpose_spatial_inputs.original
+        # Keras's own torch code, without gradients' fast paths.
+        gradients.set_torch_fast_paths(False)
     data = _data(args.steps, args.batch_size, args.image_size, args.channels)
     model = kgz.DCGAN(image_size=args.image_size, channels=args.channels, width=args.width)
     model.compile()
@@ -114,8 +113,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--generate-images", type=int, default=4096)
     parser.add_argument("--keras-torch-path", action="store_true",
-                        help="PyTorch: time Keras's own convolution path (copies around each "
-                             "convolution) instead of keras_gan_zoo.gradients' channels-last views")
+                        help="PyTorch: time Keras's own torch code (copies around each convolution, "
+                             "batch norm from elementwise ops) instead of keras_gan_zoo.gradients' "
+                             "fast paths")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -29,7 +29,40 @@ elif BACKEND == "jax":
     import jax
 
 
-def _install_torch_channels_last_views():
+# PyTorch fast paths: Keras functions this module replaces on the torch
+# backend with equivalents that compute the same values faster (measured in
+# benchmarks/RESULTS.md; tests/test_layers.py checks outputs, gradients and
+# batch-norm statistics against Keras's own path). Each entry is
+# (owner, attribute name, Keras's original, the replacement).
+_TORCH_FAST_PATHS = []
+
+
+def set_torch_fast_paths(enabled):
+    """Switches this module's PyTorch fast paths on (the default) or off.
+
+    Off, Keras's own torch code runs; `benchmarks/train_step.py
+    --keras-torch-path` times that. A no-op on other backends.
+
+    Example:
+        >>> from keras_gan_zoo import gradients
+        >>> gradients.set_torch_fast_paths(False)   # Keras's own torch path
+        >>> gradients.set_torch_fast_paths(True)
+    """
+    for owner, name, original, replacement in _TORCH_FAST_PATHS:
+        setattr(owner, name, replacement if enabled else original)
+
+
+def _install_torch_fast_path(owner, name, make_replacement):
+    original = getattr(owner, name, None)
+    if original is None or getattr(original, "keras_gan_zoo_fast_path", False):
+        return
+    replacement = make_replacement(original)
+    replacement.keras_gan_zoo_fast_path = True
+    _TORCH_FAST_PATHS.append((owner, name, original, replacement))
+    setattr(owner, name, replacement)
+
+
+def _channels_last_view(original):
     """Saves two copies of every 2-D convolution's input on PyTorch.
 
     Keras's torch backend turns a channels-last (NHWC) input into NCHW with
@@ -38,29 +71,61 @@ def _install_torch_channels_last_views():
     the permuted view already was. For a contiguous 4-D input this returns
     the view itself: the convolution, transposed convolution and pooling
     kernels read channels-last memory directly. Other inputs keep Keras's
-    path. Measured on the DCGAN step (benchmarks/RESULTS.md); a test checks
-    that outputs and gradients equal Keras's own path.
+    path.
     """
-    try:
-        from keras.src.backend.torch import nn as torch_nn
-    except ImportError:  # a Keras without that module: nothing to do
-        return
-    original = getattr(torch_nn, "_transpose_spatial_inputs", None)
-    if original is None or getattr(original, "keras_gan_zoo_view", False):
-        return
 
     def transpose_spatial_inputs(inputs):
         if inputs.ndim == 4 and inputs.is_contiguous():
             return torch.permute(inputs, (0, 3, 1, 2))
         return original(inputs)
 
-    transpose_spatial_inputs.keras_gan_zoo_view = True
-    transpose_spatial_inputs.original = original
-    torch_nn._transpose_spatial_inputs = transpose_spatial_inputs
+    return transpose_spatial_inputs
+
+
+def _fused_batch_norm(original):
+    """Training-mode `BatchNormalization` of 4-D channels-last float32 inputs
+    as one fused PyTorch kernel.
+
+    Keras's layer builds the moments and the normalisation from elementwise
+    ops (about a dozen kernels forward and as many backward); PyTorch's
+    `native_batch_norm` does both in one pass over channels-last memory. The
+    moving statistics keep Keras's rule: the kernel returns the batch mean and
+    1/sqrt(biased variance + epsilon), from which the biased variance Keras
+    uses is recovered (PyTorch's own running-variance update would use the
+    unbiased one and change the statistics presets share across backends).
+    Masks, renorm, synchronized statistics, inference, other ranks and other
+    dtypes keep Keras's path.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training is True and self.trainable and mask is None and not self.renorm
+                and not getattr(self, "synchronized", False) and self.axis in (3, -1)
+                and isinstance(inputs, torch.Tensor) and inputs.ndim == 4
+                and inputs.dtype == torch.float32 and self.compute_dtype == "float32"
+                and inputs.is_contiguous()):
+            return original(self, inputs, training=training, mask=mask)
+        gamma = self.gamma.value if self.scale else None
+        beta = self.beta.value if self.center else None
+        outputs, mean, inverse_std = torch.native_batch_norm(
+            torch.permute(inputs, (0, 3, 1, 2)), gamma, beta, None, None, True, 0.0, self.epsilon)
+        with torch.no_grad():
+            variance = torch.clamp_min(inverse_std.pow(-2) - self.epsilon, 0.0)
+            self.moving_mean.assign(self.moving_mean.value * self.momentum + mean * (1.0 - self.momentum))
+            self.moving_variance.assign(
+                self.moving_variance.value * self.momentum + variance * (1.0 - self.momentum))
+        return torch.permute(outputs, (0, 2, 3, 1))
+
+    return call
 
 
 if BACKEND == "torch":
-    _install_torch_channels_last_views()
+    try:
+        from keras.src.backend.torch import nn as _torch_nn
+    except ImportError:  # a Keras without that module: nothing to do
+        _torch_nn = None
+    if _torch_nn is not None:
+        _install_torch_fast_path(_torch_nn, "_transpose_spatial_inputs", _channels_last_view)
+    _install_torch_fast_path(keras.layers.BatchNormalization, "call", _fused_batch_norm)
 
 
 def _current_scope():

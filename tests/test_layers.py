@@ -94,6 +94,19 @@ def test_token_embedding_can_start_its_positions_as_sinusoids():
         TokenEmbedding(20, 8, 6, position_init="learned")
 
 
+def _with_and_without_torch_fast_paths(run):
+    """`run()` with gradients' PyTorch fast paths, then with Keras's own code."""
+    from keras_gan_zoo import gradients
+
+    fast = run()
+    gradients.set_torch_fast_paths(False)
+    try:
+        keras_path = run()
+    finally:
+        gradients.set_torch_fast_paths(True)
+    return fast, keras_path
+
+
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
 def test_torch_channels_last_views_compute_what_keras_does():
     """gradients' torch fast path (no copies around 2-D convolutions) gives
@@ -101,8 +114,7 @@ def test_torch_channels_last_views_compute_what_keras_does():
     import torch
     from keras.src.backend.torch import nn as torch_nn
 
-    fast = torch_nn._transpose_spatial_inputs
-    assert getattr(fast, "keras_gan_zoo_view", False)
+    assert getattr(torch_nn._transpose_spatial_inputs, "keras_gan_zoo_fast_path", False)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 9, 9, 3)).astype("float32")
     kernel = rng.normal(size=(3, 3, 3, 5)).astype("float32")
@@ -118,11 +130,41 @@ def test_torch_channels_last_views_compute_what_keras_does():
         grads = torch.autograd.grad(loss, [inputs, k, kt])
         return [y.detach().numpy()] + [g.numpy() for g in grads]
 
-    with_views = run()
-    torch_nn._transpose_spatial_inputs = fast.original
-    try:
-        keras_path = run()
-    finally:
-        torch_nn._transpose_spatial_inputs = fast
+    with_views, keras_path = _with_and_without_torch_fast_paths(run)
     for a, b in zip(with_views, keras_path):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+@pytest.mark.parametrize("scale_center", [True, False])
+def test_torch_fused_batch_norm_computes_what_keras_does(scale_center):
+    """The fused training-mode batch norm gives Keras's outputs, gradients
+    (input, gamma, beta) and moving statistics (biased variance, Keras's
+    momentum), and leaves inference to Keras's path."""
+    import torch
+
+    assert getattr(keras.layers.BatchNormalization.call, "keras_gan_zoo_fast_path", False)
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(4, 5, 6, 3)) * [1.0, 3.0, 0.1] + [0.0, 2.0, -1.0]).astype("float32")
+    x[..., 2] = 0.5  # a constant channel: zero variance
+    upstream = rng.normal(size=x.shape).astype("float32")
+
+    def run():
+        layer = keras.layers.BatchNormalization(momentum=0.8, epsilon=1e-3, scale=scale_center,
+                                                center=scale_center)
+        layer.build(x.shape)
+        if scale_center:
+            layer.gamma.assign(np.array([1.5, 0.5, -0.7], "float32"))
+            layer.beta.assign(np.array([0.1, -0.2, 0.3], "float32"))
+        inputs = torch.tensor(x, requires_grad=True)
+        y = layer(inputs, training=True)
+        y = layer(inputs * 2.0, training=True)  # two updates of the moving statistics
+        params = [inputs] + ([layer.gamma.value, layer.beta.value] if scale_center else [])
+        grads = torch.autograd.grad((y * torch.tensor(upstream)).sum(), params)
+        inference = layer(torch.tensor(x), training=False)
+        return ([y.detach().numpy(), inference.detach().numpy(), layer.moving_mean.numpy(),
+                 layer.moving_variance.numpy()] + [g.numpy() for g in grads])
+
+    fast, keras_path = _with_and_without_torch_fast_paths(run)
+    for a, b in zip(fast, keras_path):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

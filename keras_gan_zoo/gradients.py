@@ -83,8 +83,8 @@ def _channels_last_view(original):
 
 
 def _fused_batch_norm(original):
-    """Training-mode `BatchNormalization` of 4-D channels-last float32 inputs
-    as one fused PyTorch kernel.
+    """Training-mode `BatchNormalization` of channels-last float32 images and
+    of (batch, features) inputs as one fused PyTorch kernel.
 
     Keras's layer builds the moments and the normalisation from elementwise
     ops (about a dozen kernels forward and as many backward); PyTorch's
@@ -99,23 +99,67 @@ def _fused_batch_norm(original):
 
     def call(self, inputs, training=None, mask=None):
         if not (training is True and self.trainable and mask is None and not self.renorm
-                and not getattr(self, "synchronized", False) and self.axis in (3, -1)
-                and isinstance(inputs, torch.Tensor) and inputs.ndim == 4
+                and not getattr(self, "synchronized", False)
+                and isinstance(inputs, torch.Tensor) and inputs.ndim in (2, 4)
+                and self.axis in (inputs.ndim - 1, -1)
                 and inputs.dtype == torch.float32 and self.compute_dtype == "float32"
                 and inputs.is_contiguous()):
             return original(self, inputs, training=training, mask=mask)
         gamma = self.gamma.value if self.scale else None
         beta = self.beta.value if self.center else None
+        channels_first = torch.permute(inputs, (0, 3, 1, 2)) if inputs.ndim == 4 else inputs
         outputs, mean, inverse_std = torch.native_batch_norm(
-            torch.permute(inputs, (0, 3, 1, 2)), gamma, beta, None, None, True, 0.0, self.epsilon)
+            channels_first, gamma, beta, None, None, True, 0.0, self.epsilon)
         with torch.no_grad():
             variance = torch.clamp_min(inverse_std.pow(-2) - self.epsilon, 0.0)
             self.moving_mean.assign(self.moving_mean.value * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(
                 self.moving_variance.value * self.momentum + variance * (1.0 - self.momentum))
-        return torch.permute(outputs, (0, 2, 3, 1))
+        return torch.permute(outputs, (0, 2, 3, 1)) if inputs.ndim == 4 else outputs
 
     return call
+
+
+def _cropping_conv_transpose(original):
+    """Transposed 2-D convolutions without Keras's crop-and-copy on PyTorch.
+
+    Keras's torch backend calls `conv_transpose2d` with no padding and then
+    slices the full output down to the Keras window: the result is a strided
+    view, so the next layer copies it (and the fused batch norm falls back to
+    Keras's path), and the backward pass writes the gradient into a zeroed
+    full-size buffer. When the window drops as many rows and columns on the
+    left as on the right (even kernels with "same", e.g. kernel 4, stride 2:
+    one on each side), PyTorch's own symmetric `padding` expresses the same
+    window, and the output comes back contiguous channels-last. Asymmetric
+    windows (odd kernels with stride 2), other data formats and ranks keep
+    Keras's path.
+    """
+    from keras.src.backend.common.backend_utils import (
+        compute_conv_transpose_output_crops_for_torch,
+    )
+
+    def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
+                       data_format=None, dilation_rate=1):
+        inputs = _torch_nn.convert_to_tensor(inputs)
+        kernel = _torch_nn.convert_to_tensor(kernel)
+        data_format = _torch_nn.backend.standardize_data_format(data_format)
+        if inputs.ndim == 4 and data_format == "channels_last" and inputs.is_contiguous():
+            strides2 = (strides,) * 2 if isinstance(strides, int) else tuple(strides)
+            dilation2 = (dilation_rate,) * 2 if isinstance(dilation_rate, int) else tuple(dilation_rate)
+            crops = compute_conv_transpose_output_crops_for_torch(
+                input_shape=inputs.shape, kernel_shape=kernel.shape, strides=strides2,
+                padding=padding, output_padding=output_padding, dilation_rate=dilation2)
+            if (kernel.shape[-1] == inputs.shape[-1]
+                    and all(left == right >= 0 for left, right in crops)):
+                outputs = torch.nn.functional.conv_transpose2d(
+                    torch.permute(inputs, (0, 3, 1, 2)), torch.permute(kernel, (3, 2, 0, 1)),
+                    stride=strides2, padding=[left for left, _ in crops], dilation=dilation2)
+                return torch.permute(outputs, (0, 2, 3, 1))
+        return original(inputs, kernel, strides=strides, padding=padding,
+                        output_padding=output_padding, data_format=data_format,
+                        dilation_rate=dilation_rate)
+
+    return conv_transpose
 
 
 if BACKEND == "torch":
@@ -125,6 +169,7 @@ if BACKEND == "torch":
         _torch_nn = None
     if _torch_nn is not None:
         _install_torch_fast_path(_torch_nn, "_transpose_spatial_inputs", _channels_last_view)
+        _install_torch_fast_path(_torch_nn, "conv_transpose", _cropping_conv_transpose)
     _install_torch_fast_path(keras.layers.BatchNormalization, "call", _fused_batch_norm)
 
 

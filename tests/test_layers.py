@@ -136,8 +136,49 @@ def test_torch_channels_last_views_compute_what_keras_does():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+@pytest.mark.parametrize("kernel_size,strides,padding,output_padding,dilation", [
+    (4, 2, "same", None, 1), (3, 2, "same", None, 1), (5, 2, "same", None, 1),
+    (4, 1, "same", None, 1), (3, 1, "valid", None, 1), (2, 3, "valid", None, 1),
+    (3, 2, "same", 1, 1), (4, 2, "valid", 1, 1), (3, 1, "same", None, 2)])
+def test_torch_conv_transpose_fast_path_computes_what_keras_does(
+        kernel_size, strides, padding, output_padding, dilation):
+    """Transposed convolutions through PyTorch's padding arguments give Keras's
+    outputs and gradients for every crop, and a contiguous output where the
+    fast path applies (kernel 4, stride 2, "same": the zoo's generators)."""
+    import torch
+    from keras.src.backend.torch import nn as torch_nn
+
+    assert getattr(torch_nn.conv_transpose, "keras_gan_zoo_fast_path", False)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 5, 6, 3)).astype("float32")
+    kernel = rng.normal(size=(kernel_size, kernel_size, 4, 3)).astype("float32")
+    upstream = None
+
+    def run():
+        nonlocal upstream
+        inputs = torch.tensor(x, requires_grad=True)
+        k = torch.tensor(kernel, requires_grad=True)
+        y = keras.ops.conv_transpose(inputs, k, strides=strides, padding=padding,
+                                     output_padding=output_padding, dilation_rate=dilation)
+        if upstream is None:
+            upstream = torch.tensor(rng.normal(size=tuple(y.shape)).astype("float32"))
+        grads = torch.autograd.grad((y * upstream).sum(), [inputs, k])
+        return [y.detach().numpy(), y.is_contiguous()] + [g.numpy() for g in grads]
+
+    fast, keras_path = _with_and_without_torch_fast_paths(run)
+    assert fast[0].shape == keras_path[0].shape
+    for a, b in zip(fast[:1] + fast[2:], keras_path[:1] + keras_path[2:]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    if (kernel_size, strides, padding) == (4, 2, "same"):
+        assert fast[1] and not keras_path[1]
+    with pytest.raises(ValueError):  # a channel mismatch keeps Keras's error
+        keras.ops.conv_transpose(torch.tensor(x), torch.tensor(kernel[..., :2]), strides=2)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
 @pytest.mark.parametrize("scale_center", [True, False])
-def test_torch_fused_batch_norm_computes_what_keras_does(scale_center):
+@pytest.mark.parametrize("shape", [(4, 5, 6, 3), (12, 3)])
+def test_torch_fused_batch_norm_computes_what_keras_does(scale_center, shape):
     """The fused training-mode batch norm gives Keras's outputs, gradients
     (input, gamma, beta) and moving statistics (biased variance, Keras's
     momentum), and leaves inference to Keras's path."""
@@ -145,7 +186,7 @@ def test_torch_fused_batch_norm_computes_what_keras_does(scale_center):
 
     assert getattr(keras.layers.BatchNormalization.call, "keras_gan_zoo_fast_path", False)
     rng = np.random.default_rng(0)
-    x = (rng.normal(size=(4, 5, 6, 3)) * [1.0, 3.0, 0.1] + [0.0, 2.0, -1.0]).astype("float32")
+    x = (rng.normal(size=shape) * [1.0, 3.0, 0.1] + [0.0, 2.0, -1.0]).astype("float32")
     x[..., 2] = 0.5  # a constant channel: zero variance
     upstream = rng.normal(size=x.shape).astype("float32")
 

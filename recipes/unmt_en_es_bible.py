@@ -93,7 +93,9 @@ RECIPE = {
     # Where the shared token embedding starts: Keras's random one ("random")
     # or piece vectors of the two monolingual sides aligned on the induced
     # dictionary ("cross_lingual", `translation.cross_lingual_piece_vectors`).
-    "embedding": {"init": "random"},
+    # At the same 80-minute budget the cross-lingual start reached probe BLEU
+    # 3.40 / 5.00 against the random start's 1.72 / 2.25 (benchmarks/RESULTS.md).
+    "embedding": {"init": "cross_lingual"},
     "seed": 0,
 }
 SMOKE = {"vocab_size": 400, "sentences": 200, "steps_per_epoch": 2, "epochs": 2, "back_translation_reuse": 1,

@@ -363,6 +363,10 @@ class UNMT(AdversarialModel):
                          + " | ".join("n/a" if ratio[d] is None else cards.pct(ratio[d])
                                       for d in ("en-es", "es-en")) + " |")
         lines.append("")
+        reference = result.get("supervised_reference")
+        if reference:  # supervised rows measured by an earlier command on the same verses
+            lines.append(f"- The supervised rows: {reference['note']} Command: `{reference['command']}`; "
+                         f"backend {reference.get('backend')}.")
         by_decoding = [[r for r in ratio.values() if r is not None]
                        for ratio in (result.get("unsupervised_over_supervised") or {}).values()]
         by_decoding = [ratios for ratios in by_decoding if ratios]

@@ -1,8 +1,9 @@
 """Every shipped preset, through the public API and CLI: it loads unchanged
 and gives the same outputs as before the family-contract redesign (the
 fingerprints in data/preset_fingerprints.json were written by the code before
-it, on TensorFlow), `keras-gan-zoo sample` works for each, and its card's
-parameter counts cover every network."""
+it, on TensorFlow; a preset retrained since gets its fingerprint rewritten
+with its new weights, as unmt-en-es-bible's was), `keras-gan-zoo sample` works
+for each, and its card's parameter counts cover every network."""
 
 import json
 import pathlib

@@ -143,7 +143,9 @@ def _cropping_conv_transpose(original):
         inputs = _torch_nn.convert_to_tensor(inputs)
         kernel = _torch_nn.convert_to_tensor(kernel)
         data_format = _torch_nn.backend.standardize_data_format(data_format)
-        if inputs.ndim == 4 and data_format == "channels_last" and inputs.is_contiguous():
+        # float32 only: PyTorch's CPU half-precision kernel needs contiguous weights.
+        if (inputs.ndim == 4 and data_format == "channels_last" and inputs.is_contiguous()
+                and inputs.dtype == torch.float32 and kernel.dtype == torch.float32):
             strides2 = (strides,) * 2 if isinstance(strides, int) else tuple(strides)
             dilation2 = (dilation_rate,) * 2 if isinstance(dilation_rate, int) else tuple(dilation_rate)
             crops = compute_conv_transpose_output_crops_for_torch(

@@ -164,6 +164,19 @@ def _cropping_conv_transpose(original):
     return conv_transpose
 
 
+def _contiguous_half_kernel(original):
+    """Half-precision convolution kernels as contiguous tensors: PyTorch's CPU
+    float16/bfloat16 convolution backward rejects the permuted view Keras
+    passes ("slow_conv2d: grad_weight must be contiguous"). float32 keeps
+    Keras's view."""
+
+    def transpose_conv_kernel(kernel):
+        kernel = original(kernel)
+        return kernel if kernel.dtype == torch.float32 else kernel.contiguous()
+
+    return transpose_conv_kernel
+
+
 if BACKEND == "torch":
     try:
         from keras.src.backend.torch import nn as _torch_nn
@@ -172,6 +185,7 @@ if BACKEND == "torch":
     if _torch_nn is not None:
         _install_torch_fast_path(_torch_nn, "_transpose_spatial_inputs", _channels_last_view)
         _install_torch_fast_path(_torch_nn, "conv_transpose", _cropping_conv_transpose)
+        _install_torch_fast_path(_torch_nn, "_transpose_conv_kernel", _contiguous_half_kernel)
     _install_torch_fast_path(keras.layers.BatchNormalization, "call", _fused_batch_norm)
 
 

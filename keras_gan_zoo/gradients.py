@@ -146,15 +146,15 @@ def _cropping_conv_transpose(original):
         # float32 only: PyTorch's CPU half-precision kernel needs contiguous weights.
         if (inputs.ndim == 4 and data_format == "channels_last" and inputs.is_contiguous()
                 and inputs.dtype == torch.float32 and kernel.dtype == torch.float32):
-            strides2 = (strides,) * 2 if isinstance(strides, int) else tuple(strides)
-            dilation2 = (dilation_rate,) * 2 if isinstance(dilation_rate, int) else tuple(dilation_rate)
+            strides2 = _torch_nn.standardize_tuple(strides, 2, "strides")
+            dilation2 = _torch_nn.standardize_tuple(dilation_rate, 2, "dilation_rate")
             crops = compute_conv_transpose_output_crops_for_torch(
                 input_shape=inputs.shape, kernel_shape=kernel.shape, strides=strides2,
                 padding=padding, output_padding=output_padding, dilation_rate=dilation2)
             if (kernel.shape[-1] == inputs.shape[-1]
                     and all(left == right >= 0 for left, right in crops)):
                 outputs = torch.nn.functional.conv_transpose2d(
-                    torch.permute(inputs, (0, 3, 1, 2)), torch.permute(kernel, (3, 2, 0, 1)),
+                    torch.permute(inputs, (0, 3, 1, 2)), _torch_nn._transpose_conv_kernel(kernel),
                     stride=strides2, padding=[left for left, _ in crops], dilation=dilation2)
                 return torch.permute(outputs, (0, 2, 3, 1))
         return original(inputs, kernel, strides=strides, padding=padding,
@@ -168,7 +168,8 @@ def _contiguous_half_kernel(original):
     """Half-precision convolution kernels as contiguous tensors: PyTorch's CPU
     float16/bfloat16 convolution backward rejects the permuted view Keras
     passes ("slow_conv2d: grad_weight must be contiguous"). float32 keeps
-    Keras's view."""
+    Keras's view. A fix rather than a speed-up, kept in the same list, so
+    `set_torch_fast_paths(False)` removes it as well."""
 
     def transpose_conv_kernel(kernel):
         kernel = original(kernel)

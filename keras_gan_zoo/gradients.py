@@ -52,13 +52,17 @@ def set_torch_fast_paths(enabled):
         setattr(owner, name, replacement if enabled else original)
 
 
-def _install_torch_fast_path(owner, name, make_replacement):
+def _install_torch_fast_path(owner, name, make_replacement, switchable=True):
+    """Replaces `owner.name` with `make_replacement(original)` once.
+    `switchable=False` installs a fix (not a speed-up) that
+    `set_torch_fast_paths` leaves in place."""
     original = getattr(owner, name, None)
     if original is None or getattr(original, "keras_gan_zoo_fast_path", False):
         return
     replacement = make_replacement(original)
     replacement.keras_gan_zoo_fast_path = True
-    _TORCH_FAST_PATHS.append((owner, name, original, replacement))
+    if switchable:
+        _TORCH_FAST_PATHS.append((owner, name, original, replacement))
     setattr(owner, name, replacement)
 
 
@@ -168,8 +172,8 @@ def _contiguous_half_kernel(original):
     """Half-precision convolution kernels as contiguous tensors: PyTorch's CPU
     float16/bfloat16 convolution backward rejects the permuted view Keras
     passes ("slow_conv2d: grad_weight must be contiguous"). float32 keeps
-    Keras's view. A fix rather than a speed-up, kept in the same list, so
-    `set_torch_fast_paths(False)` removes it as well."""
+    Keras's view. A fix rather than a speed-up: `set_torch_fast_paths(False)`
+    leaves it installed, so Keras's own path still trains in mixed precision."""
 
     def transpose_conv_kernel(kernel):
         kernel = original(kernel)
@@ -186,7 +190,7 @@ if BACKEND == "torch":
     if _torch_nn is not None:
         _install_torch_fast_path(_torch_nn, "_transpose_spatial_inputs", _channels_last_view)
         _install_torch_fast_path(_torch_nn, "conv_transpose", _cropping_conv_transpose)
-        _install_torch_fast_path(_torch_nn, "_transpose_conv_kernel", _contiguous_half_kernel)
+        _install_torch_fast_path(_torch_nn, "_transpose_conv_kernel", _contiguous_half_kernel, switchable=False)
     _install_torch_fast_path(keras.layers.BatchNormalization, "call", _fused_batch_norm)
 
 

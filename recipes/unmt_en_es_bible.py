@@ -105,12 +105,16 @@ SMOKE = {"vocab_size": 400, "sentences": 200, "steps_per_epoch": 2, "epochs": 2,
 
 
 def _fit(model, data, epochs, callbacks, backup):
-    """`model.fit` resumed from (and backed up to) `backup` at epoch ends."""
+    """`model.fit` resumed from (and backed up to) `backup` at epoch ends.
+
+    The backup outlives the fit, so a phase its time limit ended continues
+    exactly (weights, optimizer state, epoch) when run again with more minutes."""
     # BackupAndRestore sets this private attribute when it resumes and never
     # clears it: a later fit would start at that epoch.
     model._initial_epoch = None
     # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
-    callbacks = [DivergenceGuard(), keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+    callbacks = [DivergenceGuard(),
+                 keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True, delete_checkpoint=False),
                  *callbacks]
     return model.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
 
@@ -196,6 +200,40 @@ def _embedding_table(parts, vocabulary, dictionaries, dim):
     the induced dictionaries in both directions (no parallel text)."""
     pairs = list(dictionaries["en"].items()) + [(en, es) for es, en in dictionaries["es"].items()]
     return tr.cross_lingual_piece_vectors(vocabulary, parts["en"], parts["es"], pairs, dim=dim)
+
+
+def _resume_back_translation(model, backup, clock, preset):
+    """Puts into `model` the weights its back-translation phase continues
+    from, before the phase's first batches are made (so they are back-
+    translated by that model, not word by word). Returns (resumed,
+    continued): `resumed` is True when there is anything to continue from;
+    `continued` is {"steps", "path"} of the preset it came from, or None.
+
+    The phase's own backup (`BackupAndRestore`, which loads it again with
+    the optimizer state) comes first. Without one, a phase that ran before
+    continues from the preset this run wrote (runs before backups were kept
+    deleted theirs when the time limit ended them); the optimizer state is
+    not in a preset, so Adam starts again from zero moments."""
+    latest = pathlib.Path(backup) / "latest.weights.h5"
+    if latest.is_file():
+        if getattr(model, "optimizer", None) is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+        try:
+            model.load_weights(str(latest))
+            return True, None
+        except (OSError, ValueError) as error:  # torn by a kill: BackupAndRestore falls back to the one before
+            print(f"the latest backup does not load ({error}); the first batches use the previous weights")
+            return False, None
+    weights = pathlib.Path(preset) / "model.weights.h5"
+    if pathlib.Path(backup).exists() or not RunClock.read(clock).get("back_translation") or not weights.is_file():
+        return False, None
+    metadata = json.loads((pathlib.Path(preset) / "metadata.json").read_text())
+    model.set_weights(UNMT.from_pretrained(str(preset), compile=False).get_weights())
+    steps = int(metadata.get("training", {}).get("steps", 0))
+    print(f"continuing back-translation from the preset {preset} ({steps} steps; optimizer state starts afresh)")
+    where = pathlib.Path(preset).resolve()
+    return True, {"steps": steps,
+                  "path": str(where.relative_to(REPO_ROOT) if where.is_relative_to(REPO_ROOT) else where.name)}
 
 
 def main(argv=None):
@@ -316,6 +354,8 @@ def main(argv=None):
             return
         print("phase 2: back-translation")
         model.set_loss_weights(**weights)
+        resumed, continued = _resume_back_translation(model, run_dir / "backup", clock, out)
+        data.translated = data.translated or resumed  # (the model translates, not the dictionary)
         data.noise = dict(recipe["noise"])
         data.start_back_translation()  # (new batches: back-translated, with the full noise)
         history = _fit(model, data, recipe["epochs"],
@@ -325,7 +365,7 @@ def main(argv=None):
                        run_dir / "backup")
         counts = {"english_sentences": len(en_ids), "spanish_sentences": len(es_ids),
                   "too_long": len(parts["en"]) + len(parts["es"]) - len(en_ids) - len(es_ids),
-                  "warmup": warmup_log}
+                  "warmup": warmup_log, **({"continued_from_preset": continued} if continued else {})}
     wall = time.time() - start
     metadata = {
         "preset": name,
@@ -334,7 +374,8 @@ def main(argv=None):
             "command": "python " + " ".join(["recipes/unmt_en_es_bible.py"] + (sys.argv[1:] if argv is None else argv)),
             "dataset": "bible_en_es", "objective": objective, "overrides": overrides, "books": parts["books"], **counts,
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
-            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+            + (continued or {}).get("steps", 0),
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "steps_per_epoch": len(data),
             **({"back_translation_reuse": data.reuse} if objective != "supervised" else {}),
             "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),

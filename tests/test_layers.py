@@ -107,6 +107,32 @@ def _with_and_without_torch_fast_paths(run):
     return fast, keras_path
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fix")
+def test_torch_half_precision_conv_backward_with_and_without_fast_paths():
+    """PyTorch's CPU half-precision convolution backward needs a contiguous
+    kernel for some shapes (a 3x3 kernel onto one channel: "slow_conv2d:
+    grad_weight must be contiguous", on Keras's own path as well);
+    gradients' fix for that is no fast path, so it stays installed when the
+    fast paths are switched off."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 8, 8, 4)).astype("float32")
+    kernel = rng.normal(size=(3, 3, 4, 1)).astype("float32")
+
+    def run():
+        inputs = torch.tensor(x, dtype=torch.bfloat16, requires_grad=True)
+        k = torch.tensor(kernel, requires_grad=True)  # float32 weights, cast as a mixed policy does
+        y = keras.ops.conv(inputs, k.to(torch.bfloat16), strides=1, padding="same")
+        grads = torch.autograd.grad(y.float().square().sum(), [inputs, k])
+        return [g.float().numpy() for g in grads]
+
+    fast, keras_path = _with_and_without_torch_fast_paths(run)
+    for a, b in zip(fast, keras_path):
+        assert np.isfinite(a).all()
+        np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)
+
+
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
 def test_torch_channels_last_views_compute_what_keras_does():
     """gradients' torch fast path (no copies around 2-D convolutions) gives

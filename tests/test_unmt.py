@@ -517,3 +517,36 @@ def test_card_shows_the_example_verses_as_a_table():
     card = "\n".join(kgz.UNMT.card_sections({"translation_bleu": result}))
     assert "(the first 10 held-out verses of Jonah that fit the model, beam 4; chosen by that rule" in card
     assert "| Jonah 1:1 | Now the word | Y fué palabra | Y \\| la | And the |" in card
+
+
+def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path):
+    """The back-translation phase's first batches are made by the weights it
+    continues from: its backup's, or (a phase that its time limit ended
+    before backups were kept) the preset the run wrote, with its step count.
+    A phase that never ran starts fresh."""
+    import importlib.util
+    import json
+
+    from keras_gan_zoo.training import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location("unmt_recipe", REPO_ROOT / "recipes" / "unmt_en_es_bible.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+
+    def same(a, b):
+        return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
+
+    trained = kgz.UNMT(**TINY)
+    trained.save_pretrained(tmp_path / "preset", metadata={"training": {"steps": 1548}})
+    model = kgz.UNMT(**{**TINY, "seed": 1})
+    model.compile()  # as the recipe's is
+    clock, backup, preset = tmp_path / "clock.json", tmp_path / "backup", tmp_path / "preset"
+    assert recipe._resume_back_translation(model, backup, clock, preset) == (False, None)  # never ran
+    clock.write_text(json.dumps({"warmup": 10.0, "back_translation": 20.0}))
+    resumed, continued = recipe._resume_back_translation(model, backup, clock, preset)
+    assert resumed and continued["steps"] == 1548 and same(model, trained)
+    backed_up = kgz.UNMT(**{**TINY, "seed": 2})
+    backup.mkdir()
+    backed_up.save_weights(str(backup / "latest.weights.h5"))
+    assert recipe._resume_back_translation(model, backup, clock, preset) == (True, None)
+    assert same(model, backed_up)

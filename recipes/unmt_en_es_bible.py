@@ -212,8 +212,8 @@ def _resume_back_translation(model, backup, clock, preset):
     The phase's own backup (`BackupAndRestore`, which loads it again with
     the optimizer state) comes first. Without one, a phase that ran before
     continues from the preset this run wrote (runs before backups were kept
-    deleted theirs when the time limit ended them); the optimizer state is
-    not in a preset, so Adam starts again from zero moments."""
+    deleted theirs when the time limit ended them); a preset holds no
+    optimizer state, so the optimizers go on from the warm-up's."""
     latest = pathlib.Path(backup) / "latest.weights.h5"
     if latest.is_file():
         if getattr(model, "optimizer", None) is not None and not model.optimizer.built:
@@ -230,9 +230,12 @@ def _resume_back_translation(model, backup, clock, preset):
     metadata = json.loads((pathlib.Path(preset) / "metadata.json").read_text())
     model.set_weights(UNMT.from_pretrained(str(preset), compile=False).get_weights())
     steps = int(metadata.get("training", {}).get("steps", 0))
-    print(f"continuing back-translation from the preset {preset} ({steps} steps; optimizer state starts afresh)")
+    print(f"continuing back-translation from the preset {preset} ({steps} steps; "
+          "the optimizer state is the warm-up's)")
     where = pathlib.Path(preset).resolve()
-    return True, {"steps": steps,
+    # `optimizer_steps`: the translator's optimizer count now, so the run's
+    # step count adds only the steps taken from here on.
+    return True, {"steps": steps, "optimizer_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
                   "path": str(where.relative_to(REPO_ROOT) if where.is_relative_to(REPO_ROOT) else where.name)}
 
 
@@ -375,7 +378,7 @@ def main(argv=None):
             "dataset": "bible_en_es", "objective": objective, "overrides": overrides, "books": parts["books"], **counts,
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-            + (continued or {}).get("steps", 0),
+            + (continued["steps"] - continued["optimizer_steps"] if continued else 0),
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "steps_per_epoch": len(data),
             **({"back_translation_reuse": data.reuse} if objective != "supervised" else {}),
             "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),

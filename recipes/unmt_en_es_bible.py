@@ -207,23 +207,28 @@ def _resume_back_translation(model, backup, clock, preset):
     from, before the phase's first batches are made (so they are back-
     translated by that model, not word by word). Returns (resumed,
     continued): `resumed` is True when there is anything to continue from;
-    `continued` is {"steps", "path"} of the preset it came from, or None.
+    `continued` is {"steps", "optimizer_steps", "path"} of the preset it
+    came from (in this sitting or one before), or None.
 
     The phase's own backup (`BackupAndRestore`, which loads it again with
     the optimizer state) comes first. Without one, a phase that ran before
     continues from the preset this run wrote (runs before backups were kept
     deleted theirs when the time limit ended them); a preset holds no
-    optimizer state, so the optimizers go on from the warm-up's."""
+    optimizer state, so the optimizers go on from the warm-up's. That
+    continuation is recorded in the run folder (`continued.json`), so the
+    sittings after it count its steps."""
+    record = pathlib.Path(backup).parent / "continued.json"
+    continued = json.loads(record.read_text()) if record.is_file() else None
     latest = pathlib.Path(backup) / "latest.weights.h5"
     if latest.is_file():
         if getattr(model, "optimizer", None) is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         try:
             model.load_weights(str(latest))
-            return True, None
+            return True, continued
         except (OSError, ValueError) as error:  # torn by a kill: BackupAndRestore falls back to the one before
             print(f"the latest backup does not load ({error}); the first batches use the previous weights")
-            return False, None
+            return False, continued
     weights = pathlib.Path(preset) / "model.weights.h5"
     if pathlib.Path(backup).exists() or not RunClock.read(clock).get("back_translation") or not weights.is_file():
         return False, None
@@ -235,8 +240,10 @@ def _resume_back_translation(model, backup, clock, preset):
     where = pathlib.Path(preset).resolve()
     # `optimizer_steps`: the translator's optimizer count now, so the run's
     # step count adds only the steps taken from here on.
-    return True, {"steps": steps, "optimizer_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-                  "path": str(where.relative_to(REPO_ROOT) if where.is_relative_to(REPO_ROOT) else where.name)}
+    continued = {"steps": steps, "optimizer_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+                 "path": str(where.relative_to(REPO_ROOT) if where.is_relative_to(REPO_ROOT) else where.name)}
+    record.write_text(json.dumps(continued))
+    return True, continued
 
 
 def main(argv=None):

@@ -542,6 +542,7 @@ def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path)
     model.compile()  # as the recipe's is
     clock, backup, preset = tmp_path / "clock.json", tmp_path / "backup", tmp_path / "preset"
     assert recipe._resume_back_translation(model, backup, clock, preset) == (False, None)  # never ran
+    assert not (tmp_path / "continued.json").exists()
     clock.write_text(json.dumps({"warmup": 10.0, "back_translation": 20.0}))
     resumed, continued = recipe._resume_back_translation(model, backup, clock, preset)
     assert resumed and continued["steps"] == 1548 and same(model, trained)
@@ -549,5 +550,6 @@ def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path)
     backed_up = kgz.UNMT(**{**TINY, "seed": 2})
     backup.mkdir()
     backed_up.save_weights(str(backup / "latest.weights.h5"))
-    assert recipe._resume_back_translation(model, backup, clock, preset) == (True, None)
+    # A later sitting resumes from the backup and still counts the preset's steps.
+    assert recipe._resume_back_translation(model, backup, clock, preset) == (True, continued)
     assert same(model, backed_up)

@@ -286,6 +286,8 @@ def render_model_card(config, metadata):
         "",
     ]
     lines += _training_lines(training, dataset, unit)
+    if family is not None and training:
+        lines += family.card_training(training)
     lines += ["", "## Evaluation", ""]
     evaluation = fid_lines(metrics, dataset.title)
     if metrics.get("goal") and evaluation:

@@ -553,3 +553,14 @@ def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path)
     # A later sitting resumes from the backup and still counts the preset's steps.
     assert recipe._resume_back_translation(model, backup, clock, preset) == (True, continued)
     assert same(model, backed_up)
+
+
+def test_card_tells_the_two_phases_and_a_continuation():
+    training = {"steps": 2500, "warmup": {"steps": 1000, "minutes": 28.4, "reached_stop_at": True,
+                                          "stop_at_auto_bleu": 50.0, "auto_bleu_en": 65.92, "auto_bleu_es": 61.06}}
+    lines = kgz.UNMT.card_training(training)
+    assert lines[0].startswith("- Phase 1, denoising warm-up: 1,000 steps") and "en 65.92, es 61.06" in lines[0]
+    assert lines[1] == "- Phase 2, back-translation: the other 1,500 steps."
+    continued = kgz.UNMT.card_training({**training, "continued_from_preset": {"steps": 1548}})
+    assert len(continued) == 3 and "step 1,548" in continued[2]
+    assert kgz.UNMT.card_training({"steps": 10}) == []  # the supervised reference: one phase

@@ -196,6 +196,12 @@ class AdversarialModel(keras.Model):
         return []
 
     @classmethod
+    def card_training(cls, training):
+        """Lines the family adds to its model card's training section (its
+        own schedule, e.g. phases), from the preset's `training` metadata."""
+        return []
+
+    @classmethod
     def headline(cls, metrics):
         """One line for `keras-gan-zoo list`: the preset's main figure."""
         return None

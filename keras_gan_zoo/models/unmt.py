@@ -348,6 +348,28 @@ class UNMT(AdversarialModel):
         return f"held-out BLEU en->es {row['en-es']:.2f}, es->en {row['es-en']:.2f} ({row['system']})"
 
     @classmethod
+    def card_training(cls, training):
+        """The unsupervised run's two phases, and a continuation in a later sitting."""
+        lines = []
+        warmup = training.get("warmup")
+        if warmup:
+            auto = ", ".join(f"{k.rsplit('_', 1)[-1]} {warmup[k]:.2f}" for k in ("auto_bleu_en", "auto_bleu_es")
+                             if k in warmup)
+            lines.append(f"- Phase 1, denoising warm-up: {cards.num(warmup.get('steps'))} steps in "
+                         f"{warmup.get('minutes')} min" + (f", probe auto-encoding BLEU {auto}" if auto else "")
+                         + (f" (its goal {warmup['stop_at_auto_bleu']:g} reached)." if warmup.get("reached_stop_at")
+                            else " (ended by its time limit)."))
+            if training.get("steps"):
+                lines.append(f"- Phase 2, back-translation: the other "
+                             f"{cards.num(training['steps'] - warmup.get('steps', 0))} steps.")
+        continued = training.get("continued_from_preset")
+        if continued:
+            lines.append(f"- Two sittings: the first stopped by its time limit at step {cards.num(continued['steps'])}; "
+                         "the second continued from the preset it wrote (the optimizer state carried on from the "
+                         "warm-up's, as a preset holds none).")
+        return lines
+
+    @classmethod
     def card_sections(cls, metrics):
         """The BLEU table of the model and its references."""
         result = metrics.get("translation_bleu")

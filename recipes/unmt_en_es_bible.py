@@ -39,7 +39,11 @@ used.
 A run killed at any point continues from its run folder when the same
 command is run again: each phase resumes at its last finished epoch
 (`BackupAndRestore`), a finished warm-up is not repeated, and the time
-limits count the time the earlier sittings spent.
+limits count the time the earlier sittings spent. A run that its time limit
+ended goes on when run again with a larger `--minutes` (the backups are
+kept):
+
+    python recipes/unmt_en_es_bible.py --minutes 160   # 80 more minutes of back-translation
 """
 
 import argparse

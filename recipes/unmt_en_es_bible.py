@@ -211,7 +211,7 @@ def _resume_back_translation(model, backup, clock, preset):
     from, before the phase's first batches are made (so they are back-
     translated by that model, not word by word). Returns (resumed,
     continued): `resumed` is True when there is anything to continue from;
-    `continued` is {"steps", "optimizer_steps", "path"} of the preset it
+    `continued` is {"steps", "epochs", "optimizer_steps", "path"} of the preset it
     came from (in this sitting or one before), or None.
 
     The phase's own backup (`BackupAndRestore`, which loads it again with
@@ -244,7 +244,8 @@ def _resume_back_translation(model, backup, clock, preset):
     where = pathlib.Path(preset).resolve()
     # `optimizer_steps`: the translator's optimizer count now, so the run's
     # step count adds only the steps taken from here on.
-    continued = {"steps": steps, "optimizer_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+    continued = {"steps": steps, "epochs": int(metadata.get("training", {}).get("epochs_run", 0)),
+                 "optimizer_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
                  "path": str(where.relative_to(REPO_ROOT) if where.is_relative_to(REPO_ROOT) else where.name)}
     record.write_text(json.dumps(continued))
     return True, continued
@@ -390,7 +391,8 @@ def main(argv=None):
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))
             + (continued["steps"] - continued["optimizer_steps"] if continued else 0),
-            "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "steps_per_epoch": len(data),
+            "epochs_run": (history.epoch[-1] + 1 if history.epoch else 0) + (continued or {}).get("epochs", 0),
+            "steps_per_epoch": len(data),
             **({"back_translation_reuse": data.reuse} if objective != "supervised" else {}),
             "loss": "token cross-entropy" + (" + adversarial" if objective != "supervised" else ""),
             "optimizer": {"translator": recipe["optimizer"],

@@ -537,7 +537,7 @@ def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path)
         return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))
 
     trained = kgz.UNMT(**TINY)
-    trained.save_pretrained(tmp_path / "preset", metadata={"training": {"steps": 1548}})
+    trained.save_pretrained(tmp_path / "preset", metadata={"training": {"steps": 1548, "epochs_run": 6}})
     model = kgz.UNMT(**{**TINY, "seed": 1})
     model.compile()  # as the recipe's is
     clock, backup, preset = tmp_path / "clock.json", tmp_path / "backup", tmp_path / "preset"
@@ -546,7 +546,7 @@ def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path)
     clock.write_text(json.dumps({"warmup": 10.0, "back_translation": 20.0}))
     resumed, continued = recipe._resume_back_translation(model, backup, clock, preset)
     assert resumed and continued["steps"] == 1548 and same(model, trained)
-    assert continued["optimizer_steps"] == 0  # (the count the run's steps go on from)
+    assert continued["optimizer_steps"] == 0 and continued["epochs"] == 6  # (what the run's counts go on from)
     backed_up = kgz.UNMT(**{**TINY, "seed": 2})
     backup.mkdir()
     backed_up.save_weights(str(backup / "latest.weights.h5"))

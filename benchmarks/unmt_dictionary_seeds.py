@@ -1,6 +1,7 @@
 """Which seed dictionary gives the better induced dictionary for the unsupervised Bible pair?
 
     python benchmarks/unmt_dictionary_seeds.py
+    python benchmarks/unmt_dictionary_seeds.py --keep-seed both   # also with the seed pairs kept
 
 `translation.induce_dictionary` on the recipe's monolingual sides
 (`bible.split()`: English and Spanish from disjoint books), once with the seed
@@ -9,8 +10,11 @@ of words spelled the same in both and once with likely cognates added
 (sacrebleu corpus BLEU) of the held-out verse pairs that `keras-gan-zoo evaluate
 unmt-en-es-bible` scores (the `word by word` row of its card). Prints one
 line per seed with both directions, the seed's size and the time taken.
+`--keep-seed` also (or only) runs the self-learning that keeps the seed pairs
+in every iteration (`induce_dictionary(keep_seed=True)`).
 """
 
+import argparse
 import collections
 import time
 
@@ -20,6 +24,10 @@ from keras_gan_zoo import translation as tr
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep-seed", choices=("no", "yes", "both"), default="no")
+    args = parser.parse_args()
+    keep_seeds = {"no": [False], "yes": [True], "both": [False, True]}[args.keep_seed]
     split = bible.split()
     pairs, _ = evaluation.bleu_test_pairs(kgz.from_pretrained("unmt-en-es-bible", compile=False))
     text = {"en": [e for e, _ in pairs], "es": [s for _, s in pairs]}
@@ -27,13 +35,14 @@ def main():
         w for s in split[lang] for w in tr.words(s)).most_common(2000)] for lang in ("en", "es")}
     identical = len(set(frequent["en"]) & set(frequent["es"]))
     cognates = len(tr.orthographic_pairs(frequent["en"], frequent["es"]))
-    for seed, size in (("identical", identical), ("orthographic", identical + cognates)):
+    for (seed, size), keep_seed in ((s, k) for s in (("identical", identical), ("orthographic", identical + cognates))
+                                    for k in keep_seeds):
         start = time.time()
         row = {}
         for src, tgt in (("en", "es"), ("es", "en")):
-            dictionary = tr.induce_dictionary(split[src], split[tgt], seed_dictionary=seed)
+            dictionary = tr.induce_dictionary(split[src], split[tgt], seed_dictionary=seed, keep_seed=keep_seed)
             row[f"{src}-{tgt}"] = tr.bleu(tr.word_by_word(text[src], dictionary), text[tgt])
-        print(f"seed={seed} ({size} pairs among the 2,000 most frequent words of each side): "
+        print(f"seed={seed}, keep_seed={keep_seed} ({size} pairs among the 2,000 most frequent words of each side): "
               f"word-by-word BLEU en-es {row['en-es']:.2f}, es-en {row['es-en']:.2f} "
               f"({len(pairs)} held-out verses, {time.time() - start:.0f} s)", flush=True)
 

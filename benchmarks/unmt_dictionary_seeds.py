@@ -12,10 +12,18 @@ unmt-en-es-bible` scores (the `word by word` row of its card). Prints one
 line per seed with both directions, the seed's size and the time taken.
 `--keep-seed` also (or only) runs the self-learning that keeps the seed pairs
 in every iteration (`induce_dictionary(keep_seed=True)`).
+
+    python benchmarks/unmt_dictionary_seeds.py --toy   # seconds: the toy lexicon of the tests
+
+`--toy` instead runs both settings on the tests' toy case (two corpora of one
+lexicon, whose identical-spelling seed is the whole answer) for three seeds
+of the self-learning and prints the share of words mapped to themselves.
 """
 
 import argparse
 import collections
+import pathlib
+import sys
 import time
 
 import keras_gan_zoo as kgz
@@ -26,7 +34,10 @@ from keras_gan_zoo import translation as tr
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep-seed", choices=("no", "yes", "both"), default="no")
+    parser.add_argument("--toy", action="store_true", help="the tests' toy lexicon instead of the Bible pair")
     args = parser.parse_args()
+    if args.toy:
+        return toy()
     keep_seeds = {"no": [False], "yes": [True], "both": [False, True]}[args.keep_seed]
     split = bible.split()
     pairs, _ = evaluation.bleu_test_pairs(kgz.from_pretrained("unmt-en-es-bible", compile=False))
@@ -45,6 +56,21 @@ def main():
         print(f"seed={seed}, keep_seed={keep_seed} ({size} pairs among the 2,000 most frequent words of each side): "
               f"word-by-word BLEU en-es {row['en-es']:.2f}, es-en {row['es-en']:.2f} "
               f"({len(pairs)} held-out verses, {time.time() - start:.0f} s)", flush=True)
+
+
+def toy():
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+    from test_unmt import _two_languages
+
+    words, _, text, _ = _two_languages()
+    for keep_seed in (False, True):
+        shares = []
+        for seed in (0, 1, 2):
+            dictionary = tr.induce_dictionary(text, text[::-1], vocab_size=60, candidates=60,
+                                              keep_seed=keep_seed, seed=seed)
+            shares.append(sum(dictionary[w] == w for w in words) / len(words))
+        print(f"toy lexicon, keep_seed={keep_seed}: words mapped to themselves for seeds 0, 1, 2: "
+              + ", ".join(f"{share:.0%}" for share in shares))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,18 @@ import keras_gan_zoo as kgz  # noqa: E402
 TINY = dict(latent_dim=8, image_size=16, channels=1, width=4)
 
 
+def load_recipe(file_name):
+    """The module of `recipes/<file_name>` (recipes are scripts, not a package)."""
+    import importlib.util
+
+    from keras_gan_zoo.training import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(file_name.removesuffix(".py"), REPO_ROOT / "recipes" / file_name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def weights_of(model_or_layer):
     return [keras.ops.convert_to_numpy(v).copy() for v in model_or_layer.weights]
 

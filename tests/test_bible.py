@@ -47,14 +47,10 @@ def test_the_unsupervised_initialisation_reads_only_monolingual_text(corpus, tmp
     own training books only: no verse of the other language's training
     books (whose translations the other side holds) and none of the
     held-out books (where the probe and the BLEU figures read)."""
-    import importlib.util
-
+    from conftest import load_recipe
     from keras_gan_zoo import translation as tr
-    from keras_gan_zoo.training import REPO_ROOT
 
-    spec = importlib.util.spec_from_file_location("unmt_recipe", REPO_ROOT / "recipes" / "unmt_en_es_bible.py")
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("unmt_en_es_bible.py")
     parts = bible.split()
     texts = {lang: {text for key, text in verses.items() if key[0] in parts["books"][lang]}
              for lang, verses in zip(("en", "es"), corpus)}

@@ -2,7 +2,6 @@
 relies on (`run_recipe(minutes=)`) and the large-GAN throughput benchmark,
 all in their CPU smoke forms."""
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -13,6 +12,7 @@ import keras
 import pytest
 
 import keras_gan_zoo as kgz
+from conftest import load_recipe
 from keras_gan_zoo import cli, training
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -70,9 +70,7 @@ def test_launcher_stops_what_outlives_the_budget(tmp_path):
 
 
 def test_launcher_refuses_unknown_presets_and_an_empty_budget(tmp_path):
-    spec = importlib.util.spec_from_file_location("gpu_all", REPO / "recipes" / "gpu_all.py")
-    launcher = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(launcher)
+    launcher = load_recipe("gpu_all.py")
     assert "dcgan-mnist" in launcher.image_presets() and "unmt-en-es-bible" not in launcher.image_presets()
     with pytest.raises(SystemExit, match="are not image presets"):
         launcher.main(["run", "--only", "unmt-en-es-bible", "--out", str(tmp_path)])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from conftest import count_changed, weights_of
+from conftest import count_changed, load_recipe, weights_of
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo.models.unmt import (BackTranslationBatches, BackTranslationRefresh, ParallelBatches,
                                        TranslationProbe)
@@ -416,7 +416,7 @@ def test_induced_dictionary_keeping_its_seed_recovers_a_shared_lexicon():
     same) is the whole answer: with the seed pairs kept in every iteration
     the self-learning maps every word to itself. (Without them it drifts
     away from the seed: 4%, 0%, 0% of the words for seeds 0, 1, 2, the
-    reason `keep_seed` exists; benchmarks/RESULTS.md.)"""
+    reason `keep_seed` exists: `python benchmarks/unmt_dictionary_seeds.py --toy`.)"""
     en, _, en_text, _ = _two_languages()
     other = en_text[::-1]  # the same sentences in another order: the same statistics
     for seed in (0, 1):
@@ -537,14 +537,9 @@ def test_recipe_resumes_back_translation_from_its_backup_or_its_preset(tmp_path)
     continues from: its backup's, or (a phase that its time limit ended
     before backups were kept) the preset the run wrote, with its step count.
     A phase that never ran starts fresh."""
-    import importlib.util
     import json
 
-    from keras_gan_zoo.training import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location("unmt_recipe", REPO_ROOT / "recipes" / "unmt_en_es_bible.py")
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("unmt_en_es_bible.py")
 
     def same(a, b):
         return all(np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))

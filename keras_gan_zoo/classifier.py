@@ -166,7 +166,7 @@ def mode_coverage(model, dataset, num_images=10000, seed=123, classifier=None,
     k = int(info["num_classes"])
     generated = predict_labels(classifier, model.generate(num_images, seed=seed))
     if real_images is None:
-        _, (real_images, _) = datasets.load(dataset, **(dataset_args or {}))
+        real_images, _ = datasets.load_held_out(dataset, **(dataset_args or {}))
     real = predict_labels(classifier, real_images)
     p = np.bincount(generated, minlength=k) / len(generated)
     q = np.bincount(real, minlength=k) / len(real)

@@ -15,6 +15,7 @@ Example:
 import dataclasses
 import gzip
 import importlib.util
+import inspect
 import os
 import pathlib
 import pickle
@@ -185,17 +186,17 @@ def load_fashion_mnist(image_size=28):
     return _padded(data, image_size)
 
 
-def load_openmoji_line2color(image_size=64):
+def load_openmoji_line2color(image_size=64, held_out_only=False):
     """Paired OpenMoji line art -> colour emoji (see `keras_gan_zoo.emoji`)."""
-    return emoji.load_openmoji_pairs(image_size)
+    return emoji.load_openmoji_pairs(image_size, held_out_only=held_out_only)
 
 
-def load_openmoji_noto(image_size=64):
+def load_openmoji_noto(image_size=64, held_out_only=False):
     """Unpaired OpenMoji colour (A) and Noto Color Emoji (B) (see `keras_gan_zoo.emoji`)."""
-    return emoji.load_openmoji_noto(image_size)
+    return emoji.load_openmoji_noto(image_size, held_out_only=held_out_only)
 
 
-def load_openmoji(image_size=64):
+def load_openmoji(image_size=64, held_out_only=False):
     """OpenMoji colour emoji for unconditional generation, with the held-out
     split of `keras_gan_zoo.emoji` (10% of the emoji, never trained on).
 
@@ -204,18 +205,19 @@ def load_openmoji(image_size=64):
         `(N, image_size, image_size, 3)` on white, and the code points.
     """
     (_, train), (_, test), (train_codes, test_codes) = emoji.load_openmoji_pairs(
-        image_size, return_codes=True)
+        image_size, return_codes=True, held_out_only=held_out_only)
     return (train, train_codes), (test, test_codes)
 
 
-def load_openmoji_captions(image_size=64, caption_style="name"):
+def load_openmoji_captions(image_size=64, caption_style="name", held_out_only=False):
     """OpenMoji colour emoji with their Unicode names as captions, for
     text-to-image (see `keras_gan_zoo.emoji.load_openmoji_captions`).
 
     Returns:
         `((train_images, train_captions), (test_images, test_captions))`.
     """
-    return emoji.load_openmoji_captions(image_size, caption_style=caption_style)
+    return emoji.load_openmoji_captions(image_size, caption_style=caption_style,
+                                        held_out_only=held_out_only)
 
 
 LOADERS = {
@@ -291,6 +293,23 @@ def load(name, **kwargs):
     if name not in LOADERS:
         raise ValueError(f"Unknown data set {name!r}; available: {sorted(LOADERS)}")
     return LOADERS[name](**kwargs)
+
+
+def load_held_out(name, **kwargs):
+    """Only the held-out split `(x_test, y_test)` of a standard data set.
+
+    The same arrays as `load(name, **kwargs)[1]`, but an emoji set not yet
+    cached renders only its held-out emoji (seconds rather than minutes), so
+    sampling an emoji preset or evaluating it does not wait for the whole
+    training set.
+
+    >>> test_lines, test_colours = datasets.load_held_out("openmoji_line2color", image_size=64)
+    """
+    if name not in LOADERS:
+        raise ValueError(f"Unknown data set {name!r}; available: {sorted(LOADERS)}")
+    if "held_out_only" in inspect.signature(LOADERS[name]).parameters:
+        kwargs["held_out_only"] = True
+    return LOADERS[name](**kwargs)[1]
 
 
 def _read_image(path, image_size, channels):

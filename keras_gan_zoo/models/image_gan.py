@@ -111,20 +111,24 @@ class ImageGAN(AdversarialModel):
 
     def held_out_data(self, **dataset_args):
         """The held-out split of the data set this preset trained on (its
-        metadata), or of the family's `default_dataset`."""
-        return self.data_splits(**dataset_args)[1]
+        metadata), or of the family's `default_dataset` (an emoji set renders
+        only its held-out emoji when not cached; see `datasets.load_held_out`)."""
+        name, args = self._dataset_and_args()
+        return datasets.load_held_out(name, **{**args, **dataset_args})
 
     def data_splits(self, **dataset_args):
         """`(train, held_out)` splits of the data set this preset trained on
         (its metadata), or of the family's `default_dataset`."""
+        name, args = self._dataset_and_args()
+        return datasets.load(name, **{**args, **dataset_args})
+
+    def _dataset_and_args(self):
         training = getattr(self, "preset_metadata", {}).get("training", {})
         if training.get("dataset"):
-            name, args = training["dataset"], training.get("dataset_args", {})
-        elif self.default_dataset:
-            name, args = self.default_dataset, {"image_size": self.image_size}
-        else:
-            raise ValueError(f"this {type(self).__name__} records no data set to take held-out inputs from")
-        return datasets.load(name, **{**args, **dataset_args})
+            return training["dataset"], training.get("dataset_args", {})
+        if self.default_dataset:
+            return self.default_dataset, {"image_size": self.image_size}
+        raise ValueError(f"this {type(self).__name__} records no data set to take held-out inputs from")
 
     @staticmethod
     def pairs_grid(inputs, outputs, columns=8):

@@ -468,7 +468,7 @@ class StackGAN(ImageGAN):
         """Images of the given captions, or of the first `num` held-out captions."""
         self.reject_options(type(self).__name__, options)
         if not captions:
-            _, (_, held_out) = datasets.load(self.default_dataset, image_size=self.stage1_size)
+            _, held_out = datasets.load_held_out(self.default_dataset, image_size=self.stage1_size)
             captions = list(held_out[:num])
         images = self.generate(captions, seed=seed, stage=stage)
         return tasks.Showcase(images=images, columns=columns, lines=tuple(captions),

@@ -23,10 +23,11 @@ demo: install
 # Install and test in one command (the README's test command; CI runs it).
 check: install-test test
 
-# The whole suite once per backend, each with its own KERAS_HOME, JOBS
-# backends at a time; the backend-independent caches (rendered emoji, the
-# converted Inception network, reference features) are built once and shared
-# (see tests/backends.py).
+# The whole suite once per backend, each backend's files in three shards
+# (pytest runs with their own KERAS_HOME), JOBS runs at a time, longest
+# first; the backend-independent caches (rendered emoji, the converted
+# Inception network, reference features) are built once and shared (see
+# tests/backends.py).
 JOBS ?= 2
 test:
 	$(PY) tests/backends.py --jobs $(JOBS) $(BACKENDS)

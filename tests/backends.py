@@ -1,6 +1,6 @@
 """Run the test suite once per Keras backend, several backends at a time.
 
-    python tests/backends.py                       # all three, two at a time
+    python tests/backends.py                       # all three, two runs at a time
     python tests/backends.py --jobs 1 jax          # one backend, in the foreground
     python tests/backends.py -- -k presets         # extra arguments go to pytest
 
@@ -11,12 +11,19 @@ Inception network and reference features do not depend on the backend; their
 writers replace files atomically, so runs side by side may share them).
 
 Why parallel: most tests are small, so a run spends its time in one Python
-thread (tracing, compiling, bookkeeping) and a second core sits idle. Running
-the longest backend (JAX, whose compiles dominate) beside the other two cuts
-the wall time of `make test` on a 2-core machine. When several runs share the
-cores, each backend's math library is held to its share of the cores (`--threads`):
-PyTorch's OpenMP pool in particular spins when more threads than cores
-compete, and a contended run then slows by several times.
+thread (tracing, compiling, bookkeeping) and a second core sits idle. When
+several runs share the cores, each backend's math library is held to its
+share of the cores (`--threads`): PyTorch's OpenMP pool in particular spins
+when more threads than cores compete, and a contended run then slows by
+several times.
+
+Why shards: with one run per backend, two at a time, the last backend ran
+alone on one core while the other core idled (TensorFlow and JAX side by
+side, then PyTorch by itself). Each backend's test files are split into
+`--shards` groups of about equal expected time (`FILE_MINUTES`, measured;
+a new file counts as one minute), and the runs start longest first on the
+free cores, so the cores stay busy to the end. Each shard is a pytest run
+of its own (own `KERAS_HOME`); a backend passes when all its shards pass.
 
 Output of each run is kept in a log and printed whole when that run ends, so
 the three runs do not interleave; the exit status is non-zero when any fails.
@@ -34,9 +41,23 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BACKENDS = ("tensorflow", "torch", "jax")
-# Measured wall minutes of each backend's run alone on a 2-core CPU (`make
-# test`, --durations output of CI): the longest starts first.
-EXPECTED_MINUTES = {"jax": 13.9, "tensorflow": 11.9, "torch": 7.0}
+# Relative wall time of each backend's run (CI logs: JAX 48 min, TensorFlow
+# 45, PyTorch 18 with one thread each) and each test file's minutes in a JAX
+# run on a shared 2-core CPU (the first eight files measured per test, the
+# others estimated from their tests' counts and CI's slowest-test lists;
+# test_shipped_presets runs in the TensorFlow run only). Only the order and
+# the balance of the shards use them: a stale figure costs time, not results.
+BACKEND_WEIGHT = {"jax": 1.0, "tensorflow": 0.95, "torch": 0.4}
+FILE_MINUTES = {
+    "test_family_contract.py": 25, "test_unmt.py": 12, "test_stackgan.py": 10, "test_latent.py": 7,
+    "test_stylegan.py": 6, "test_adversarial_model.py": 5.3, "test_biggan.py": 5.3,
+    "test_evaluation.py": 5, "test_shipped_presets.py": 5, "test_checkpoint.py": 4.3,
+    "test_presets.py": 4, "test_cyclegan.py": 4, "test_cli.py": 3.6, "test_layers.py": 3.3,
+    "test_pix2pix.py": 3.3, "test_progan.py": 3.3, "test_cgan.py": 3, "test_emoji.py": 2.6,
+    "test_dcgan.py": 2.5, "test_encoder.py": 2.5, "test_data_parallel.py": 2.5, "test_augment.py": 1.7,
+    "test_families_across_backends.py": 1.7, "test_gpu_all.py": 1.7, "test_datasets.py": 1,
+    "test_hub.py": 1, "test_losses.py": 0.8, "test_bible.py": 0.5, "test_package_structure.py": 0.3,
+}
 
 
 def thread_limits(threads):
@@ -48,7 +69,20 @@ def thread_limits(threads):
                           + f" intra_op_parallelism_threads={n}").strip()}
 
 
-def run(backend, shared, pytest_args, threads, log_dir):
+def shards(files, count):
+    """`files` in `count` groups of about equal `FILE_MINUTES` (longest file
+    to the lightest group first); empty groups are dropped."""
+    groups = [[] for _ in range(max(1, count))]
+    load = [0.0] * len(groups)
+    for path in sorted(files, key=lambda f: (-FILE_MINUTES.get(pathlib.Path(f).name, 1.0), f)):
+        k = load.index(min(load))
+        groups[k].append(path)
+        load[k] += FILE_MINUTES.get(pathlib.Path(path).name, 1.0)
+    return [(sorted(g), w) for g, w in zip(groups, load) if g]
+
+
+def run(backend, shared, pytest_args, threads, log_dir, name=None):
+    name = name or backend
     home = tempfile.mkdtemp(prefix=f"kgz-{backend}-")
     env = dict(os.environ, KERAS_BACKEND=backend, KERAS_HOME=home, KERAS_GAN_ZOO_SHARED_CACHE=shared)
     if threads:
@@ -61,13 +95,13 @@ def run(backend, shared, pytest_args, threads, log_dir):
             code = subprocess.run(command, cwd=ROOT, env=env).returncode
             log = ""
         else:
-            path = pathlib.Path(log_dir) / f"{backend}.log"
+            path = pathlib.Path(log_dir) / f"{name}.log"
             with open(path, "w") as out:
                 code = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
             log = path.read_text()
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    return backend, code, time.monotonic() - start, log
+    return name, code, time.monotonic() - start, log
 
 
 def main(argv=None):
@@ -80,42 +114,66 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="math-library threads per run (default: the cores divided among the "
                              "runs when several run at once, the library's own choice otherwise)")
+    parser.add_argument("--shards", type=int, default=None,
+                        help="pytest runs per backend, each over a share of the test files "
+                             "(default: 3 when several runs go at once and no pytest arguments "
+                             "are given, else 1)")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.shards is not None and args.shards < 1:
+        parser.error("--shards must be at least 1")
     unknown = sorted(set(args.backends) - set(BACKENDS))
     if unknown:
         parser.error(f"unknown backend(s) {', '.join(unknown)}: choose from {', '.join(BACKENDS)}")
-    backends = sorted(dict.fromkeys(args.backends or BACKENDS), key=lambda b: -EXPECTED_MINUTES[b])
-    jobs = min(args.jobs, len(backends))
+    backends = list(dict.fromkeys(args.backends or BACKENDS))
+    count = args.shards if args.shards is not None else (3 if args.jobs > 1 and not extra else 1)
+    if count > 1 and extra:
+        parser.error("--shards splits the whole suite: give no pytest arguments with it")
+    runs = []  # (name, backend, pytest arguments, expected weight)
+    for backend in backends:
+        if count == 1:
+            runs.append((backend, backend, extra or ["tests"], BACKEND_WEIGHT[backend]))
+            continue
+        files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py"))
+        for k, (group, minutes) in enumerate(shards(files, count), 1):
+            runs.append((f"{backend}-{k}", backend, group, BACKEND_WEIGHT[backend] * minutes))
+    runs.sort(key=lambda r: -r[3])  # the longest starts first
+    jobs = min(args.jobs, len(runs))
     threads = args.threads if args.threads is not None else (
         max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None)
-    pytest_args = extra or ["tests"]
     shared = tempfile.mkdtemp(prefix="kgz-shared-")
     logs = tempfile.mkdtemp(prefix="kgz-logs-") if jobs > 1 else None
     results = []
+    started = time.monotonic()
     try:
         if jobs == 1:
-            for backend in backends:
-                print(f"=== KERAS_BACKEND={backend}", flush=True)
-                results.append(run(backend, shared, pytest_args, threads, None))
+            for name, backend, pytest_args, _ in runs:
+                print(f"=== KERAS_BACKEND={backend} ({name})", flush=True)
+                results.append(run(backend, shared, pytest_args, threads, None, name) + (backend,))
         else:
-            print(f"=== {', '.join(backends)}: {jobs} at a time, {threads} thread(s) each; "
-                  "each log prints when its run ends", flush=True)
+            print(f"=== {len(runs)} runs ({', '.join(r[0] for r in runs)}): {jobs} at a time, "
+                  f"{threads} thread(s) each; each log prints when its run ends", flush=True)
             with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-                futures = [pool.submit(run, b, shared, pytest_args, threads, logs) for b in backends]
+                futures = {pool.submit(run, backend, shared, pytest_args, threads, logs, name): backend
+                           for name, backend, pytest_args, _ in runs}
                 for future in concurrent.futures.as_completed(futures):
-                    backend, code, seconds, log = future.result()
-                    print(f"=== KERAS_BACKEND={backend} ({seconds / 60:.1f} min, exit {code})\n{log}",
-                          flush=True)
-                    results.append((backend, code, seconds, log))
+                    name, code, seconds, log = future.result()
+                    print(f"=== KERAS_BACKEND={futures[future]} ({name}: {seconds / 60:.1f} min, "
+                          f"exit {code})\n{log}", flush=True)
+                    results.append((name, code, seconds, log, futures[future]))
     finally:
         shutil.rmtree(shared, ignore_errors=True)
         if logs:
             shutil.rmtree(logs, ignore_errors=True)
-    print("=== summary: " + "; ".join(f"{b} {'passed' if c == 0 else f'FAILED (exit {c})'} in "
-                                       f"{s / 60:.1f} min" for b, c, s, _ in results))
-    return max(code for _, code, _, _ in results)
+    summary = []
+    for backend in backends:
+        mine = [r for r in results if r[4] == backend]
+        failed = [r[0] for r in mine if r[1] != 0]
+        summary.append(f"{backend} {'FAILED (' + ', '.join(failed) + ')' if failed else 'passed'} "
+                       f"({len(mine)} run(s), {sum(r[2] for r in mine) / 60:.1f} min in all)")
+    print(f"=== summary after {(time.monotonic() - started) / 60:.1f} min: " + "; ".join(summary))
+    return max(code for _, code, _, _, _ in results)
 
 
 if __name__ == "__main__":

@@ -78,3 +78,14 @@ def test_the_import_graph_has_no_cycle():
         if node not in state:
             visit(node, [node])
     assert not cycles, "\n".join(cycles)
+
+
+def test_the_suite_runner_puts_every_test_file_in_one_shard_of_balanced_time():
+    import backends
+
+    files = sorted(str(p.relative_to(backends.ROOT)) for p in (backends.ROOT / "tests").glob("test_*.py"))
+    groups = backends.shards(files, 3)
+    assert sorted(f for group, _ in groups for f in group) == files
+    minutes = [m for _, m in groups]
+    assert len(groups) == 3 and max(minutes) - min(minutes) <= max(backends.FILE_MINUTES.values())
+    assert backends.shards(["tests/test_a.py"], 3) == [(["tests/test_a.py"], 1.0)]  # a new file: 1 min

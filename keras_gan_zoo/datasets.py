@@ -305,11 +305,9 @@ def load_held_out(name, **kwargs):
 
     >>> test_lines, test_colours = datasets.load_held_out("openmoji_line2color", image_size=64)
     """
-    if name not in LOADERS:
-        raise ValueError(f"Unknown data set {name!r}; available: {sorted(LOADERS)}")
-    if "held_out_only" in inspect.signature(LOADERS[name]).parameters:
-        kwargs["held_out_only"] = True
-    return LOADERS[name](**kwargs)[1]
+    if name in LOADERS and "held_out_only" in inspect.signature(LOADERS[name]).parameters:
+        return LOADERS[name](held_out_only=True, **kwargs)[1]
+    return load(name, **kwargs)[1]
 
 
 def _read_image(path, image_size, channels):

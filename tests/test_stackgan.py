@@ -214,7 +214,10 @@ def test_generate_and_fit_take_caption_strings(encoder):
                        stage2_width=4, seed=0)
     images = gan.generate(["a red heart", "a smiling cat"], seed=0)
     assert images.shape == (2, 16, 16, 3)
-    np.testing.assert_array_equal(images[:1], gan.generate("a red heart", seed=0)[:1])
+    # The same caption and seed draw the same image in a batch of one or two (up
+    # to one grey level: TensorFlow's kernels may round differently per batch size).
+    np.testing.assert_allclose(images[:1].astype(int), gan.generate("a red heart", seed=0)[:1].astype(int),
+                               atol=1, rtol=0)
     small, _ = _data(4)
     before = weights_of(gan)
     with pytest.raises(ValueError, match=r"captions\[2\] is an empty string"):

@@ -45,8 +45,10 @@ BACKENDS = ("tensorflow", "torch", "jax")
 # 45, PyTorch 18 with one thread each) and each test file's minutes in a JAX
 # run on a shared 2-core CPU (the first eight files measured per test, the
 # others estimated from their tests' counts and CI's slowest-test lists;
-# test_shipped_presets runs in the TensorFlow run only). Only the order and
-# the balance of the shards use them: a stale figure costs time, not results.
+# test_shipped_presets runs in the TensorFlow run only). To measure them
+# again: `python tests/backends.py --jobs 1 jax -- --durations=0 tests`
+# prints every test's time; sum them per file. Only the order and the
+# balance of the shards use them: a stale figure costs time, not results.
 BACKEND_WEIGHT = {"jax": 1.0, "tensorflow": 0.95, "torch": 0.4}
 FILE_MINUTES = {
     "test_family_contract.py": 25, "test_unmt.py": 12, "test_stackgan.py": 10, "test_latent.py": 7,

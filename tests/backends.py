@@ -41,25 +41,30 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BACKENDS = ("tensorflow", "torch", "jax")
-# Relative wall time of each backend's run (CI logs: JAX 48 min, TensorFlow
-# 45, PyTorch 18 with one thread each) and each test file's minutes in a JAX
-# run on a shared 2-core CPU (the first eight files measured per test, the
-# others estimated from their tests' counts and CI's slowest-test lists;
-# test_shipped_presets runs in the TensorFlow run only). To measure them
-# again: `python tests/backends.py --jobs 1 jax -- --durations=0 tests`
-# prints every test's time; sum them per file. Only the order and the
-# balance of the shards use them: a stale figure costs time, not results.
-BACKEND_WEIGHT = {"jax": 1.0, "tensorflow": 0.95, "torch": 0.4}
+# Each test file's minutes in each backend's run, one thread, two runs side
+# by side on a 2-core CPU. Every run measures them again: the runner prints
+# `=== minutes per test file (<backend>)` at the end, ready to paste here
+# (pytest's per-test durations, setup and teardown included, summed per file
+# by tests/conftest.py). Only the order and the balance of the shards use
+# them: a stale figure costs time, not results. A file not listed counts as
+# one minute.
 FILE_MINUTES = {
-    "test_family_contract.py": 25, "test_unmt.py": 12, "test_stackgan.py": 10, "test_latent.py": 7,
-    "test_stylegan.py": 6, "test_adversarial_model.py": 5.3, "test_biggan.py": 5.3,
-    "test_evaluation.py": 5, "test_shipped_presets.py": 5, "test_checkpoint.py": 4.3,
-    "test_presets.py": 4, "test_cyclegan.py": 4, "test_cli.py": 3.6, "test_layers.py": 3.3,
-    "test_pix2pix.py": 3.3, "test_progan.py": 3.3, "test_cgan.py": 3, "test_emoji.py": 2.6,
-    "test_dcgan.py": 2.5, "test_encoder.py": 2.5, "test_data_parallel.py": 2.5, "test_augment.py": 1.7,
-    "test_families_across_backends.py": 1.7, "test_gpu_all.py": 1.7, "test_datasets.py": 1,
-    "test_hub.py": 1, "test_losses.py": 0.8, "test_bible.py": 0.5, "test_package_structure.py": 0.3,
+    "jax": {
+        "test_family_contract.py": 25, "test_unmt.py": 12, "test_stackgan.py": 10, "test_latent.py": 7,
+        "test_stylegan.py": 6, "test_adversarial_model.py": 5.3, "test_biggan.py": 5.3,
+        "test_evaluation.py": 5, "test_shipped_presets.py": 0.1, "test_checkpoint.py": 4.3,
+        "test_presets.py": 4, "test_cyclegan.py": 4, "test_cli.py": 3.6, "test_layers.py": 3.3,
+        "test_pix2pix.py": 3.3, "test_progan.py": 3.3, "test_cgan.py": 3, "test_emoji.py": 2.6,
+        "test_dcgan.py": 2.5, "test_encoder.py": 2.5, "test_data_parallel.py": 2.5, "test_augment.py": 1.7,
+        "test_families_across_backends.py": 0.1, "test_gpu_all.py": 1.7, "test_datasets.py": 1,
+        "test_hub.py": 1, "test_losses.py": 0.8, "test_bible.py": 0.5, "test_package_structure.py": 0.3,
+    },
 }
+FILE_MINUTES["tensorflow"] = {**{f: 0.95 * m for f, m in FILE_MINUTES["jax"].items()},
+                              "test_shipped_presets.py": 5}
+FILE_MINUTES["torch"] = {**{f: 0.4 * m for f, m in FILE_MINUTES["jax"].items()},
+                         "test_families_across_backends.py": 1.7}
+TIMES_VARIABLE = "KERAS_GAN_ZOO_TEST_TIMES"  # where tests/conftest.py writes a run's seconds per file
 
 
 def thread_limits(threads):
@@ -71,22 +76,37 @@ def thread_limits(threads):
                           + f" intra_op_parallelism_threads={n}").strip()}
 
 
-def shards(files, count):
-    """`files` in `count` groups of about equal `FILE_MINUTES` (longest file
-    to the lightest group first); empty groups are dropped."""
+def shards(files, count, backend):
+    """`files` in `count` groups of about equal `FILE_MINUTES[backend]`
+    (longest file to the lightest group first); empty groups are dropped."""
+    minutes = lambda path: FILE_MINUTES[backend].get(pathlib.Path(path).name, 1.0)
     groups = [[] for _ in range(max(1, count))]
     load = [0.0] * len(groups)
-    for path in sorted(files, key=lambda f: (-FILE_MINUTES.get(pathlib.Path(f).name, 1.0), f)):
+    for path in sorted(files, key=lambda f: (-minutes(f), f)):
         k = load.index(min(load))
         groups[k].append(path)
-        load[k] += FILE_MINUTES.get(pathlib.Path(path).name, 1.0)
+        load[k] += minutes(path)
     return [(sorted(g), w) for g, w in zip(groups, load) if g]
 
 
-def run(backend, shared, pytest_args, threads, log_dir, name=None):
+def minutes_per_file(paths):
+    """{file name: minutes} summed over the seconds-per-file JSON files that
+    tests/conftest.py wrote, largest first, rounded for pasting."""
+    import json
+
+    seconds = {}
+    for path in paths:
+        for name, value in json.loads(pathlib.Path(path).read_text()).items():
+            seconds[pathlib.Path(name).name] = seconds.get(pathlib.Path(name).name, 0.0) + value
+    return {name: round(value / 60, 1) for name, value in sorted(seconds.items(), key=lambda kv: -kv[1])}
+
+
+def run(backend, shared, pytest_args, threads, log_dir, name=None, times=None):
     name = name or backend
     home = tempfile.mkdtemp(prefix=f"kgz-{backend}-")
     env = dict(os.environ, KERAS_BACKEND=backend, KERAS_HOME=home, KERAS_GAN_ZOO_SHARED_CACHE=shared)
+    if times:
+        env[TIMES_VARIABLE] = str(times)
     if threads:
         env.update(thread_limits(threads))
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=15",
@@ -135,37 +155,44 @@ def main(argv=None):
     runs = []  # (name, backend, pytest arguments, expected weight)
     for backend in backends:
         if count == 1:
-            runs.append((backend, backend, extra or ["tests"], BACKEND_WEIGHT[backend]))
+            runs.append((backend, backend, extra or ["tests"], sum(FILE_MINUTES[backend].values())))
             continue
         files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_*.py"))
-        for k, (group, minutes) in enumerate(shards(files, count), 1):
-            runs.append((f"{backend}-{k}", backend, group, BACKEND_WEIGHT[backend] * minutes))
+        for k, (group, minutes) in enumerate(shards(files, count, backend), 1):
+            runs.append((f"{backend}-{k}", backend, group, minutes))
     runs.sort(key=lambda r: -r[3])  # the longest starts first
     jobs = min(args.jobs, len(runs))
     threads = args.threads if args.threads is not None else (
         max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None)
     shared = tempfile.mkdtemp(prefix="kgz-shared-")
     logs = tempfile.mkdtemp(prefix="kgz-logs-") if jobs > 1 else None
+    times = pathlib.Path(tempfile.mkdtemp(prefix="kgz-times-"))
+    timed = lambda name: times / f"{name}.json"
     results = []
     started = time.monotonic()
     try:
         if jobs == 1:
             for name, backend, pytest_args, _ in runs:
                 print(f"=== KERAS_BACKEND={backend} ({name})", flush=True)
-                results.append(run(backend, shared, pytest_args, threads, None, name) + (backend,))
+                results.append(run(backend, shared, pytest_args, threads, None, name, timed(name)) + (backend,))
         else:
             print(f"=== {len(runs)} runs ({', '.join(r[0] for r in runs)}): {jobs} at a time, "
                   f"{threads} thread(s) each; each log prints when its run ends", flush=True)
             with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-                futures = {pool.submit(run, backend, shared, pytest_args, threads, logs, name): backend
+                futures = {pool.submit(run, backend, shared, pytest_args, threads, logs, name, timed(name)): backend
                            for name, backend, pytest_args, _ in runs}
                 for future in concurrent.futures.as_completed(futures):
                     name, code, seconds, log = future.result()
                     print(f"=== KERAS_BACKEND={futures[future]} ({name}: {seconds / 60:.1f} min, "
                           f"exit {code})\n{log}", flush=True)
                     results.append((name, code, seconds, log, futures[future]))
+        for backend in backends:
+            measured = [timed(name) for name, b, _, _ in runs if b == backend and timed(name).is_file()]
+            if measured:
+                print(f"=== minutes per test file ({backend}): {minutes_per_file(measured)}", flush=True)
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+        shutil.rmtree(times, ignore_errors=True)
         if logs:
             shutil.rmtree(logs, ignore_errors=True)
     summary = []

@@ -63,6 +63,25 @@ def tiny_images():
     return images
 
 
+# Seconds per test file (setup, call and teardown), written as JSON where
+# tests/backends.py asks (it balances its shards with them).
+_SECONDS_PER_FILE = {}
+
+
+def pytest_runtest_logreport(report):
+    name = report.nodeid.split("::")[0]
+    _SECONDS_PER_FILE[name] = _SECONDS_PER_FILE.get(name, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    path = os.environ.get("KERAS_GAN_ZOO_TEST_TIMES")
+    if path:
+        import json
+
+        with open(path, "w") as out:
+            json.dump(_SECONDS_PER_FILE, out)
+
+
 # A test that compares all three backends runs the other two in subprocesses,
 # so it runs in one backend's run of the suite (CI runs the suite once per
 # backend): PyTorch's, whose in-process half is the quickest.

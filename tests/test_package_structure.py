@@ -84,8 +84,20 @@ def test_the_suite_runner_puts_every_test_file_in_one_shard_of_balanced_time():
     import backends
 
     files = sorted(str(p.relative_to(backends.ROOT)) for p in (backends.ROOT / "tests").glob("test_*.py"))
-    groups = backends.shards(files, 3)
-    assert sorted(f for group, _ in groups for f in group) == files
-    minutes = [m for _, m in groups]
-    assert len(groups) == 3 and max(minutes) - min(minutes) <= max(backends.FILE_MINUTES.values())
-    assert backends.shards(["tests/test_a.py"], 3) == [(["tests/test_a.py"], 1.0)]  # a new file: 1 min
+    for backend in backends.BACKENDS:
+        groups = backends.shards(files, 3, backend)
+        assert sorted(f for group, _ in groups for f in group) == files
+        minutes = [m for _, m in groups]
+        assert len(groups) == 3 and max(minutes) - min(minutes) <= max(backends.FILE_MINUTES[backend].values())
+    assert backends.shards(["tests/test_a.py"], 3, "jax") == [(["tests/test_a.py"], 1.0)]  # a new file: 1 min
+
+
+def test_the_suite_runner_sums_the_measured_seconds_per_file(tmp_path):
+    import json
+
+    import backends
+
+    (tmp_path / "a.json").write_text(json.dumps({"tests/test_x.py": 90.0, "tests/test_y.py": 6.0}))
+    (tmp_path / "b.json").write_text(json.dumps({"tests/test_y.py": 600.0}))
+    assert backends.minutes_per_file([tmp_path / "a.json", tmp_path / "b.json"]) == {
+        "test_y.py": 10.1, "test_x.py": 1.5}

@@ -91,6 +91,15 @@ cross_backend = pytest.mark.skipif(
     reason=f"compares every backend from the {CROSS_BACKEND_HOST} run of the suite")
 
 
+# Shipped presets are checked in one backend's run (TensorFlow's: the preset
+# fingerprints were written there); the family contract's cross-backend test
+# shows the same weights give the same outputs on the other two.
+SHIPPED_PRESET_HOST = "tensorflow"
+shipped_preset = [pytest.mark.large,
+                  pytest.mark.skipif(keras.backend.backend() != SHIPPED_PRESET_HOST,
+                                     reason=f"shipped presets are checked in the {SHIPPED_PRESET_HOST} run")]
+
+
 def outputs_on_other_backends(tmp_path, child_source, args):
     """Runs `child_source` (a script that writes an .npz to argv[1] from the
     rest of `args`) under each other Keras backend; yields (backend, npz)."""

@@ -8,20 +8,16 @@ for each, and its card's parameter counts cover every network."""
 import json
 import pathlib
 
-import keras
 import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
+from conftest import shipped_preset
 from keras_gan_zoo import cli, presets, registry
 
 FINGERPRINTS = json.loads((pathlib.Path(__file__).parent / "data" / "preset_fingerprints.json").read_text())
 
-# The fingerprints were written on TensorFlow, and the other backends' outputs
-# are compared with TensorFlow's elsewhere: run these in the TensorFlow run only.
-pytestmark = [pytest.mark.large,
-              pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                 reason="shipped presets are checked in the TensorFlow run")]
+pytestmark = shipped_preset
 
 
 def _sample(values, n=64):

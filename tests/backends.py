@@ -70,10 +70,12 @@ TIMES_VARIABLE = "KERAS_GAN_ZOO_TEST_TIMES"  # where tests/conftest.py writes a 
 def thread_limits(threads):
     """Environment that holds each backend's math library to `threads`."""
     n = str(threads)
+    # Only dashed XLA flags: XLA stops reading XLA_FLAGS at the first word
+    # that is not one (an `intra_op_parallelism_threads=N` here once hid every
+    # flag after it, tests/conftest.py's among them).
     return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "TF_NUM_INTRAOP_THREADS": n,
             "XLA_FLAGS": (os.environ.get("XLA_FLAGS", "")
-                          + f" --xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'}"
-                          + f" intra_op_parallelism_threads={n}").strip()}
+                          + f" --xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'}").strip()}
 
 
 def shards(files, count, backend):

@@ -14,7 +14,8 @@ os.environ.setdefault("KERAS_GAN_ZOO_OFFLINE", "1")
 # 59 s, a StyleGAN's in 20 s instead of 64 s (JAX, one thread). Users' runs
 # keep XLA's defaults. Set the flag yourself to override.
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+    # First: XLA stops reading the variable at a word that is not a flag.
+    os.environ["XLA_FLAGS"] = ("--xla_backend_optimization_level=0 " + os.environ.get("XLA_FLAGS", "")).strip()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -90,10 +90,11 @@ class InceptionFeatures:
     GPU_BATCH_SIZE = 100
     # On the CPU a batch of 100 makes every activation of the 299x299 network
     # (up to ~280 MB) a fresh mmap that glibc returns at once, so each forward
-    # pass page-faults its buffers in again: 6.8 million minor faults and a
+    # pass page-faults its buffers in again: 6.5 million minor faults and a
     # third of the CPU time in the kernel for 200 images. Batches of 10 stay
-    # under the allocator's mmap threshold and are reused: 1.7 million faults,
-    # 27% less wall time, the same features (benchmarks/RESULTS.md).
+    # under the allocator's mmap threshold and are reused: 1.6 million faults,
+    # 31% less wall time, the same features (`OMP_NUM_THREADS=1 python
+    # benchmarks/fid_feature_batch.py --batch-sizes 100 10 --num 200`).
     CPU_BATCH_SIZE = 10
 
     def __init__(self, batch_size=None, device=None):

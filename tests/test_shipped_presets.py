@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from conftest import shipped_preset
+from conftest import SHIPPED_PRESET_MARKS
 from keras_gan_zoo import cli, presets, registry
 
 FINGERPRINTS = json.loads((pathlib.Path(__file__).parent / "data" / "preset_fingerprints.json").read_text())
 
-pytestmark = shipped_preset
+pytestmark = SHIPPED_PRESET_MARKS
 
 
 def _sample(values, n=64):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from conftest import SHIPPED_PRESET_HOST, count_changed, load_recipe, weights_of
+from conftest import count_changed, load_recipe, shipped_preset, weights_of
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo.models.unmt import (BackTranslationBatches, BackTranslationRefresh, ParallelBatches,
                                        TranslationProbe)
@@ -471,8 +471,7 @@ def test_set_token_embeddings_keeps_the_scale_and_checks_its_input():
     np.testing.assert_allclose(np.linalg.norm(after[known], axis=1), np.sqrt((before ** 2).sum(1).mean()), rtol=1e-5)
 
 
-@pytest.mark.large
-@pytest.mark.skipif(keras.backend.backend() != SHIPPED_PRESET_HOST, reason="shipped presets: one backend's run")
+@shipped_preset
 def test_shipped_unmt_translates_held_out_verses():
     """The shipped unsupervised translator, greedy, on the first 100 held-out
     verses (books it never saw in either language) beats copying the source

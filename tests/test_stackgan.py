@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from conftest import count_changed, weights_of
+from conftest import count_changed, shipped_preset, weights_of
 from keras_gan_zoo import text
 
 TEXT_DIM = 12  # random "embeddings" stand in for the encoder where text is not the point
@@ -275,6 +275,7 @@ def _held_out_captioned(image_size=64):
     return images, [names[emoji._name_key(c)][0] for c in codes]
 
 
+@shipped_preset
 def test_shipped_judge_reproduces_its_held_out_figure(encoder):
     from keras_gan_zoo import alignment
 
@@ -293,6 +294,7 @@ def test_shipped_judge_reproduces_its_held_out_figure(encoder):
 STACKGAN_R_PRECISION_FLOOR = 0.07
 
 
+@shipped_preset
 def test_shipped_stackgan_draws_the_held_out_captions(encoder):
     from keras_gan_zoo import alignment, presets
 

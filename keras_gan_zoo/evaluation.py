@@ -147,9 +147,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     S1 S2 is similar to S1^(1/2) S2 S1^(1/2), which is symmetric and positive
     semi-definite, so Tr((S1 S2)^(1/2)) is the sum of the square roots of its
     eigenvalues. The reference tools' general `scipy.linalg.sqrtm` of S1 S2
-    gives the same value (to 1e-7 relative, on 2048-d Inception statistics
-    of 32 or 3,000 images) in five times the time: 6 s against 27-34 s on one
-    CPU thread for 2048 x 2048 covariances.
+    gives the same value (relative difference 7e-8 with 32 images of 2048-d
+    features, 8e-15 with 3,000) in four to five times the time: 5.6-6.7 s
+    against 24.7-30.2 s on one CPU thread (`OMP_NUM_THREADS=1 python
+    benchmarks/frechet_distance.py --num 32 3000`).
 
     Example:
 

@@ -224,7 +224,7 @@ def _training_lines(training, dataset, unit):
         f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
         f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
     ]
-    lines += augmentation_lines(training)
+    lines += augmentation_lines(training) + continued_lines(training)
     if training.get("wall_time_s") and training.get("steps") and not training.get("stages"):
         rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
         lines.append(f"- Throughput: {rate:.1f} training {unit}/s (steps x batch / wall time)"
@@ -247,6 +247,25 @@ def _training_lines(training, dataset, unit):
     if training.get("smoke"):
         lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
     return lines
+
+
+def continued_lines(training):
+    """A run started from a preset's weights (`--init-from`): where it
+    started, and the steps and wall time of the whole chain of runs."""
+    source = training.get("continued_from")
+    if not source:
+        return []
+    steps, seconds, chain = training.get("steps", 0), training.get("wall_time_s", 0), []
+    while source:
+        before = source.get("training", {})
+        chain.append(f"`{source.get('preset')}` (sha256 {source.get('sha256', '')[:12]}: "
+                     f"{num(before.get('steps'))} steps, {before.get('wall_time_s', 0) / 60:.1f} min, "
+                     f"`{before.get('command', '')}`)")
+        steps += before.get("steps", 0)
+        seconds += before.get("wall_time_s", 0)
+        source = before.get("continued_from")
+    return [f"- Started from the weights of {', which started from '.join(chain)}; "
+            f"all runs together: {num(steps)} steps, {seconds / 60:.1f} min."]
 
 
 def render_model_card(config, metadata):

@@ -76,7 +76,7 @@ def _cmd_train(args):
     training.run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                         fid_images=args.fid_images, precision=args.precision, run_dir=args.run_dir,
                         steps=args.steps, checkpoint_every=args.checkpoint_every, devices=args.devices,
-                        minutes=args.minutes)
+                        minutes=args.minutes, init_from=args.init_from)
 
 
 def _cmd_evaluate(args):

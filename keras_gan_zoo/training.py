@@ -20,7 +20,8 @@ import keras
 import numpy as np
 from PIL import Image
 
-from keras_gan_zoo import checkpoint, datasets, evaluation, gradients, registry, tasks, validation
+from keras_gan_zoo import (checkpoint, datasets, evaluation, gradients, presets, registry, tasks,
+                           validation)
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -335,7 +336,7 @@ def _training_data(recipe):
 
 def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=None,
                run_dir=None, from_stage=None, verbose=2, precision="float32", steps=None,
-               checkpoint_every=None, devices=1, minutes=None):
+               checkpoint_every=None, devices=1, minutes=None, init_from=None):
     """Trains `recipe` and writes its preset folder.
 
     Args:
@@ -375,6 +376,16 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             stages of a staged recipe share it in proportion to their own
             time limits (or epochs), and a stage that ends early leaves its
             time to the ones after it.
+        init_from: a preset name, folder or `hf://org/repo` of the same
+            model class and network configuration: training starts from its
+            weights (both players, the moving-average generator and the
+            augmentation state) instead of from scratch, with fresh
+            optimizers and no moving-average warm-up. For more steps on a
+            shipped preset, or fine-tuning it on another data set of the
+            same shape. The preset's own
+            training (steps, wall time, command) is recorded under
+            `training.continued_from`. A stepped run that resumes from its
+            checkpoint ignores it (the checkpoint holds the later state).
 
     Example:
 
@@ -432,7 +443,7 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
                 raise ValueError(f"The batch sizes {batches} of {name} do not split over {processes} "
                                  "processes; use a process count that divides them.")
         model = _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision,
-                       steps, checkpoint_every, layout, minutes)
+                       steps, checkpoint_every, layout, minutes, init_from)
     if rank:  # the other processes of a data-parallel run leave the writing to rank 0
         return model
     if recipe.get("fid_images"):
@@ -450,10 +461,11 @@ def _stage_minutes(stages, index, seconds_left):
 
 
 def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, precision, steps,
-           checkpoint_every, layout, minutes=None):
+           checkpoint_every, layout, minutes=None, init_from=None):
     """run_recipe's training and preset writing (see there)."""
     name = recipe["preset"]
     model = build_model(recipe)
+    continued_from = load_initial_weights(model, init_from) if init_from is not None else None
     # "stages": fits one after the other (StackGAN's stage I, then II), each
     # overriding dataset_args / epochs / batch_size / time limit and
     # compiling the model for its "stage".
@@ -566,12 +578,58 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "time_limit_minutes": float(minutes) if minutes else recipe.get("time_limit_minutes"),
             "stopped_by_time_limit": any(entry["stopped_by_time_limit"] for entry in stage_log),
             **({"stages": stage_log} if recipe.get("stages") else {}),
+            **({"continued_from": continued_from} if continued_from else {}),
         },
         "metrics": {},
     }
     model.save_pretrained(output_dir, metadata=metadata)
     print(f"Saved preset to {output_dir} ({wall:.0f} s of training)")
     return model
+
+
+def load_initial_weights(model, name_or_path):
+    """Loads the weights of the preset `name_or_path` into the freshly built
+    `model` (see `run_recipe`'s `init_from`) and returns what the metadata
+    records of it: the preset, its weights' sha256 and its own training.
+
+    Raises ValueError, leaving `model` as built, when the preset is another
+    model class or its network configuration differs from the recipe's.
+    """
+    folder = presets.resolve(name_or_path)
+    config = presets.read_json(folder / presets.CONFIG_FILE, "model class and configuration")
+    metadata = presets.read_json(folder / presets.METADATA_FILE, "versions, checksums, metrics")
+    ours = type(model).__name__
+    if config.get("class_name") != ours:
+        raise ValueError(f"init_from={name_or_path!r} is a {config.get('class_name')}; this recipe "
+                         f"trains a {ours}. Start from a {ours} preset of the same configuration.")
+    wanted, saved = model.get_config(), config.get("config", {})
+    # Keys that do not change what the weights mean may differ.
+    free = ("name", "trainable", "dtype", "seed", "ema_warmup")
+    differ = sorted(key for key in set(wanted) | set(saved)
+                    if key not in free and wanted.get(key) != saved.get(key))
+    if differ:
+        details = ", ".join(f"{key}: recipe {wanted.get(key)!r}, preset {saved.get(key)!r}" for key in differ)
+        raise ValueError(f"init_from={name_or_path!r} was built with another network configuration "
+                         f"({details}); its weights do not fit this recipe's model. Change the "
+                         "recipe's model arguments to the preset's, or start from scratch.")
+    weights = presets.verify_weights(folder, metadata)
+    with warnings.catch_warnings():
+        # The optimizers start fresh (Keras warns that it skips saved ones).
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model.load_weights(str(weights))
+    # The moving-average generator arrives averaged: its warm-up (a short
+    # average while a random generator changes fast) would throw that away.
+    if getattr(model, "ema_warmup", False):
+        model.ema_warmup = False
+    training = metadata.get("training", {})
+    print(f"Starting from the weights of {folder} ({training.get('steps', '?')} steps)")
+    return {
+        "preset": metadata.get("preset", folder.name),
+        "sha256": metadata["files"][presets.WEIGHTS_FILE]["sha256"],
+        "training": {key: training[key] for key in (
+            "command", "steps", "batch_size", "wall_time_s", "backend", "device", "dataset",
+            "continued_from") if key in training},
+    }
 
 
 def _step_plan(x, part, epochs, steps, every, run_dir):
@@ -665,12 +723,16 @@ def main(recipe, argv=None):
     run_recipe(recipe, smoke=args.smoke, output_dir=args.out, epochs=args.epochs,
                fid_images=args.fid_images, run_dir=args.run_dir, from_stage=args.from_stage,
                precision=args.precision, steps=args.steps, checkpoint_every=args.checkpoint_every,
-               devices=args.devices, minutes=args.minutes)
+               devices=args.devices, minutes=args.minutes, init_from=args.init_from)
 
 
 def add_step_arguments(parser):
     """`--steps`, `--checkpoint-every` (exact resume), `--minutes` (a time
-    budget) and `--devices` (data parallelism) of a training command line."""
+    budget), `--devices` (data parallelism) and `--init-from` (start from a
+    preset's weights) of a training command line."""
+    parser.add_argument("--init-from", default=None,
+                        help="start from the weights of this preset (name, folder or hf://org/repo) "
+                             "of the same network instead of from scratch")
     parser.add_argument("--devices", type=int, default=1,
                         help="train data-parallel over N devices (KERAS_BACKEND=jax; the batch "
                              "size is the global batch). PyTorch: launch with torchrun "

@@ -12,7 +12,7 @@ import pytest
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import checkpoint, cli, training
-from keras_gan_zoo.models import DCGAN
+from keras_gan_zoo.models import DCGAN, ConditionalGAN
 
 def tiny_dcgan(width=8):
     keras.utils.set_random_seed(0)
@@ -128,3 +128,40 @@ def test_a_run_killed_at_any_moment_ends_with_the_uninterrupted_weights(tmp_path
     resumed = kgz.from_pretrained(str(run / "preset"))
     difference = max(float(np.abs(a - b).max()) for a, b in zip(reference.get_weights(), resumed.get_weights()))
     assert difference <= 1e-6, difference
+
+
+def test_init_from_starts_from_a_presets_weights_and_refuses_another_network(tmp_path):
+    recipe = training.variant(cli._find_recipe("dcgan_mnist"), model={"width": 8})
+    first = training.run_recipe(recipe, smoke=True, steps=2, run_dir=tmp_path / "a",
+                                output_dir=tmp_path / "a" / "preset", verbose=0)
+
+    fresh = training.build_model(recipe)
+    record = training.load_initial_weights(fresh, tmp_path / "a" / "preset")
+    for a, b in zip(first.get_weights(), fresh.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert record["preset"] == "dcgan-mnist" and record["training"]["steps"] == 2
+
+    # A recipe whose network differs is refused before any weight changes.
+    wider = training.build_model(training.variant(recipe, model={"width": 16}))
+    before = wider.get_weights()
+    with pytest.raises(ValueError, match="width: recipe 16, preset 8"):
+        training.load_initial_weights(wider, tmp_path / "a" / "preset")
+    for a, b in zip(before, wider.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    other = ConditionalGAN(**ConditionalGAN.tiny_config, seed=0)
+    with pytest.raises(ValueError, match="is a DCGAN; this recipe trains a ConditionalGAN"):
+        training.load_initial_weights(other, tmp_path / "a" / "preset")
+
+    # The continued run records where it started, with that preset's own training.
+    training.run_recipe(recipe, smoke=True, steps=2, run_dir=tmp_path / "b", init_from=tmp_path / "a" / "preset",
+                        output_dir=tmp_path / "b" / "preset", verbose=0)
+    continued = kgz.from_pretrained(str(tmp_path / "b" / "preset")).preset_metadata["training"]
+    assert continued["steps"] == 2
+    assert continued["continued_from"]["training"]["steps"] == 2
+    assert continued["continued_from"]["sha256"] == _weights_sha(tmp_path / "a" / "preset")
+    card = (tmp_path / "b" / "preset" / "README.md").read_text()
+    assert "Started from the weights of `dcgan-mnist`" in card and "all runs together: 4 steps" in card
+
+
+def _weights_sha(folder):
+    return kgz.from_pretrained(str(folder)).preset_metadata["files"]["model.weights.h5"]["sha256"]

@@ -130,6 +130,16 @@ def _cmd_interpolate(args):
 def _cmd_project(args):
     model = _latent_model(args)
     images = _read_images(model, args.images)
+    if args.command == "detect" and args.discriminator:
+        scores, own = latent.scores_with_discriminator(
+            model, images, method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
+            calibration=args.calibration, learning_rate=args.learning_rate, **_conditions(args, len(images)))
+        low, median = np.percentile(own, [5, 50])
+        print(f"generated_score with the discriminator; {len(own)} of the preset's own samples score "
+              f"median {median:.2f}, 95% of them above {low:.2f}")
+        for path, score in zip(args.images, scores):
+            print(f"{path}: generated_score {score:.2f}")
+        return
     fit = latent.project(model, images, method=args.method, steps=args.steps, restarts=args.restarts,
                          seed=args.seed, learning_rate=args.learning_rate, **_conditions(args, len(images)))
     if args.command == "detect":
@@ -225,15 +235,18 @@ def _cmd_detection(args):
     result = latent.detection(model, images, labels, num=args.num,
                               method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
                               other_images=other_images, other_labels=other_labels,
-                              learning_rate=args.learning_rate)
-    print(f"ROC AUC own samples vs held-out real images: {result['auc_own_vs_real']:.3f} (mean RMS error "
-          f"{result['rms_error_own']:.4f} vs {result['rms_error_real']:.4f})")
+                              learning_rate=args.learning_rate, discriminator=args.discriminator)
+    parts = lambda side: (f" (projection alone {result[f'auc_own_vs_{side}_projection']:.3f}, discriminator "
+                          f"alone {result[f'auc_own_vs_{side}_discriminator']:.3f})" if args.discriminator else "")
+    print(f"ROC AUC own samples vs held-out real images: {result['auc_own_vs_real']:.3f}{parts('real')} "
+          f"(mean RMS error {result['rms_error_own']:.4f} vs {result['rms_error_real']:.4f})")
     if args.other:
-        print(f"ROC AUC own samples vs {args.other}'s samples: {result['auc_own_vs_other']:.3f}")
+        print(f"ROC AUC own samples vs {args.other}'s samples: {result['auc_own_vs_other']:.3f}{parts('other')}")
     if args.write:
         command = (f"keras-gan-zoo detection {args.preset} --num {args.num} --method {args.method} "
                    f"--steps {args.steps} --restarts {args.restarts} --learning-rate {args.learning_rate:g} "
-                   f"--seed {args.seed}" + (f" --other {args.other}" if args.other else "") + " --write")
+                   f"--seed {args.seed}" + (f" --other {args.other}" if args.other else "")
+                   + (" --discriminator" if args.discriminator else "") + " --write")
         result.update({"command": command, "seed": args.seed, "other": args.other,
                        "backend": keras.backend.backend(), "device": gradients.device_description(),
                        "wall_time_s": round(time.time() - start, 1)})
@@ -344,6 +357,11 @@ def build_parser():
         p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize",
                        help="iGAN's inversions; encoder and hybrid use the preset's inverting encoder")
         p.add_argument("--out", default="projection.png")
+        if name == "detect":
+            p.add_argument("--discriminator", action="store_true",
+                           help="score with the projection error and the preset's own discriminator")
+            p.add_argument("--calibration", type=int, default=200,
+                           help="own samples that scale the two signals (with --discriminator)")
     p = _latent_parser(sub, "neighbours", "samples over their nearest training images, and the "
                                           "memorisation check", _cmd_neighbours)
     p.add_argument("--num", type=int, default=16)
@@ -370,6 +388,9 @@ def build_parser():
     p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize")
     _descent_options(p, steps=200, restarts=1)
     p.add_argument("--other", help="a preset of the same data set whose samples to tell apart")
+    p.add_argument("--discriminator", action="store_true",
+                   help="score with the projection error and the preset's own discriminator, each scaled "
+                        "on as many more own samples (latent.generated_score(..., discriminator=True))")
     p.add_argument("--write", action="store_true", help="record the figures in the preset's metadata and card")
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")

@@ -14,7 +14,9 @@
   ("hybrid"); `compare_inversions` tabulates the three. StyleGAN projects
   into W (or W+, or Z).
 - `generated_score`: "was this image drawn by this model?", from how well
-  the model can reconstruct it (its own samples lie on its manifold).
+  the model can reconstruct it (its own samples lie on its manifold), and
+  optionally from what the model's own discriminator thinks of it
+  (`discriminator_score`); `detection` measures its ROC AUC.
 - `nearest_neighbours` and `memorisation`: distances to the closest
   training images, to check a generator does not copy them (Goodfellow et
   al. 2014, figure 2).
@@ -366,20 +368,101 @@ def space_of(model, space=None):
     return model.check_latent_space(space)
 
 
-def generated_score(model, images, steps=200, **options):
-    """Per image, how likely it is that `model` drew it: minus the error
-    of its best reconstruction by `project` (higher: more likely). A
-    model's own samples lie on its manifold and reconstruct almost
-    exactly; other images (real ones, another model's) do not.
+def generated_score(model, images, steps=200, discriminator=False, calibration=200, seed=0, **options):
+    """Per image, how likely it is that `model` drew it (higher: more
+    likely). A model's own samples lie on its manifold and reconstruct
+    almost exactly; other images (real ones, another model's) do not.
 
-    `options` go to `project` (e.g. `space=`, `labels=`).
+    Args:
+        model: an image family with a latent space.
+        images: `(N, H, W, C)` uint8, or floats in [-1, 1].
+        steps: descent steps of the projection.
+        discriminator: False: minus the RMS error of the best
+            reconstruction by `project`. True: that error's logarithm and
+            the model's own discriminator logit (`discriminator_score`),
+            each divided by its spread over `calibration` of the model's
+            own samples (drawn with `seed + 1` and projected alike), summed
+            with the signs that make own samples score high. The
+            discriminator was trained to tell exactly this generator's
+            samples from real images, so it adds what the pixels miss
+            (StyleGAN's noise maps, which projection cannot reproduce).
+        calibration: own samples that set the two spreads (discriminator=True).
+        seed: seeds the projection's restarts (and the calibration samples).
+        **options: go to `project` (e.g. `space=`, `restarts=`, `labels=`).
+
+    Example:
+
+    >>> gan = kgz.from_pretrained("stylegan-fashion-mnist")
+    >>> own, real = gan.generate(8, seed=1), gan.data_splits()[1][0][:8]
+    >>> latent.generated_score(gan, np.concatenate([own, real]), discriminator=True)
     """
-    return -project(model, images, steps=steps, **options).errors
+    if not discriminator:
+        return -project(model, images, steps=steps, seed=seed, **options).errors
+    return scores_with_discriminator(model, images, steps, calibration, seed, **options)[0]
 
+
+def scores_with_discriminator(model, images, steps=200, calibration=200, seed=0, **options):
+    """`generated_score(..., discriminator=True)` of `images`, and the same
+    score of the `calibration` own samples that set its scale: a reference
+    for reading the first (own samples score around the second's median)."""
+    errors = project(model, images, steps=steps, seed=seed, **options).errors
+    labels = options.pop("labels", None)
+    logits = discriminator_score(model, images, **({} if labels is None else {"labels": labels}))
+    calibration = validation.check_count(calibration, "calibration")
+    own, own_conditions = _own_samples(model, calibration, seed + 1)
+    own_errors = project(model, own, steps=steps, seed=seed, **options, **own_conditions).errors
+    own_logits = discriminator_score(model, own, **own_conditions)
+    return (_calibrated_score(errors, logits, own_errors, own_logits),
+            _calibrated_score(own_errors, own_logits, own_errors, own_logits))
+
+
+def discriminator_score(model, images, batch_size=256, **conditions):
+    """Per image, the logit the model's own discriminator gives it
+    (inference mode; higher: the discriminator finds it more real), for the
+    image families that ship their discriminator. An image's score does not
+    depend on the other images passed with it (see
+    `ImageGAN.discriminator_logits` for discriminators that read batch
+    statistics).
+
+    `conditions`: what else the discriminator reads (`labels=` for the
+    class-conditional families).
+
+    Example:
+
+    >>> gan = kgz.from_pretrained("stylegan-fashion-mnist")
+    >>> latent.discriminator_score(gan, gan.generate(4, seed=0)).shape
+    (4,)
+    """
+    space_of(model)  # an image family with a generator to invert
+    targets = validation.check_images(images, tuple(model.image_shape))
+    batch_size = validation.check_count(batch_size, "batch_size")
+    conditions = model.latent_conditions(len(targets), **conditions)
+    return np.asarray(model.discriminator_logits(targets, conditions, batch_size=batch_size), "float64")
+
+
+def _own_samples(model, num, seed):
+    """`num` of the model's samples and the conditions they were drawn with
+    (generate's class cycle for a class-conditional model)."""
+    images = model.generate(num, seed=seed)
+    if model.task is tasks.CLASS_CONDITIONAL_IMAGE:
+        return images, {"labels": model.check_labels(None, num)}
+    return images, {}
+
+
+def _calibrated_score(errors, logits, own_errors, own_logits):
+    """generated_score with the discriminator: minus the log error and minus
+    the logit, each over its standard deviation on the model's own samples
+    (own samples reconstruct better and look less real to the
+    discriminator that was trained against them)."""
+    log_error = lambda e: np.log(np.maximum(e, 1e-8))
+    error_spread = max(float(np.std(log_error(own_errors))), 1e-8)
+    logit_spread = max(float(np.std(own_logits)), 1e-8)
+    return -log_error(errors) / error_spread - np.asarray(logits) / logit_spread
 
 
 def detection(model, real_images, real_labels=None, num=200, method="optimize", steps=200, restarts=1,
-              seed=0, other_images=None, other_labels=None, progress=True, learning_rate=LEARNING_RATE):
+              seed=0, other_images=None, other_labels=None, progress=True, learning_rate=LEARNING_RATE,
+              discriminator=False):
     """"Was this image generated by this model?", measured: the ROC AUC of
     `generated_score` separating `num` of the model's own samples from
     held-out real images (and, given `other_images`, from another model's
@@ -396,6 +479,10 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
         method, steps, restarts, learning_rate: how `project` inverts each image.
         seed: the model's samples and the restarts.
         other_images, other_labels: another model's samples.
+        discriminator: score with the projection error and the model's
+            discriminator (`generated_score(..., discriminator=True)`); the
+            calibration uses `num` more own samples (seed + 1), never the
+            scored ones, and the result keeps each signal's own AUC too.
 
     Returns:
         A dict with the AUCs (`auc_own_vs_real`, `auc_own_vs_other`), the
@@ -416,22 +503,35 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
         if conditional and labels is None:
             raise ValueError(f"{type(model).__name__} is class-conditional: pass the {what}' labels")
         conditions = {"labels": np.asarray(labels)[:num]} if conditional else {}
-        return project(model, images, method=method, steps=steps, restarts=restarts, seed=seed,
-                       progress=progress, learning_rate=learning_rate, **conditions)
+        fit = project(model, images, method=method, steps=steps, restarts=restarts, seed=seed,
+                      progress=progress, learning_rate=learning_rate, **conditions)
+        logits = discriminator_score(model, images, **conditions) if discriminator else None
+        return fit.errors, logits, fit.space
 
-    own = model.generate(num, seed=seed)
-    own_labels = model.check_labels(None, num) if conditional else None  # generate's class cycle
-    own_fit = side(own, own_labels, "own samples")
-    real_fit = side(real_images, real_labels, "real images")
-    result = {"num": num, "method": method, "steps": int(steps), "restarts": int(restarts),
-              "learning_rate": float(learning_rate), "space": own_fit.space,
-              "rms_error_own": float(np.mean(own_fit.errors)),
-              "rms_error_real": float(np.mean(real_fit.errors)),
-              "auc_own_vs_real": roc_auc(-own_fit.errors, -real_fit.errors)}
+    own, own_conditions = _own_samples(model, num, seed)
+    sides = {"own": side(own, own_conditions.get("labels"), "own samples"),
+             "real": side(real_images, real_labels, "real images")}
     if other_images is not None:
-        other_fit = side(other_images, other_labels, "other model's samples")
-        result.update({"rms_error_other": float(np.mean(other_fit.errors)),
-                       "auc_own_vs_other": roc_auc(-own_fit.errors, -other_fit.errors)})
+        sides["other"] = side(other_images, other_labels, "other model's samples")
+    result = {"num": num, "method": method, "steps": int(steps), "restarts": int(restarts),
+              "learning_rate": float(learning_rate), "space": sides["own"][2]}
+    if discriminator:
+        calibration, calibration_conditions = _own_samples(model, num, seed + 1)
+        own_errors, own_logits, _ = side(calibration, calibration_conditions.get("labels"),
+                                         "calibration samples")
+        result.update({"score": "projection+discriminator", "calibration": num})
+        scores = {name: _calibrated_score(errors, logits, own_errors, own_logits)
+                  for name, (errors, logits, _) in sides.items()}
+    else:
+        scores = {name: -errors for name, (errors, _, _) in sides.items()}
+    for name, (errors, logits, _) in sides.items():
+        result[f"rms_error_{name}"] = float(np.mean(errors))
+        if name == "own":
+            continue
+        result[f"auc_own_vs_{name}"] = roc_auc(scores["own"], scores[name])
+        if discriminator:
+            result[f"auc_own_vs_{name}_projection"] = roc_auc(-sides["own"][0], -errors)
+            result[f"auc_own_vs_{name}_discriminator"] = roc_auc(-sides["own"][1], -logits)
     return result
 
 # ---- vector arithmetic -----------------------------------------------------

@@ -76,6 +76,37 @@ class ImageGAN(AdversarialModel):
         inference mode and no noise: the map that projection inverts."""
         raise NotImplementedError(f"{type(self).__name__} declares no latent space")
 
+    def discriminator_logits(self, images, conditions, batch_size=256):
+        """The discriminator's logit per image, in inference mode: how real
+        it finds each of `images` (numpy, in [-1, 1], of the model's image
+        shape) given the checked `latent_conditions` (class labels); numpy
+        `(N,)`, for `latent.discriminator_score`.
+
+        Each image's logit depends on that image alone. A discriminator
+        with a minibatch standard deviation (`mbstd_group_size`: StyleGAN,
+        ProGAN) reads the spread of the batch, so there each image is scored
+        in a batch of the model's own samples (8 per group, as a training
+        batch of 32 holds; drawn with seed 0), in place of one of them.
+        """
+        group = int(getattr(self, "mbstd_group_size", 0) or 0)
+        if not group:
+            return np.concatenate([np.asarray(ops.convert_to_numpy(self._discriminator_batch(
+                images[s:s + batch_size], [c[s:s + batch_size] for c in conditions]))).reshape(-1)
+                for s in range(0, len(images), batch_size)])
+        context = self.scale_batch_images(self.generate(8 * group, seed=0), tuple(self.image_shape))
+        context = np.array(ops.convert_to_numpy(context))  # a writable copy
+        logits = []
+        for image in images:
+            context[0] = image  # the image takes the place of the first sample of group 0
+            logits.append(np.asarray(ops.convert_to_numpy(self._discriminator_batch(context, []))).reshape(-1)[0])
+        return np.asarray(logits)
+
+    def _discriminator_batch(self, images, conditions):
+        """The discriminator's logits on one batch (inference mode)."""
+        images = ops.convert_to_tensor(images)
+        inputs = [images, *[ops.convert_to_tensor(c) for c in conditions]] if conditions else images
+        return self.discriminator(inputs, training=False)
+
     def check_latent_space(self, space=None):
         """`space` (default: the family's first), or a clear error."""
         if not self.latent_spaces:

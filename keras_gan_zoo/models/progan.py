@@ -295,6 +295,12 @@ class ProGAN(ImageGAN):
         return self.discriminator_at(self.level)(
             [images, self._alpha_column(ops.shape(images)[0])], training=True)
 
+    def _discriminator_batch(self, images, conditions):
+        """The current level's discriminator on `images` brought to its
+        resolution as training brings the real images (`_reals_at_level`)."""
+        x = self._reals_at_level(ops.convert_to_tensor(images))
+        return self.discriminator_at(self.level)([x, self._alpha_column(ops.shape(x)[0])], training=False)
+
     def discriminator_loss(self, batch):
         real_images = self._reals_at_level(batch["images"])
         fake_images = ops.stop_gradient(self._fake_images(ops.shape(real_images)[0]))

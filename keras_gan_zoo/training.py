@@ -382,10 +382,10 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             augmentation state) instead of from scratch, with fresh
             optimizers and no moving-average warm-up. For more steps on a
             shipped preset, or fine-tuning it on another data set of the
-            same shape. The preset's own
-            training (steps, wall time, command) is recorded under
-            `training.continued_from`. A stepped run that resumes from its
-            checkpoint ignores it (the checkpoint holds the later state).
+            same shape. The preset's own training (steps, wall time,
+            command) is recorded under `training.continued_from`. A stepped
+            run that resumes from its checkpoint ignores its weights (the
+            checkpoint holds the later state).
 
     Example:
 

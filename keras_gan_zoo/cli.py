@@ -361,7 +361,7 @@ def build_parser():
             p.add_argument("--discriminator", action="store_true",
                            help="score with the projection error and the preset's own discriminator")
             p.add_argument("--calibration", type=int, default=200,
-                           help="own samples that scale the two signals (with --discriminator)")
+                           help="own samples that scale the signals (with --discriminator)")
     p = _latent_parser(sub, "neighbours", "samples over their nearest training images, and the "
                                           "memorisation check", _cmd_neighbours)
     p.add_argument("--num", type=int, default=16)

@@ -52,6 +52,8 @@ from keras_gan_zoo.models.image_gan import ImageGAN
 
 METHODS = ("slerp", "linear")
 PROJECTIONS = ("optimize", "encoder", "hybrid")
+# `detection`'s score name with the discriminator (the three signals of `_signals`).
+DISCRIMINATOR_SCORE = "projection+discriminator+reconstruction"
 
 
 def interpolate(start, end, steps=8, method="slerp"):
@@ -378,15 +380,20 @@ def generated_score(model, images, steps=200, discriminator=False, calibration=2
         images: `(N, H, W, C)` uint8, or floats in [-1, 1].
         steps: descent steps of the projection.
         discriminator: False: minus the RMS error of the best
-            reconstruction by `project`. True: that error's logarithm and
-            the model's own discriminator logit (`discriminator_score`),
-            each divided by its spread over `calibration` of the model's
-            own samples (drawn with `seed + 1` and projected alike), summed
-            with the signs that make own samples score high. The
-            discriminator was trained to tell exactly this generator's
-            samples from real images, so it adds what the pixels miss
-            (StyleGAN's noise maps, which projection cannot reproduce).
-        calibration: own samples that set the two spreads (discriminator=True).
+            reconstruction by `project`. True: three signals, each divided
+            by its spread over `calibration` of the model's own samples
+            (drawn with `seed + 1` and projected alike) and summed with the
+            signs that make own samples score high: the log of that error;
+            the model's own discriminator logit (`discriminator_score`); and
+            that logit less the part the reconstruction's logit predicts
+            (the regression slope fitted on the own samples), which asks
+            "how much more real than the nearest image the generator draws
+            does this look?" and so cancels the discriminator's preference
+            for some contents over others. The discriminator was trained to
+            tell exactly this generator's samples from real images, so it
+            adds what the pixels miss (StyleGAN's noise maps, which
+            projection cannot reproduce).
+        calibration: own samples that set the spreads (discriminator=True).
         seed: seeds the projection's restarts (and the calibration samples).
         **options: go to `project` (e.g. `space=`, `restarts=`, `labels=`).
 
@@ -405,15 +412,25 @@ def scores_with_discriminator(model, images, steps=200, calibration=200, seed=0,
     """`generated_score(..., discriminator=True)` of `images`, and the same
     score of the `calibration` own samples that set its scale: a reference
     for reading the first (own samples score around the second's median)."""
-    errors = project(model, images, steps=steps, seed=seed, **options).errors
-    labels = options.pop("labels", None)
-    logits = discriminator_score(model, images, **({} if labels is None else {"labels": labels}))
     calibration = validation.check_count(calibration, "calibration")
+    labels = options.pop("labels", None)
+    conditions = {} if labels is None else {"labels": labels}
+    signals, _ = _signals(model, images, conditions, steps=steps, seed=seed, **options)
     own, own_conditions = _own_samples(model, calibration, seed + 1)
-    own_errors = project(model, own, steps=steps, seed=seed, **options, **own_conditions).errors
-    own_logits = discriminator_score(model, own, **own_conditions)
-    return (_calibrated_score(errors, logits, own_errors, own_logits),
-            _calibrated_score(own_errors, own_logits, own_errors, own_logits))
+    own_signals, _ = _signals(model, own, own_conditions, steps=steps, seed=seed, **options)
+    return _calibrated_score(signals, own_signals), _calibrated_score(own_signals, own_signals)
+
+
+def _signals(model, images, conditions, discriminator=True, **options):
+    """What the scores read of each image, and the projection's space: the
+    projection's RMS error (`options` go to `project`) and, with the
+    discriminator, the logit of the image and the logit of its
+    reconstruction."""
+    fit = project(model, images, **options, **conditions)
+    if not discriminator:
+        return (fit.errors,), fit.space
+    return (fit.errors, discriminator_score(model, images, **conditions),
+            discriminator_score(model, fit.images, **conditions)), fit.space
 
 
 def discriminator_score(model, images, batch_size=256, **conditions):
@@ -449,15 +466,23 @@ def _own_samples(model, num, seed):
     return images, {}
 
 
-def _calibrated_score(errors, logits, own_errors, own_logits):
-    """generated_score with the discriminator: minus the log error and minus
-    the logit, each over its standard deviation on the model's own samples
-    (own samples reconstruct better and look less real to the
-    discriminator that was trained against them)."""
-    log_error = lambda e: np.log(np.maximum(e, 1e-8))
-    error_spread = max(float(np.std(log_error(own_errors))), 1e-8)
-    logit_spread = max(float(np.std(own_logits)), 1e-8)
-    return -log_error(errors) / error_spread - np.asarray(logits) / logit_spread
+def _calibrated_score(signals, own_signals):
+    """generated_score with the discriminator, from `_signals` of the scored
+    images and of the model's own calibration samples: minus the log error,
+    minus the logit and minus the logit's residual given the
+    reconstruction's logit (slope fitted on the own samples), each over its
+    standard deviation on the own samples (own samples reconstruct better
+    and look less real to the discriminator that was trained against them,
+    also compared with their reconstructions)."""
+    log_error = lambda e: np.log(np.maximum(np.asarray(e, "float64"), 1e-8))
+    own_errors, own_logits, own_reconstructed = (np.asarray(x, "float64") for x in own_signals)
+    spread = np.var(own_reconstructed)
+    slope = float(np.cov(own_logits, own_reconstructed, bias=True)[0, 1] / spread) if spread > 0 else 0.0
+    residual = lambda logits, reconstructed: np.asarray(logits) - slope * np.asarray(reconstructed)
+    unit = lambda value, own_value: value / max(float(np.std(own_value)), 1e-8)
+    errors, logits, reconstructed = signals
+    return (-unit(log_error(errors), log_error(own_errors)) - unit(np.asarray(logits, "float64"), own_logits)
+            - unit(residual(logits, reconstructed), residual(own_logits, own_reconstructed)))
 
 
 def detection(model, real_images, real_labels=None, num=200, method="optimize", steps=200, restarts=1,
@@ -503,10 +528,8 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
         if conditional and labels is None:
             raise ValueError(f"{type(model).__name__} is class-conditional: pass the {what}' labels")
         conditions = {"labels": np.asarray(labels)[:num]} if conditional else {}
-        fit = project(model, images, method=method, steps=steps, restarts=restarts, seed=seed,
-                      progress=progress, learning_rate=learning_rate, **conditions)
-        logits = discriminator_score(model, images, **conditions) if discriminator else None
-        return fit.errors, logits, fit.space
+        return _signals(model, images, conditions, discriminator, method=method, steps=steps,
+                        restarts=restarts, seed=seed, progress=progress, learning_rate=learning_rate)
 
     own, own_conditions = _own_samples(model, num, seed)
     sides = {"own": side(own, own_conditions.get("labels"), "own samples"),
@@ -514,24 +537,22 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
     if other_images is not None:
         sides["other"] = side(other_images, other_labels, "other model's samples")
     result = {"num": num, "method": method, "steps": int(steps), "restarts": int(restarts),
-              "learning_rate": float(learning_rate), "space": sides["own"][2]}
+              "learning_rate": float(learning_rate), "space": sides["own"][1]}
     if discriminator:
         calibration, calibration_conditions = _own_samples(model, num, seed + 1)
-        own_errors, own_logits, _ = side(calibration, calibration_conditions.get("labels"),
-                                         "calibration samples")
-        result.update({"score": "projection+discriminator", "calibration": num})
-        scores = {name: _calibrated_score(errors, logits, own_errors, own_logits)
-                  for name, (errors, logits, _) in sides.items()}
+        own_signals, _ = side(calibration, calibration_conditions.get("labels"), "calibration samples")
+        result.update({"score": DISCRIMINATOR_SCORE, "calibration": num})
+        scores = {name: _calibrated_score(signals, own_signals) for name, (signals, _) in sides.items()}
     else:
-        scores = {name: -errors for name, (errors, _, _) in sides.items()}
-    for name, (errors, logits, _) in sides.items():
-        result[f"rms_error_{name}"] = float(np.mean(errors))
+        scores = {name: -signals[0] for name, (signals, _) in sides.items()}
+    for name, (signals, _) in sides.items():
+        result[f"rms_error_{name}"] = float(np.mean(signals[0]))
         if name == "own":
             continue
         result[f"auc_own_vs_{name}"] = roc_auc(scores["own"], scores[name])
         if discriminator:
-            result[f"auc_own_vs_{name}_projection"] = roc_auc(-sides["own"][0], -errors)
-            result[f"auc_own_vs_{name}_discriminator"] = roc_auc(-sides["own"][1], -logits)
+            result[f"auc_own_vs_{name}_projection"] = roc_auc(-sides["own"][0][0], -signals[0])
+            result[f"auc_own_vs_{name}_discriminator"] = roc_auc(-sides["own"][0][1], -signals[1])
     return result
 
 # ---- vector arithmetic -----------------------------------------------------

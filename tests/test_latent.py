@@ -261,20 +261,24 @@ def test_discriminator_score_is_the_discriminators_logit_one_image_at_a_time():
 
 def test_the_score_with_the_discriminator_is_calibrated_on_own_samples():
     rng = np.random.default_rng(0)
-    own_errors, own_logits = rng.uniform(0.01, 0.03, 50), rng.normal(-1.0, 1.0, 50)
-    errors, logits = np.array([0.02, 0.02, 0.08]), np.array([-1.0, 3.0, -1.0])
-    score = latent._calibrated_score(errors, logits, own_errors, own_logits)
-    # An own-like image first; a higher logit or a larger error both lower the score.
-    assert score[0] > score[1] and score[0] > score[2]
+    own_reconstructed = rng.normal(-1.0, 1.0, 50)
+    own = (rng.uniform(0.01, 0.03, 50), own_reconstructed + rng.normal(0.0, 0.3, 50), own_reconstructed)
+    # An own-like image first; a larger error, a higher logit, or a logit
+    # higher than its reconstruction's predicts: each lowers the score.
+    errors, logits, reconstructed = np.array([0.02, 0.08, 0.02, 0.02]), np.array([-1.0, -1.0, 3.0, 1.0]), \
+        np.array([-1.0, -1.0, 3.0, -1.0])
+    score = latent._calibrated_score((errors, logits, reconstructed), own)
+    assert score[0] > score[1] and score[0] > score[2] and score[2] > score[3]
     # Each signal is measured in its spread on the own samples: its units do not matter.
-    np.testing.assert_allclose(latent._calibrated_score(errors, 10 * logits, own_errors, 10 * own_logits), score)
-    np.testing.assert_allclose(latent._calibrated_score(3 * errors, logits, 3 * own_errors, own_logits),
-                               score - np.log(3) / np.std(np.log(own_errors)))
+    np.testing.assert_allclose(latent._calibrated_score((errors, 10 * logits, 10 * reconstructed),
+                                                        (own[0], 10 * own[1], 10 * own[2])), score)
+    np.testing.assert_allclose(latent._calibrated_score((3 * errors, logits, reconstructed), (3 * own[0],) + own[1:]),
+                               score - np.log(3) / np.std(np.log(own[0])))
     gan = kgz.DCGAN(**TINY, seed=0)
     noise = np.random.default_rng(0).integers(0, 256, (6,) + tuple(gan.image_shape), dtype=np.uint8)
     plain = latent.detection(gan, noise, num=6, steps=5, seed=2, progress=False)
     both = latent.detection(gan, noise, num=6, steps=5, seed=2, progress=False, discriminator=True)
-    assert both["score"] == "projection+discriminator" and both["calibration"] == 6
+    assert both["score"] == latent.DISCRIMINATOR_SCORE and both["calibration"] == 6
     assert both["auc_own_vs_real_projection"] == plain["auc_own_vs_real"]
     assert 0.0 <= both["auc_own_vs_real_discriminator"] <= 1.0 and 0.0 <= both["auc_own_vs_real"] <= 1.0
     scores = latent.generated_score(gan, noise[:2], steps=5, discriminator=True, calibration=4, progress=False)

@@ -20,7 +20,9 @@ at once (`--only` picks some), all on the default device, each in its own
 process and run folder `OUT/<preset>/` (log, history, preset folder and its
 evaluation). T is the budget less `--reserve` minutes for start-up, saving
 and the FID; each recipe stops at its own epochs or at T, whichever comes
-first. At the budget the launcher stops whatever still runs. It writes
+first; `--init-from PRESET...` continues those presets from their shipped
+weights instead of starting from scratch (the shipped `model.weights.h5` must
+be in `weights/PRESET`). At the budget the launcher stops whatever still runs. It writes
 `OUT/summary.json` and prints one row per preset: how it ended, steps,
 training images/s and its headline figure. Nothing is written over the
 shipped presets; copy a preset folder into `weights/` to ship it.
@@ -109,6 +111,10 @@ def run(args):
         if unknown:
             raise SystemExit(f"--only: {sorted(unknown)} are not image presets; they are {sorted(chosen)}")
         chosen = {name: chosen[name] for name in args.only}
+    continued = set(args.init_from or ())
+    if continued - set(chosen):
+        raise SystemExit(f"--init-from: {sorted(continued - set(chosen))} are not among the presets "
+                         f"this run trains ({sorted(chosen)})")
     train_minutes = args.minutes - args.reserve
     if train_minutes <= 0:
         raise SystemExit(f"--minutes {args.minutes} leaves nothing to train after --reserve {args.reserve}")
@@ -123,10 +129,13 @@ def run(args):
         folder = out / name
         shutil.rmtree(folder, ignore_errors=True)  # a one-shot run starts clean
         folder.mkdir(parents=True)
-        command = [sys.executable, "-m", "keras_gan_zoo", "train", str(recipe), "--minutes",
+        # The recipe's path as the repository names it: it is recorded in the preset's metadata.
+        command = [sys.executable, "-m", "keras_gan_zoo", "train", str(recipe.relative_to(REPO)), "--minutes",
                    f"{train_minutes:g}", "--run-dir", str(folder), "--out", str(folder / "preset"),
                    "--precision", args.precision]
         command += ["--smoke"] if args.smoke else []
+        command += ["--init-from", name] if name in continued else []
+        command += ["--epochs", str(args.epochs)] if args.epochs else []
         command += ["--fid-images", str(args.fid_images)] if args.fid_images is not None else []
         log = open(folder / "train.log", "w")
         jobs[name] = (subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -213,8 +222,14 @@ def main(argv=None):
                    choices=("torch", "jax", "tensorflow"))
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     p.add_argument("--only", nargs="+", help="these presets only")
+    p.add_argument("--init-from", nargs="+", metavar="PRESET",
+                   help="these presets continue from their shipped weights (`train --init-from`); "
+                        "the others start from scratch")
     p.add_argument("--bundle", help="a folder written by `prepare` (offline machines)")
     p.add_argument("--fid-images", type=int, default=None, help="override each recipe's (0: none)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="override each recipe's epochs (a recipe sized for a CPU hour may end its "
+                        "epochs long before a GPU budget; a large value leaves the budget to stop it)")
     p.add_argument("--out", default=str(REPO / "runs" / "gpu-all"))
     p.add_argument("--smoke", action="store_true", help="each recipe's smoke run (CPU, seconds)")
     p.set_defaults(func=run)

@@ -56,6 +56,17 @@ def test_launcher_trains_each_preset_side_by_side_and_summarises(tmp_path):
     assert row["steps"] > 0 and row["images_per_s"] > 0 and row["backend"] == keras.backend.backend()
     model = kgz.from_pretrained(str(out / "dcgan-mnist" / "preset"))
     assert model.preset_metadata["training"]["time_limit_minutes"] == pytest.approx(3.0)
+    # The command a card shows names the recipe as the repository does, not this machine's path.
+    assert "recipes/dcgan_mnist.py" in model.preset_metadata["training"]["command"]
+    assert str(REPO) not in model.preset_metadata["training"]["command"]
+
+
+def test_launcher_continues_only_presets_it_trains(tmp_path):
+    result = _launcher("run", "--smoke", "--only", "dcgan-mnist", "--init-from", "cgan-mnist",
+                       "--out", str(tmp_path / "gpu-all"), "--backend", keras.backend.backend())
+    assert result.returncode != 0
+    assert "--init-from: ['cgan-mnist'] are not among the presets this run trains" in result.stderr
+    assert not (tmp_path / "gpu-all" / "summary.json").exists()
 
 
 def test_launcher_stops_what_outlives_the_budget(tmp_path):

@@ -239,7 +239,8 @@ def _training_lines(training, dataset, unit):
         f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
     ]
     lines += augmentation_lines(training) + continued_lines(training)
-    if training.get("wall_time_s") and training.get("steps") and not training.get("stages"):
+    if training.get("wall_time_s") and training.get("steps") and training.get("batch_size") \
+            and not training.get("stages"):
         rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
         lines.append(f"- Throughput: {rate:.1f} training {unit}/s (steps x batch / wall time)"
                      + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."

@@ -587,6 +587,12 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
     return model
 
 
+def _short(value, limit=60):
+    """repr(value), cut to `limit` characters (a serialized vocabulary is thousands)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 12]}... ({len(text):,} chars)"
+
+
 def load_initial_weights(model, name_or_path):
     """Loads the weights of the preset `name_or_path` into the freshly built
     `model` (see `run_recipe`'s `init_from`) and returns what the metadata
@@ -608,7 +614,8 @@ def load_initial_weights(model, name_or_path):
     differ = sorted(key for key in set(wanted) | set(saved)
                     if key not in free and wanted.get(key) != saved.get(key))
     if differ:
-        details = ", ".join(f"{key}: recipe {wanted.get(key)!r}, preset {saved.get(key)!r}" for key in differ)
+        details = ", ".join(f"{key}: recipe {_short(wanted.get(key))}, preset {_short(saved.get(key))}"
+                            for key in differ)
         raise ValueError(f"init_from={name_or_path!r} was built with another network configuration "
                          f"({details}); its weights do not fit this recipe's model. Change the "
                          "recipe's model arguments to the preset's, or start from scratch.")

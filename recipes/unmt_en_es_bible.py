@@ -4,6 +4,7 @@
     python recipes/unmt_en_es_bible.py --supervised    # reference (writes runs/unmt-en-es-bible-supervised/preset)
     python recipes/unmt_en_es_bible.py --smoke         # the same pipeline in a minute
     python recipes/unmt_en_es_bible.py --set adversarial_weight=0 --minutes 40   # an ablation
+    python recipes/unmt_en_es_bible.py --init-from unmt-en-es-bible --minutes 60 --out runs/unmt-more/preset
 
 Data (`keras_gan_zoo.bible.split`): the KJV and the Reina-Valera 1909 from
 the Debian SWORD modules. The books outside the test set alternate between
@@ -44,6 +45,12 @@ ended goes on when run again with a larger `--minutes` (the backups are
 kept):
 
     python recipes/unmt_en_es_bible.py --minutes 160   # 80 more minutes of back-translation
+
+`--init-from PRESET` starts from a preset's weights instead (a run folder lost
+with its machine costs only the steps after that preset): the preset must
+have this recipe's networks and vocabulary, the warm-up is skipped, the
+first back-translations come from the loaded model, the optimizer starts
+fresh, and the run gets its own folder (`runs/<name>-continued`).
 """
 
 import argparse
@@ -58,7 +65,7 @@ from keras_gan_zoo import bible, gradients
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo.models.unmt import (UNMT, BackTranslationBatches, BackTranslationRefresh,
                                        ParallelBatches, TranslationProbe)
-from keras_gan_zoo.training import REPO_ROOT, DivergenceGuard, RunClock, TimeLimit, variant
+from keras_gan_zoo.training import REPO_ROOT, DivergenceGuard, RunClock, TimeLimit, load_initial_weights, variant
 
 RECIPE = {
     "preset": "unmt-en-es-bible",
@@ -257,6 +264,10 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--minutes", type=float, default=None, help="override the time limit")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--init-from", default=None, metavar="PRESET",
+                        help="start from this preset's weights (same networks and vocabulary): the "
+                             "denoising warm-up is skipped and back-translation goes on from them; "
+                             "recorded under training.continued_from")
     parser.add_argument("--warmup-only", action="store_true",
                         help="stop after the denoising warm-up (an ablation of it); writes no preset")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -274,7 +285,8 @@ def main(argv=None):
     objective = "supervised" if args.supervised else "unsupervised"
     name = recipe["preset"] + ("-supervised" if args.supervised else "") + ("-smoke" if args.smoke else "")
     name += "".join(f"-{k}-{v}" for k, v in overrides.items())
-    run_dir = REPO_ROOT / "runs" / name
+    # A continuation never resumes from (or writes into) a from-scratch run's folder.
+    run_dir = REPO_ROOT / "runs" / (name + ("-continued" if args.init_from else ""))
     run_dir.mkdir(parents=True, exist_ok=True)
     shipped = not (args.smoke or args.supervised or overrides)
     out = pathlib.Path(args.out or (REPO_ROOT / "weights" / name if shipped else run_dir / "preset"))
@@ -287,6 +299,8 @@ def main(argv=None):
     vocabulary = tr.SubwordVocabulary.train(parts["en"] + parts["es"], recipe["vocab_size"])
     model = UNMT(vocabulary=vocabulary, objective=objective, seed=recipe["seed"], **recipe["model"])
     model.compile(g_optimizer=translator_optimizer(recipe["optimizer"]))
+    # (checks that the preset has this recipe's networks and vocabulary)
+    continued_from = load_initial_weights(model, args.init_from) if args.init_from else None
     limit = model.max_length - 1
     clock = run_dir / "clock.json"
     minutes = args.minutes if args.minutes is not None else recipe["time_limit_minutes"]
@@ -320,7 +334,7 @@ def main(argv=None):
         init = recipe["embedding"]["init"]
         if init not in EMBEDDING_INITS:
             raise SystemExit(f"embedding.init must be one of {EMBEDDING_INITS}; got {init!r}")
-        if init == "cross_lingual":  # (a resumed run's backup then overwrites it)
+        if init == "cross_lingual" and continued_from is None:  # (a resumed run's backup overwrites it)
             print("cross-lingual piece vectors from the monolingual sides ...")
             model.set_token_embeddings(*_embedding_table(parts, vocabulary, dictionaries, model.dim))
 
@@ -344,7 +358,10 @@ def main(argv=None):
                                       noise=scaled_noise(recipe["noise"], warmup["noise"]),
                                       reuse=recipe["back_translation_reuse"], back_translate=False)
         weights = {k: recipe["model"][k] for k in ("back_translation_weight", "adversarial_weight")}
-        if warmup_done.exists():
+        if continued_from is not None:  # the preset is past its warm-up
+            warmup_log = {"skipped": f"it started from the weights of {continued_from['preset']}"}
+            print(f"denoising warm-up skipped: {warmup_log['skipped']}")
+        elif warmup_done.exists():
             warmup_log = json.loads(warmup_done.read_text())
             model.load_weights(str(run_dir / "warmup.weights.h5"))
             print(f"denoising warm-up already done: {warmup_log}")
@@ -370,7 +387,8 @@ def main(argv=None):
         print("phase 2: back-translation")
         model.set_loss_weights(**weights)
         resumed, continued = _resume_back_translation(model, run_dir / "backup", clock, out)
-        data.translated = data.translated or resumed  # (the model translates, not the dictionary)
+        # (the model translates, not the dictionary)
+        data.translated = data.translated or resumed or continued_from is not None
         data.noise = dict(recipe["noise"])
         data.start_back_translation()  # (new batches: back-translated, with the full noise)
         history = _fit(model, data, recipe["epochs"],
@@ -405,6 +423,7 @@ def main(argv=None):
             # Every sitting's training time (the run may have been resumed).
             "wall_time_s": round(sum(RunClock.read(clock).values()), 1), "this_sitting_s": round(wall, 1),
             "smoke": bool(args.smoke), "time_limit_minutes": minutes,
+            **({"continued_from": continued_from} if continued_from else {}),
             "stopped_by_time_limit": bool(limits and limits[-1].stopped_at_epoch is not None),
         },
         "metrics": {},

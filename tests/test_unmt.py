@@ -573,3 +573,28 @@ def test_card_tells_the_two_phases_and_a_continuation():
     continued = kgz.UNMT.card_training({**training, "continued_from_preset": {"steps": 1548}})
     assert len(continued) == 3 and "step 1,548" in continued[2]
     assert kgz.UNMT.card_training({"steps": 10}) == []  # the supervised reference: one phase
+
+
+def test_recipe_can_start_from_a_presets_weights_with_the_same_vocabulary_only(vocabulary, tmp_path):
+    """`recipes/unmt_en_es_bible.py --init-from PRESET` loads a preset through
+    `training.load_initial_weights`: the same networks and vocabulary load; a
+    preset with another vocabulary is refused with a short message and the
+    model keeps its weights."""
+    from keras_gan_zoo import training
+
+    source = kgz.UNMT(vocabulary=vocabulary, **{**TINY, "vocab_size": len(vocabulary)})
+    source.save_pretrained(tmp_path / "preset", metadata={"training": {"steps": 7, "wall_time_s": 60.0}})
+    model = kgz.UNMT(vocabulary=vocabulary, **{**TINY, "vocab_size": len(vocabulary), "seed": 1})
+    model.compile()
+    record = training.load_initial_weights(model, str(tmp_path / "preset"))
+    assert record["training"]["steps"] == 7
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), source.get_weights()))
+    rng = np.random.default_rng(1)
+    other_text = [" ".join(rng.choice(WORDS, rng.integers(2, 6))) for _ in range(300)]
+    other = tr.SubwordVocabulary.train(other_text, vocab_size=len(vocabulary))
+    stranger = kgz.UNMT(vocabulary=other, **{**TINY, "vocab_size": len(other), "seed": 2})
+    before = stranger.get_weights()
+    with pytest.raises(ValueError, match="another network configuration") as error:
+        training.load_initial_weights(stranger, str(tmp_path / "preset"))
+    assert "vocabulary" in str(error.value) and len(str(error.value)) < 600
+    assert all(np.array_equal(a, b) for a, b in zip(stranger.get_weights(), before))

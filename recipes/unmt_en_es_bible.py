@@ -46,6 +46,9 @@ kept):
 
     python recipes/unmt_en_es_bible.py --minutes 160   # 80 more minutes of back-translation
 
+`--run-dir DIR` puts the run folder elsewhere (`recipes/gpu_all.py run
+--translation` gives each run one inside its own output folder).
+
 `--init-from PRESET` starts from a preset's weights instead (a run folder lost
 with its machine costs only the steps after that preset): the preset must
 have this recipe's networks and vocabulary, the warm-up is skipped, the
@@ -264,6 +267,9 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--minutes", type=float, default=None, help="override the time limit")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--run-dir", default=None,
+                        help="the run folder it resumes from and backs up to (default: runs/<name>, "
+                             "runs/<name>-continued with --init-from)")
     parser.add_argument("--init-from", default=None, metavar="PRESET",
                         help="start from this preset's weights (same networks and vocabulary): the "
                              "denoising warm-up is skipped and back-translation goes on from them; "
@@ -286,7 +292,8 @@ def main(argv=None):
     name = recipe["preset"] + ("-supervised" if args.supervised else "") + ("-smoke" if args.smoke else "")
     name += "".join(f"-{k}-{v}" for k, v in overrides.items())
     # A continuation never resumes from (or writes into) a from-scratch run's folder.
-    run_dir = REPO_ROOT / "runs" / (name + ("-continued" if args.init_from else ""))
+    run_dir = pathlib.Path(args.run_dir) if args.run_dir else REPO_ROOT / "runs" / (
+        name + ("-continued" if args.init_from else ""))
     run_dir.mkdir(parents=True, exist_ok=True)
     shipped = not (args.smoke or args.supervised or overrides)
     out = pathlib.Path(args.out or (REPO_ROOT / "weights" / name if shipped else run_dir / "preset"))
@@ -317,6 +324,7 @@ def main(argv=None):
 
     start = time.time()
     warmup_log = {}
+    continued = None  # (a back-translation run resumed from a continuation's folder)
     if objective == "supervised":
         pairs = [(e, s) for e, s in parts["parallel"]]
         en_rows = vocabulary.processor.encode([e for e, _ in pairs])

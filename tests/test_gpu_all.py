@@ -89,6 +89,39 @@ def test_launcher_refuses_unknown_presets_and_an_empty_budget(tmp_path):
         launcher.main(["run", "--minutes", "1", "--reserve", "2", "--out", str(tmp_path)])
 
 
+def test_translation_runs_share_the_budget_with_their_own_folders(tmp_path, monkeypatch):
+    """`run --translation` adds the translator and its supervised reference with
+    the images' budget, each run folder inside its output folder, the
+    settings and the continuation for the unsupervised run only."""
+    launcher = load_recipe("gpu_all.py")
+    parser_args = ["run", "--only", "--translation", "--minutes", "5", "--reserve", "1", "--out", str(tmp_path),
+                   "--unmt-set", "warmup.minutes=1", "--init-from", "unmt-en-es-bible"]
+    captured = {}
+    # (the command lines only: the runs themselves are the smoke tests' and the recipe's)
+    monkeypatch.setattr(launcher, "run", lambda args: captured.update(
+        jobs=launcher._jobs(args, {}, tmp_path, args.minutes - args.reserve)))
+    launcher.main(parser_args)
+    jobs = dict(captured["jobs"])
+    assert set(jobs) == {"unmt-en-es-bible", "unmt-en-es-bible-supervised"}
+    unsupervised, supervised = jobs["unmt-en-es-bible"], jobs["unmt-en-es-bible-supervised"]
+    for name, command in jobs.items():
+        assert command[1] == "recipes/unmt_en_es_bible.py"
+        assert command[command.index("--minutes") + 1] == "4"
+        assert command[command.index("--run-dir") + 1] == str(tmp_path / name / "run")
+        assert command[command.index("--out") + 1] == str(tmp_path / name / "preset")
+    assert "--supervised" in supervised and "--supervised" not in unsupervised
+    assert "--set=warmup.minutes=1" in unsupervised and not any(a.startswith("--set") for a in supervised)
+    assert unsupervised[unsupervised.index("--init-from") + 1] == "unmt-en-es-bible"
+    assert "--init-from" not in supervised
+    monkeypatch.undo()
+    with pytest.raises(SystemExit, match="nothing to train"):
+        launcher.main(["run", "--only", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--unmt-set needs --translation"):
+        launcher.main(["run", "--only", "dcgan-mnist", "--unmt-set", "noise.drop=0", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="not among the presets this run trains"):
+        launcher.main(["run", "--only", "dcgan-mnist", "--init-from", "unmt-en-es-bible", "--out", str(tmp_path)])
+
+
 def test_large_gan_throughput_smoke(tmp_path):
     backend = keras.backend.backend()
     out = tmp_path / "throughput.json"

@@ -598,3 +598,17 @@ def test_recipe_can_start_from_a_presets_weights_with_the_same_vocabulary_only(v
         training.load_initial_weights(stranger, str(tmp_path / "preset"))
     assert "vocabulary" in str(error.value) and len(str(error.value)) < 600
     assert all(np.array_equal(a, b) for a, b in zip(stranger.get_weights(), before))
+
+
+def test_supervised_recipe_runs_end_to_end_into_its_own_folders(tmp_path):
+    """`recipes/unmt_en_es_bible.py --supervised --smoke` (the reference every
+    card's ratio divides by) trains, records its steps and writes only under
+    `--run-dir` and `--out`."""
+    recipe = load_recipe("unmt_en_es_bible.py")
+    run_dir, out = tmp_path / "run", tmp_path / "preset"
+    recipe.main(["--supervised", "--smoke", "--run-dir", str(run_dir), "--out", str(out)])
+    model = kgz.from_pretrained(str(out), compile=False)
+    training = model.preset_metadata["training"]
+    assert training["objective"] == "supervised" and training["steps"] > 0
+    assert "continued_from_preset" not in training
+    assert (run_dir / "history.csv").is_file() and (run_dir / "clock.json").is_file()

@@ -3,6 +3,7 @@
     python benchmarks/large_gan_throughput.py                   # on a GPU: both parts, every backend
     python benchmarks/large_gan_throughput.py --json out.json   # ... and keep the figures
     python benchmarks/large_gan_throughput.py --smoke --parts dcgan   # the pipeline on the CPU in seconds
+    python benchmarks/large_gan_throughput.py --parts dcgan --backends torch --jit-compile   # torch.compile
 
 Two parts (`--parts dcgan,presets`).
 
@@ -99,9 +100,9 @@ def measure_presets(backends, args):
     return results
 
 
-def measure(backends, config):
+def measure(backends, config, jit_compile=False):
     """{backend: figures} for each backend, or {"error": ...} where its run failed."""
-    args = argparse.Namespace(**config, generate_images=0, skip_generate=True)
+    args = argparse.Namespace(**config, generate_images=0, skip_generate=True, jit_compile=jit_compile)
     results = {}
     for backend in backends:
         lines, error = run_child(backend, args)
@@ -144,6 +145,8 @@ def main(argv=None):
     parser.add_argument("--preset-steps", type=int, default=30, help="presets: timed steps")
     parser.add_argument("--warmup", type=int, default=5, help="presets: steps before timing")
     parser.add_argument("--generate-images", type=int, default=2048, help="presets: images to sample")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="dcgan: Keras's step with jit_compile=True (PyTorch: torch.compile)")
     parser.add_argument("--child-presets", action="store_true", help=argparse.SUPPRESS)
     for key, value in FULL.items():
         parser.add_argument("--" + key.replace("_", "-"), type=int, default=None, help=f"default {value}")
@@ -155,9 +158,9 @@ def main(argv=None):
     backends = (args.backends.split(",") if args.backends else
                 ["torch", "jax"] + (["tensorflow"] if importlib.util.find_spec("tensorflow") else []))
     parts = args.parts.split(",")
-    report = {"config": config}
+    report = {"config": {**config, **({"jit_compile": True} if args.jit_compile else {})}}
     if "dcgan" in parts:
-        report["results"] = measure(backends, config)
+        report["results"] = measure(backends, config, jit_compile=args.jit_compile)
         print(table(report["results"], config), flush=True)
     if "presets" in parts:
         report["presets"] = measure_presets(backends, args)

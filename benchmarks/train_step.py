@@ -4,6 +4,7 @@
     python benchmarks/train_step.py --steps 300 --width 64 --batch-size 64
     python benchmarks/train_step.py --backends torch --keras-torch-path   # without the fast paths
     python benchmarks/train_step.py --image-size 64 --channels 3 --width 128   # the paper's LSUN network
+    python benchmarks/train_step.py --backends torch --jit-compile   # Keras's step through torch.compile
 
 For each backend (one subprocess each: Keras picks its backend at import),
 the same DCGAN (28x28 grey MNIST by default) is trained with `DCGAN.fit` and with a hand-written
@@ -56,7 +57,9 @@ def run_backend(args):
         gradients.set_torch_fast_paths(False)
     data = _data(args.steps, args.batch_size, args.image_size, args.channels)
     model = kgz.DCGAN(image_size=args.image_size, channels=args.channels, width=args.width)
-    model.compile()
+    # --jit-compile: the step compiled by the backend's compiler (torch.compile on PyTorch; XLA on
+    # JAX and TensorFlow, where "auto" already compiles), timed after the compilation.
+    model.compile(**({"jit_compile": True} if args.jit_compile else {}))
     model.fit(data[: 10 * args.batch_size], batch_size=args.batch_size, epochs=1, verbose=0)  # compile
     native = LOOPS[backend](width=args.width, channels=args.channels, image_size=args.image_size)
     count = lambda network: sum(int(np.prod(v.shape)) for v in network.trainable_weights)
@@ -116,6 +119,8 @@ def main():
                         help="PyTorch: time Keras's own torch code (copies around each convolution, "
                              "batch norm from elementwise ops) instead of keras_gan_zoo.gradients' "
                              "fast paths")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="compile Keras's step with jit_compile=True (PyTorch: torch.compile)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -135,6 +140,7 @@ def run_child(backend, args, env=None):
         cmd += ["--" + flag.replace("_", "-"), str(getattr(args, flag))]
     cmd += ["--keras-torch-path"] if getattr(args, "keras_torch_path", False) else []
     cmd += ["--skip-generate"] if getattr(args, "skip_generate", False) else []
+    cmd += ["--jit-compile"] if getattr(args, "jit_compile", False) else []
     result = subprocess.run(cmd, env=env, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.startswith(backend + " ")]
     return lines, result.stderr[-2000:]

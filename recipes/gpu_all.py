@@ -32,8 +32,8 @@ needs the `text` extras as well (its training reads the bundle's cache).
 `run --translation` also trains the unsupervised translator
 (`recipes/unmt_en_es_bible.py`) and its supervised reference side by side
 with the same budget, each with its run folder inside `OUT/<name>/`
-(`--unmt-set KEY=VALUE` passes a setting to the unsupervised run, e.g.
-`warmup.minutes=2` for a short budget; `--init-from unmt-en-es-bible`
+(`--unmt-set KEY=VALUE` passes a recipe setting to both runs, e.g.
+`warmup.minutes=2` for a short budget or `batch_size=128`; `--init-from unmt-en-es-bible`
 continues the shipped translator); `--only` with no names leaves the image
 presets out. `prepare` copies the two SWORD Bible modules into
 `BUNDLE/sword` for it.
@@ -137,12 +137,13 @@ def _jobs(args, chosen, out, train_minutes):
         jobs.append((name, command))
     for name, flags in (TRANSLATION.items() if args.translation else ()):
         folder = out / name
-        # (the recipe runs on the float32 policy; its settings override only the unsupervised run)
+        # (the recipe runs on the float32 policy; the settings go to both runs, so that the two stay
+        # comparable, e.g. batch_size; the supervised run ignores the warm-up's and the noise's)
         command = [sys.executable, TRANSLATION_RECIPE, *flags, "--minutes", f"{train_minutes:g}",
                    "--run-dir", str(folder / "run"), "--out", str(folder / "preset")]
         command += ["--smoke"] if args.smoke else []
         command += ["--init-from", name] if name in continued else []
-        command += [f"--set={setting}" for setting in args.unmt_set or ()] if not flags else []
+        command += [f"--set={setting}" for setting in args.unmt_set or ()]
         jobs.append((name, command))
     return jobs
 
@@ -276,7 +277,7 @@ def main(argv=None):
     p.add_argument("--translation", action="store_true",
                    help="also the unsupervised translator and its supervised reference, same budget")
     p.add_argument("--unmt-set", nargs="+", metavar="KEY=VALUE",
-                   help="settings of the unsupervised translation run (its recipe's --set)")
+                   help="recipe settings of both translation runs (the recipe's --set)")
     p.add_argument("--init-from", nargs="+", metavar="PRESET",
                    help="these presets continue from their shipped weights (`train --init-from`); "
                         "the others start from scratch")

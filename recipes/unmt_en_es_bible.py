@@ -261,6 +261,20 @@ def _resume_back_translation(model, backup, clock, preset):
     return True, continued
 
 
+def _command(argv):
+    """The command a card shows: how the run trained, not where it wrote
+    (`--out` and `--run-dir` name this machine's folders)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--out", "--run-dir"):
+            skip = True
+        elif not arg.startswith(("--out=", "--run-dir=")):
+            kept.append(arg)
+    return " ".join(["python recipes/unmt_en_es_bible.py", *kept])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--supervised", action="store_true", help="train the supervised reference")
@@ -412,7 +426,7 @@ def main(argv=None):
         "preset": name,
         "training": {
             "recipe": "recipes/unmt_en_es_bible.py",
-            "command": "python " + " ".join(["recipes/unmt_en_es_bible.py"] + (sys.argv[1:] if argv is None else argv)),
+            "command": _command(sys.argv[1:] if argv is None else argv),
             "dataset": "bible_en_es", "objective": objective, "overrides": overrides, "books": parts["books"], **counts,
             "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))

@@ -612,3 +612,5 @@ def test_supervised_recipe_runs_end_to_end_into_its_own_folders(tmp_path):
     assert training["objective"] == "supervised" and training["steps"] > 0
     assert "continued_from_preset" not in training
     assert (run_dir / "history.csv").is_file() and (run_dir / "clock.json").is_file()
+    # The card's command says how it trained, not where this machine kept it.
+    assert training["command"] == "python recipes/unmt_en_es_bible.py --supervised --smoke"

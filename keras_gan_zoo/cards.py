@@ -211,6 +211,20 @@ def _front_matter(preset, class_name, task, dataset, metrics):
     return lines + ["---", ""]
 
 
+def epochs_run(training):
+    """How many epochs a run made: "70" or, when a time limit stopped it before the
+    planned number, "70 of 1000". Metadata written before `epochs_run` was recorded
+    gives it from the steps, counting whole epochs only."""
+    planned = training.get("epochs")
+    done = training.get("epochs_run")
+    if done is None and training.get("stopped_by_time_limit") and training.get("steps") \
+            and training.get("batch_size") and training.get("train_images"):
+        done = training["steps"] // -(-training["train_images"] // training["batch_size"])
+    if done is None or planned is None or done == planned:
+        return f"{planned if done is None else done}"
+    return f"{done} of {planned}"
+
+
 def _training_lines(training, dataset, unit):
     if not training:
         return ["- Not recorded."]
@@ -227,7 +241,7 @@ def _training_lines(training, dataset, unit):
         f"- Command: `{training.get('command', '')}`",
         data_line,
         # A staged run's epochs and batch sizes are on its stage lines.
-        (f"- {training.get('epochs_run', training.get('epochs'))} epochs"
+        (f"- {epochs_run(training)} epochs"
          + (f" of {num(training['steps_per_epoch'])} steps" if training.get("steps_per_epoch") else "")
          + (f" (each back-translation used {training['back_translation_reuse']} times)"
             if training.get("back_translation_reuse", 1) > 1 else "")

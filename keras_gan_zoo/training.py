@@ -561,6 +561,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "dataset_args": recipe.get("dataset_args", {}),
             "train_images": stage_log[-1]["train_images"],
             "epochs": stage_log[-1]["epochs"],
+            **({} if recipe.get("stages") else {"epochs_run": stage_log[-1]["epochs_run"]}),
             "batch_size": stage_log[-1]["batch_size"],
             "steps": sum(entry["steps"] for entry in stage_log),
             "loss": recipe["loss"],

@@ -73,6 +73,19 @@ def test_model_cards_file_is_up_to_date():
     assert path.read_text() == presets.render_model_cards_file(), "run: keras-gan-zoo cards"
 
 
+def test_card_says_how_many_of_the_planned_epochs_a_stopped_run_made():
+    from keras_gan_zoo.cards import epochs_run
+
+    assert epochs_run({"epochs": 20, "epochs_run": 20}) == "20"
+    assert epochs_run({"epochs": 1000, "epochs_run": 70}) == "70 of 1000"
+    # Older metadata: whole epochs from the steps (ceil(60000 / 64) = 938 steps each).
+    stopped = {"epochs": 1000, "stopped_by_time_limit": True, "steps": 66066, "batch_size": 64,
+               "train_images": 60000}
+    assert epochs_run(stopped) == "70 of 1000"
+    assert epochs_run({**stopped, "stopped_by_time_limit": False}) == "1000"
+    assert epochs_run({"epochs_run": 12}) == "12"
+
+
 def test_sample_of_a_translation_preset_shows_inputs_over_outputs(tmp_path, monkeypatch):
     import keras_gan_zoo as kgz
     from keras_gan_zoo import datasets

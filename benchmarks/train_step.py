@@ -5,6 +5,8 @@
     python benchmarks/train_step.py --backends torch --keras-torch-path   # without the fast paths
     python benchmarks/train_step.py --image-size 64 --channels 3 --width 128   # the paper's LSUN network
     python benchmarks/train_step.py --backends torch --jit-compile   # Keras's step through torch.compile
+    python benchmarks/train_step.py --backends torch --width 4 --batch-size 2 --python-profile 25
+        # a Python-bound step, and where its Python time goes (cProfile of one more Keras round)
 
 For each backend (one subprocess each: Keras picks its backend at import),
 the same DCGAN (28x28 grey MNIST by default) is trained with `DCGAN.fit` and with a hand-written
@@ -85,6 +87,9 @@ def run_backend(args):
     print(f"{backend} keras_steps_per_s={keras_best:.2f} native_steps_per_s={native_best:.2f} "
           f"ratio={keras_best / native_best:.3f} keras_images_per_s={keras_best * args.batch_size:.1f} "
           f"native_images_per_s={native_best * args.batch_size:.1f}", flush=True)
+    if args.python_profile:
+        _python_profile(backend, lambda: model.fit(data, batch_size=args.batch_size, epochs=1, verbose=0,
+                                                   shuffle=False), args.python_profile)
     if args.skip_generate:
         return
 
@@ -104,6 +109,22 @@ def run_backend(args):
           f"overhead={100 * (raw_best / gen_best - 1):.1f}%", flush=True)
 
 
+def _python_profile(backend, run, top):
+    """Prints the `top` functions by cumulative time of `run()` under cProfile,
+    one line each: `<backend> profile cumulative_s=<s> calls=<n> <function>`."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    stats = pstats.Stats(profiler)
+    print(f"{backend} profile total_s={stats.total_tt:.2f}", flush=True)
+    rows = sorted(stats.stats.items(), key=lambda item: -item[1][3])[:top]
+    for (path, line, name), (_, calls, _, cumulative, _) in rows:
+        where = os.path.join(*path.split(os.sep)[-3:]) if os.sep in path else path
+        print(f"{backend} profile cumulative_s={cumulative:.2f} calls={calls} {where}:{line}({name})", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default="tensorflow,torch,jax", help="comma-separated")
@@ -121,6 +142,9 @@ def main():
                              "fast paths")
     parser.add_argument("--jit-compile", action="store_true",
                         help="compile Keras's step with jit_compile=True (PyTorch: torch.compile)")
+    parser.add_argument("--python-profile", type=int, default=0, metavar="N",
+                        help="after the timing, profile one more Keras round with cProfile and print "
+                             "its N functions of most cumulative time")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -141,6 +165,7 @@ def run_child(backend, args, env=None):
     cmd += ["--keras-torch-path"] if getattr(args, "keras_torch_path", False) else []
     cmd += ["--skip-generate"] if getattr(args, "skip_generate", False) else []
     cmd += ["--jit-compile"] if getattr(args, "jit_compile", False) else []
+    cmd += ["--python-profile", str(args.python_profile)] if getattr(args, "python_profile", 0) else []
     result = subprocess.run(cmd, env=env, capture_output=True, text=True)
     lines = [line for line in result.stdout.splitlines() if line.startswith(backend + " ")]
     return lines, result.stderr[-2000:]

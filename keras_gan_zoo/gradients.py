@@ -182,6 +182,70 @@ def _contiguous_half_kernel(original):
     return transpose_conv_kernel
 
 
+# Built-in Keras layers whose `call` needs nothing from `Layer.__call__` once
+# they are built (no sublayers, no masks of their own): `_direct_layer_calls`
+# calls them directly. Exact types: a subclass may rely on `__call__`.
+_DIRECT_CALL_LAYERS = (
+    keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv2DTranspose,
+    keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.Activation,
+    keras.layers.LeakyReLU, keras.layers.ReLU, keras.layers.Reshape, keras.layers.Flatten,
+    keras.layers.Dropout, keras.layers.UpSampling2D, keras.layers.ZeroPadding2D,
+    keras.layers.AveragePooling2D, keras.layers.MaxPooling2D, keras.layers.Add,
+    keras.layers.Concatenate, keras.layers.Multiply,
+)
+
+
+def _direct_layer_calls(original):
+    """Runs a functional model's plain Keras layers by their `call` on PyTorch.
+
+    `Layer.__call__` does a lot of Python per call (input conversion, the call
+    signature, build and input-spec checks, the training flag's resolution,
+    masks, name and autocast scopes, PyTorch's module hooks). Eager PyTorch pays
+    it per layer per step: on a small network, or a GPU fast enough that the
+    step waits on Python, it costs more than the layers' kernels (the tiny-DCGAN
+    rows of `benchmarks/RESULTS.md`). For a built float32 layer of the kinds in
+    `_DIRECT_CALL_LAYERS` (not a subclass), without sublayers or activity
+    regularizer, given float32 tensors without masks, called with `training`
+    given as True or False and no distribution, this gives `call` exactly what
+    `__call__` would (the resolved `training`), so values, gradients and state
+    updates are the same (tests/test_layers.py).
+    Every other layer, and symbolic calls, keep Keras's path.
+    """
+    from keras.src.backend.common.masking import get_keras_mask
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    from keras.src.distribution import distribution_lib
+    from keras.src.models import functional
+
+    def direct(operation, training):
+        if not (type(operation) in _DIRECT_CALL_LAYERS and operation.built
+                and not operation._layers and operation.activity_regularizer is None
+                and operation.dtype_policy.name == "float32"):
+            return functional.operation_fn(operation, training=training)
+        call = operation.call
+
+        def run(*args, **kwargs):
+            first = args[0] if args else None
+            tensors = first if isinstance(first, (list, tuple)) else [first]
+            if not all(isinstance(t, torch.Tensor) and t.dtype == torch.float32
+                       and get_keras_mask(t) is None for t in tensors):
+                return operation(*args, **kwargs)  # casts, masks, keyword inputs: Keras's path
+            if operation._call_has_training_arg:
+                kwargs["training"] = training
+            return call(*args, **kwargs)
+
+        return run
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        if (mask is not None or kwargs or not isinstance(training, bool) or in_symbolic_scope()
+                or distribution_lib.distribution() is not None):
+            return original(self, inputs, training=training, mask=mask, **kwargs)
+        outputs = self._run_through_graph(self._standardize_inputs(inputs),
+                                          operation_fn=lambda operation: direct(operation, training))
+        return functional.unpack_singleton(outputs)
+
+    return call
+
+
 if BACKEND == "torch":
     try:
         from keras.src.backend.torch import nn as _torch_nn
@@ -192,6 +256,12 @@ if BACKEND == "torch":
         _install_torch_fast_path(_torch_nn, "conv_transpose", _cropping_conv_transpose)
         _install_torch_fast_path(_torch_nn, "_transpose_conv_kernel", _contiguous_half_kernel, switchable=False)
     _install_torch_fast_path(keras.layers.BatchNormalization, "call", _fused_batch_norm)
+    try:
+        from keras.src.models.functional import Functional as _Functional
+    except ImportError:
+        _Functional = None
+    if _Functional is not None:
+        _install_torch_fast_path(_Functional, "call", _direct_layer_calls)
 
 
 def _current_scope():

@@ -235,3 +235,94 @@ def test_torch_fused_batch_norm_computes_what_keras_does(scale_center, shape):
     fast, keras_path = _with_and_without_torch_fast_paths(run)
     for a, b in zip(fast, keras_path):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+class _Doubling(keras.layers.Layer):
+    """A layer of this package's kind (not a plain Keras one): Keras's path."""
+
+    def call(self, inputs, training=None):
+        return inputs * (2.0 if training else 1.0)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+def test_torch_direct_layer_calls_compute_what_keras_does(monkeypatch):
+    """A functional model's plain Keras layers run by their `call` (skipping
+    `Layer.__call__`) give Keras's outputs, gradients, batch-norm statistics
+    and dropout masks, in training and inference; other layers, mixed-precision
+    layers and calls without a `training` flag keep Keras's path."""
+    import torch
+
+    from keras_gan_zoo import gradients
+
+    assert getattr(keras.src.models.functional.Functional.call, "keras_gan_zoo_fast_path", False)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 6)).astype("float32")
+
+    def build():
+        keras.utils.set_random_seed(1)
+        inputs = keras.Input((6,))
+        h = keras.layers.Dense(2 * 2 * 8)(inputs)
+        h = keras.layers.Reshape((2, 2, 8))(h)
+        h = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")(h)
+        h = keras.layers.BatchNormalization(momentum=0.5)(h)
+        h = keras.layers.LeakyReLU(0.2)(h)
+        h = _Doubling()(h)
+        skip = keras.layers.Conv2D(4, 1, dtype="mixed_bfloat16")(h)  # mixed precision: Keras's path
+        h = keras.layers.Concatenate()([h, keras.layers.Activation("linear", dtype="float32")(skip)])
+        h = keras.layers.Dropout(0.5, seed=3)(keras.layers.Flatten()(h))
+        outputs = keras.layers.Dense(1)(h)
+        return keras.Model(inputs, outputs)
+
+    def run():
+        model = build()
+        inputs = torch.tensor(x)
+        y = model(inputs, training=True)
+        grads = torch.autograd.grad(y.sum(), [w.value for w in model.trainable_weights])
+        return ([y.detach().numpy(), model(inputs, training=False).detach().numpy(),
+                 model(inputs).detach().numpy()]
+                + [w.numpy() for w in model.non_trainable_weights] + [g.numpy() for g in grads])
+
+    plain_calls = []
+    keras_call = keras.layers.Layer.__call__
+
+    def counting(self, *args, **kwargs):
+        if type(self) is keras.layers.Dense:
+            plain_calls.append(self.name)
+        return keras_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.layers.Layer, "__call__", counting)
+    fast = run()
+    direct_dense_calls = len(plain_calls)
+    gradients.set_torch_fast_paths(False)
+    try:
+        keras_path = run()
+    finally:
+        gradients.set_torch_fast_paths(True)
+    # Building calls each Dense once; with the fast path, only the call without
+    # `training` (Keras's path) calls them again.
+    assert direct_dense_calls == 2 + 2
+    assert len(plain_calls) - direct_dense_calls == 2 + 3 * 2
+    assert len(fast) == len(keras_path)
+    for a, b in zip(fast, keras_path):  # (batch-norm's beta gradients are ~1e-6 of rounding)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+def test_torch_fast_paths_train_a_dcgan_to_the_same_weights():
+    """A few `fit` steps of a tiny DCGAN end with the same weights (both players,
+    the EMA generator, batch-norm statistics) with the fast paths and without."""
+    import keras_gan_zoo as kgz
+
+    images = np.random.default_rng(0).integers(0, 256, (12, 16, 16, 1), "uint8")
+
+    def run():
+        keras.utils.set_random_seed(0)
+        model = kgz.DCGAN(latent_dim=8, image_size=16, channels=1, width=4)
+        model.compile()
+        model.fit(images, batch_size=4, epochs=1, verbose=0, shuffle=False)
+        return [keras.ops.convert_to_numpy(w) for w in model.weights]
+
+    fast, keras_path = _with_and_without_torch_fast_paths(run)
+    assert len(fast) == len(keras_path) > 10
+    for a, b in zip(fast, keras_path):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

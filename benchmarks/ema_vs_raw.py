@@ -12,8 +12,11 @@ weights are replaced by the generator's and the metadata says so.
 
 import argparse
 import sys
+import time
 
-from keras_gan_zoo import evaluation, presets
+import keras
+
+from keras_gan_zoo import evaluation, gradients, presets
 
 
 def main(argv=None):
@@ -27,6 +30,7 @@ def main(argv=None):
     folder = presets.resolve(args.preset)
     model = presets.load(folder, compile=False)
     training = model.preset_metadata.get("training", {})
+    start = time.time()
     extractor = evaluation.feature_extractor()
     result = {}
     for label, use_ema in (("ema", True), ("raw", False)):
@@ -37,7 +41,9 @@ def main(argv=None):
         result[label] = {"fid": measured["fid"], "kid": measured["kid"]}
         print(f"{label}: FID {measured['fid']:.2f}, KID {measured['kid']:.4f}")
     result.update({"num_generated": args.num, "num_reference": args.num_reference,
-                   "command": "python benchmarks/ema_vs_raw.py " + " ".join(sys.argv[1:] if argv is None else argv)})
+                   "command": "python benchmarks/ema_vs_raw.py " + " ".join(sys.argv[1:] if argv is None else argv),
+                   "backend": keras.backend.backend(), "device": gradients.device_description(),
+                   "wall_time_s": round(time.time() - start, 1)})
     synced = args.sync and result["raw"]["fid"] < result["ema"]["fid"]
     if synced:
         model.sync_ema()

@@ -14,6 +14,7 @@ rows with each other, not with 10k-vs-10k figures.
 import argparse
 import json
 import sys
+import time
 
 import keras
 
@@ -38,6 +39,7 @@ def main(argv=None):
     folder = presets.resolve(args.preset)
     model = presets.load(folder, compile=False)
     training = model.preset_metadata.get("training", {})
+    start = time.time()
     result = evaluation.truncation_sweep(
         model, training["dataset"], args.values, num_images=args.num,
         num_reference=args.num_reference, seed=args.seed, num_per_class=args.num_per_class,
@@ -45,7 +47,7 @@ def main(argv=None):
     result.update({
         "command": "python benchmarks/truncation_sweep.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "backend": keras.backend.backend(), "device": gradients.device_description(),
-        "network": evaluation.NETWORK_NAME,
+        "network": evaluation.NETWORK_NAME, "wall_time_s": round(time.time() - start, 1),
     })
     print(json.dumps(result, indent=1))
     if not args.no_write:

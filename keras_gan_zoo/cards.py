@@ -77,8 +77,31 @@ def truncation_lines(sweep):
     for row in sweep["rows"]:
         lines.append(f"| {off(row['value'])} | {row['fid']:.2f} | {row['kid']:.4f} |"
                      + (f" {pct(row['class_fidelity'])} |" if conditional else ""))
-    lines += ["", f"- Command: `{sweep.get('command', '')}`; backend {sweep.get('backend')}."]
+    lines += ["", f"- Command: `{sweep.get('command', '')}`; {measured_on(sweep)}."]
     return lines
+
+
+def measured_on(result):
+    """"backend torch, CPU (2 cores, x86_64), 374 s": what recorded it, where
+    known (older metadata may lack the device or the wall time)."""
+    parts = [f"backend {result.get('backend')}"] + [
+        str(result[key]) for key in ("device",) if result.get(key)]
+    if result.get("wall_time_s") is not None:
+        parts.append(f"{result['wall_time_s']:.0f} s")
+    return ", ".join(parts)
+
+
+def ema_lines(comparison):
+    """The EMA generator against the raw one, same latents (benchmarks/ema_vs_raw.py)."""
+    if not comparison:
+        return []
+    ema, raw = comparison["ema"], comparison["raw"]
+    better = "the EMA generator" if ema["fid"] <= raw["fid"] else "the raw generator"
+    return ["", f"- EMA against raw generator ({num(comparison['num_generated'])} generated vs the first "
+            f"{num(comparison['num_reference'])} test images, the same latents): FID {ema['fid']:.2f} "
+            f"against {raw['fid']:.2f}, KID {ema['kid']:.4f} against {raw['kid']:.4f}; {better} is better"
+            + ("; the shipped EMA weights are a copy of the generator" if comparison.get("synced") else "")
+            + f". Command: `{comparison.get('command', '')}`; {measured_on(comparison)}."]
 
 
 def memorisation_lines(result):

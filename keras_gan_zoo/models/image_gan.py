@@ -129,7 +129,8 @@ class ImageGAN(AdversarialModel):
 
     @classmethod
     def card_sections(cls, metrics):
-        return (cards.truncation_lines(metrics.get("truncation_sweep"))
+        return (cards.ema_lines(metrics.get("ema_vs_raw"))
+                + cards.truncation_lines(metrics.get("truncation_sweep"))
                 + cards.mode_coverage_lines(metrics.get("mode_coverage"))
                 + cards.inversion_lines(metrics.get("inversion"))
                 + cards.detection_lines(metrics.get("detection"))

@@ -246,6 +246,37 @@ def _direct_layer_calls(original):
     return call
 
 
+def _direct_model_calls(original):
+    """`model(x, training=...)` of a built functional model straight into its
+    `call` on PyTorch.
+
+    The model's own `Layer.__call__` is the same Python as each layer's (see
+    `_direct_layer_calls`), paid once per network call: after the layers' it was
+    the largest Python cost left in the Python-bound DCGAN step. Taken for one
+    float32 tensor without a mask, `training` given as True or False, a float32
+    model, no autocast scope, no distribution and no symbolic call; anything
+    else (several inputs, integer labels, masks, mixed precision) keeps Keras's
+    path, which also checks the input against the model's input shape.
+    """
+    from keras.src.backend.common.masking import get_keras_mask
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+    from keras.src.backend.common.variables import get_autocast_scope
+    from keras.src.distribution import distribution_lib
+
+    def __call__(self, *args, **kwargs):
+        training = kwargs.get("training")
+        if (len(args) == 1 and len(kwargs) == 1 and isinstance(training, bool) and self.built
+                and isinstance(args[0], torch.Tensor) and args[0].dtype == torch.float32
+                and get_keras_mask(args[0]) is None and len(self.inputs) == 1
+                and self.dtype_policy.name == "float32" and get_autocast_scope() is None
+                and not in_symbolic_scope() and distribution_lib.distribution() is None):
+            self._called = True
+            return self.call(args[0], training=training)
+        return original(self, *args, **kwargs)
+
+    return __call__
+
+
 if BACKEND == "torch":
     try:
         from keras.src.backend.torch import nn as _torch_nn
@@ -262,6 +293,7 @@ if BACKEND == "torch":
         _Functional = None
     if _Functional is not None:
         _install_torch_fast_path(_Functional, "call", _direct_layer_calls)
+        _install_torch_fast_path(_Functional, "__call__", _direct_model_calls)
 
 
 def _current_scope():

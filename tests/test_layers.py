@@ -246,8 +246,8 @@ class _Doubling(keras.layers.Layer):
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
 def test_torch_direct_layer_calls_compute_what_keras_does(monkeypatch):
-    """A functional model's plain Keras layers run by their `call` (skipping
-    `Layer.__call__`) give Keras's outputs, gradients, batch-norm statistics
+    """A functional model, and its plain Keras layers, run by their `call`
+    (skipping `Layer.__call__`) give Keras's outputs, gradients, batch-norm statistics
     and dropout masks, in training and inference; other layers, mixed-precision
     layers and calls without a `training` flag keep Keras's path."""
     import torch
@@ -273,8 +273,11 @@ def test_torch_direct_layer_calls_compute_what_keras_does(monkeypatch):
         outputs = keras.layers.Dense(1)(h)
         return keras.Model(inputs, outputs)
 
+    model_calls = []  # calls through Keras's `__call__` (and so PyTorch's module call)
+
     def run():
         model = build()
+        model.register_forward_pre_hook(lambda module, args: model_calls.append(module.name))
         inputs = torch.tensor(x)
         y = model(inputs, training=True)
         grads = torch.autograd.grad(y.sum(), [w.value for w in model.trainable_weights])
@@ -292,7 +295,7 @@ def test_torch_direct_layer_calls_compute_what_keras_does(monkeypatch):
 
     monkeypatch.setattr(keras.layers.Layer, "__call__", counting)
     fast = run()
-    direct_dense_calls = len(plain_calls)
+    direct_dense_calls, direct_model_calls = len(plain_calls), len(model_calls)
     gradients.set_torch_fast_paths(False)
     try:
         keras_path = run()
@@ -302,6 +305,8 @@ def test_torch_direct_layer_calls_compute_what_keras_does(monkeypatch):
     # `training` (Keras's path) calls them again.
     assert direct_dense_calls == 2 + 2
     assert len(plain_calls) - direct_dense_calls == 2 + 3 * 2
+    # The model itself: only the call without `training` goes through `Layer.__call__`.
+    assert (direct_model_calls, len(model_calls) - direct_model_calls) == (1, 3)
     assert len(fast) == len(keras_path)
     for a, b in zip(fast, keras_path):  # (batch-norm's beta gradients are ~1e-6 of rounding)
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

@@ -41,8 +41,7 @@ def fid_lines(metrics, dataset_title):
     lines = [
         f"- FID: **{fid['value']:.2f}** ({num(fid['num_generated'])} generated images vs "
         f"{num(fid['num_reference'])} {dataset_title} test images, {fid.get('network', 'InceptionV3')}). "
-        f"Command: `{fid.get('command', '')}`; backend {fid.get('backend')}, "
-        f"{fid.get('wall_time_s', 0) / 60:.1f} min.",
+        + command_line(fid),
     ]
     if "kid" in metrics:
         kid = metrics["kid"]
@@ -77,18 +76,29 @@ def truncation_lines(sweep):
     for row in sweep["rows"]:
         lines.append(f"| {off(row['value'])} | {row['fid']:.2f} | {row['kid']:.4f} |"
                      + (f" {pct(row['class_fidelity'])} |" if conditional else ""))
-    lines += ["", f"- Command: `{sweep.get('command', '')}`; {measured_on(sweep)}."]
+    lines += ["", f"- {command_line(sweep)}"]
     return lines
 
 
+def wall_time(seconds):
+    """"374 s" below ten minutes, "61.0 min" from there on."""
+    return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.1f} min"
+
+
 def measured_on(result):
-    """"backend torch, CPU (2 cores, x86_64), 374 s": what recorded it, where
-    known (older metadata may lack the device or the wall time)."""
+    """"backend torch, CPU (2 cores, x86_64), 374 s": what recorded a figure and
+    where, as far as its record says (older metadata may lack the device or
+    the wall time). Every measured line of a card ends with it."""
     parts = [f"backend {result.get('backend')}"] + [
         str(result[key]) for key in ("device",) if result.get(key)]
     if result.get("wall_time_s") is not None:
-        parts.append(f"{result['wall_time_s']:.0f} s")
+        parts.append(wall_time(result["wall_time_s"]))
     return ", ".join(parts)
+
+
+def command_line(result):
+    """"Command: `...`; backend jax, NVIDIA H200, 68 s": how to reproduce a figure."""
+    return f"Command: `{result.get('command', '')}`; {measured_on(result)}."
 
 
 def ema_lines(comparison):
@@ -101,7 +111,7 @@ def ema_lines(comparison):
             f"{num(comparison['num_reference'])} test images, the same latents): FID {ema['fid']:.2f} "
             f"against {raw['fid']:.2f}, KID {ema['kid']:.4f} against {raw['kid']:.4f}; {better} is better"
             + ("; the shipped EMA weights are a copy of the generator" if comparison.get("synced") else "")
-            + f". Command: `{comparison.get('command', '')}`; {measured_on(comparison)}."]
+            + f". {command_line(comparison)}"]
 
 
 def memorisation_lines(result):
@@ -115,9 +125,7 @@ def memorisation_lines(result):
         f"{result['median_generated_to_train']:.3f}, against {result['median_held_out_to_train']:.3f} for "
         f"{num(result['num_held_out'])} held-out test images (ratio {result['ratio']:.2f}; well below 1 "
         f"would mean copying); {pct(result['near_copies'])} of the samples are nearer to a training "
-        "image than the closest 1% of the held-out images. "
-        f"Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
-        f"{result.get('wall_time_s', 0):.0f} s.",
+        "image than the closest 1% of the held-out images. " + command_line(result),
     ]
 
 
@@ -133,8 +141,7 @@ def mode_coverage_lines(modes):
         f"{modes['num_classes']} classes (at least a tenth of a fair share each); normalized class "
         f"entropy {modes['normalized_entropy']:.3f} (1: perfectly even); class-mix distance to the "
         f"{num(modes['num_real'])} test images {modes['total_variation']:.3f} (total variation; 0: the "
-        f"same mix). Class shares (%): {shares}. Command: `{modes.get('command', '')}`; backend "
-        f"{modes.get('backend')}, {modes.get('wall_time_s', 0):.0f} s.",
+        f"same mix). Class shares (%): {shares}. " + command_line(modes),
     ]
 
 
@@ -153,10 +160,8 @@ def inversion_lines(table):
         training = table["encoder"].get("training", {})
         lines += ["", f"- The inverting encoder ships with the preset (`encoder.weights.h5`): trained "
                   f"on {num(training.get('images', 0))} training images for {training.get('epochs')} "
-                  f"epochs by `{training.get('command', '')}` ({training.get('backend')}, "
-                  f"{training.get('device')}, {training.get('wall_time_s', 0) / 60:.1f} min)."]
-    lines += [f"- Command: `{table.get('command', '')}`; backend {table.get('backend')}, "
-              f"{table.get('device')}, {table.get('wall_time_s', 0):.0f} s."]
+                  f"epochs by `{training.get('command', '')}` ({measured_on(training)})."]
+    lines += [f"- {command_line(table)}"]
     return lines
 
 
@@ -191,8 +196,7 @@ def detection_lines(result):
                  f"{result['auc_own_vs_other']:.3f}"
                  + (f" (projection alone {result['auc_own_vs_other_projection']:.3f}, discriminator alone "
                     f"{result['auc_own_vs_other_discriminator']:.3f})" if both else ""))
-    return ["", line + f". Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
-            f"{result.get('device')}, {result.get('wall_time_s', 0):.0f} s."]
+    return ["", f"{line}. {command_line(result)}"]
 
 
 def augmentation_ablation_lines(ablation):
@@ -206,7 +210,7 @@ def augmentation_ablation_lines(ablation):
         lines.append(f"| {row['label']} | {num(row['steps'])} | {row['wall_time_s'] / 60:.1f} min | "
                      f"{row['fid']:.1f} | {row['kid']:.4f} | {row['precision']:.3f} | {row['recall']:.3f} | "
                      f"{row['coverage']:.3f} |")
-    return lines + ["", f"- Command: `{ablation['command']}`."]
+    return lines + ["", f"- {command_line(ablation)}"]
 
 
 def augmentation_lines(training):

@@ -705,9 +705,12 @@ def evaluate_class_conditional_images(model, options):
     """FID/KID as unconditional images, plus class fidelity by the shipped classifier."""
     metrics, summary = evaluate_generated_images(model, options)
     dataset = model.preset_metadata.get("training", {}).get("dataset") or model.default_dataset
+    start = time.time()
     fidelity = classifier.class_fidelity(model, dataset, num_per_class=options["num_per_class"],
                                          seed=options["seed"])
-    metrics["class_fidelity"] = {**fidelity, "command": options["command"]}
+    metrics["class_fidelity"] = {**fidelity, "command": options["command"],
+                                 "wall_time_s": round(time.time() - start, 1),
+                                 "backend": keras.backend.backend(), "device": gradients.device_description()}
     return metrics, summary + (f"; class fidelity {fidelity['accuracy']:.4f} (classifier test "
                                f"accuracy {fidelity['classifier_test_accuracy']:.4f})")
 

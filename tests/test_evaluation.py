@@ -266,6 +266,26 @@ def test_card_shows_the_ema_comparison_with_where_it_was_measured(tmp_path):
     assert "the raw generator is better; the shipped EMA weights are a copy of the generator" in card
 
 
+def test_every_measured_card_line_says_backend_device_and_wall_time(tmp_path):
+    import keras_gan_zoo as kgz
+    from keras_gan_zoo import presets
+
+    model = kgz.DCGAN(latent_dim=4, image_size=8, width=2)
+    folder = model.save_pretrained(tmp_path / "preset", metadata={"training": {"dataset": "mnist"}})
+    where = {"backend": "jax", "device": "NVIDIA H200"}
+    metrics = {
+        "fid": {"value": 9.5, "num_generated": 10000, "num_reference": 10000, "command": "evaluate p",
+                "wall_time_s": 3659.1, **where},
+        "memorisation": {"space": "pixels", "num_generated": 10, "num_train": 60, "num_held_out": 10,
+                         "median_generated_to_train": 3.3, "median_held_out_to_train": 3.4, "ratio": 0.96,
+                         "near_copies": 0.001, "command": "neighbours p", "wall_time_s": 29.0, **where},
+    }
+    presets.update_metadata(folder, {"metrics": metrics})
+    card = (folder / "README.md").read_text()
+    assert "Command: `evaluate p`; backend jax, NVIDIA H200, 61.0 min." in card
+    assert "Command: `neighbours p`; backend jax, NVIDIA H200, 29 s." in card
+
+
 def test_precision_recall_and_coverage_see_a_collapsed_generator():
     rng = np.random.default_rng(0)
     real = rng.normal(size=(300, 8))

@@ -64,7 +64,8 @@ def class_fidelity_lines(fidelity):
         "generated images (equal numbers per class) are classified as the requested class by the "
         "shipped classifier (`keras_gan_zoo.classifier`, trained on the training set only; its own "
         f"test accuracy {cards.pct(fidelity['classifier_test_accuracy'])}). "
-        f"Command: `{fidelity.get('command', '')}`.",
+        + (cards.command_line(fidelity) if "backend" in fidelity
+           else f"Command: `{fidelity.get('command', '')}` (the run that measured the FID)."),
         f"- Per class: {per_class}.",
     ]
 

@@ -277,8 +277,7 @@ class CycleGAN(ImageGAN):
             f"- Translation A->B cuts FID by {cards.pct(result['a2b_fid_reduction'])} (goal: at least 50%).",
             f"- Cycle reconstruction L1 (pixel units in [0, 1]): A->B->A {result['cycle_l1_a']:.4f}, "
             f"B->A->B {result['cycle_l1_b']:.4f}.",
-            f"- Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
-            f"{result.get('wall_time_s', 0) / 60:.1f} min.",
+            f"- {cards.command_line(result)}",
         ]
 
     @classmethod

@@ -70,8 +70,7 @@ def paired_translation_lines(result, baselines):
     ]
     lines += [f"| {name} | {r['l1']:.4f} | {r['ssim']:.4f} | {cards.fid_kid_cell(r['fid'])} | "
               f"{sharp(r['sharpness'])} |" for name, r in rows]
-    lines += ["", f"- Command: `{result.get('command', '')}`; backend {result.get('backend')}, "
-              f"{result.get('wall_time_s', 0) / 60:.1f} min."]
+    lines += ["", f"- {cards.command_line(result)}"]
     return lines
 
 

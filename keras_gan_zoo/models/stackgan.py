@@ -490,8 +490,7 @@ class StackGAN(ImageGAN):
         if not result:
             return []
         lines = [
-            f"- Held-out text-to-image figures: {result['protocol']} Command: `{result['command']}`; "
-            f"backend {result.get('backend')}, {result.get('wall_time_s', 0) / 60:.1f} min.",
+            f"- Held-out text-to-image figures: {result['protocol']} {cards.command_line(result)}",
             "",
             "| images | size | FID | KID | R-precision |",
             "|---|---|---|---|---|",

@@ -378,8 +378,7 @@ class UNMT(AdversarialModel):
         result = metrics.get("translation_bleu")
         if not result:
             return []
-        lines = [f"- BLEU: {result['protocol']}. Command: `{result['command']}`; backend "
-                 f"{result.get('backend')}, {result.get('wall_time_s', 0) / 60:.1f} min.", "",
+        lines = [f"- BLEU: {result['protocol']}. {cards.command_line(result)}", "",
                  "| system | en -> es | es -> en |", "|---|---|---|"]
         for row in result["rows"]:
             lines.append(f"| {row['system']} | {row['en-es']:.2f} | {row['es-en']:.2f} |")
@@ -391,7 +390,7 @@ class UNMT(AdversarialModel):
         reference = result.get("supervised_reference")
         if reference:  # supervised rows measured by an earlier command on the same verses
             lines.append(f"- The supervised rows: {reference['note']} Command: `{reference['command']}`; "
-                         f"backend {reference.get('backend')}.")
+                         f"{cards.measured_on(reference)}.")
         by_decoding = [[r for r in ratio.values() if r is not None]
                        for ratio in (result.get("unsupervised_over_supervised") or {}).values()]
         by_decoding = [ratios for ratios in by_decoding if ratios]

@@ -62,7 +62,9 @@ def run_backend(args):
     # --jit-compile: the step compiled by the backend's compiler (torch.compile on PyTorch; XLA on
     # JAX and TensorFlow, where "auto" already compiles), timed after the compilation.
     model.compile(**({"jit_compile": True} if args.jit_compile else {}))
+    start = time.perf_counter()
     model.fit(data[: 10 * args.batch_size], batch_size=args.batch_size, epochs=1, verbose=0)  # compile
+    first_fit_s = time.perf_counter() - start
     native = LOOPS[backend](width=args.width, channels=args.channels, image_size=args.image_size)
     count = lambda network: sum(int(np.prod(v.shape)) for v in network.trainable_weights)
     if native.num_parameters != (count(model.generator), count(model.discriminator)):
@@ -86,7 +88,8 @@ def run_backend(args):
         native_best = max(native_best, args.steps / (time.perf_counter() - start))
     print(f"{backend} keras_steps_per_s={keras_best:.2f} native_steps_per_s={native_best:.2f} "
           f"ratio={keras_best / native_best:.3f} keras_images_per_s={keras_best * args.batch_size:.1f} "
-          f"native_images_per_s={native_best * args.batch_size:.1f}", flush=True)
+          f"native_images_per_s={native_best * args.batch_size:.1f} "
+          f"first_fit_s={first_fit_s:.1f}", flush=True)  # 10 steps with the compilation
     if args.python_profile:
         _python_profile(backend, lambda: model.fit(data, batch_size=args.batch_size, epochs=1, verbose=0,
                                                    shuffle=False), args.python_profile)

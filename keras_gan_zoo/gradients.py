@@ -277,6 +277,51 @@ def _direct_model_calls(original):
     return __call__
 
 
+def ema_update(pairs, decay):
+    """Moves each EMA variable toward its source after a training step:
+    `decay * ema + (1 - decay) * source` for trainable weights; other state
+    (batch-norm statistics) is copied. `decay` is a float or a scalar tensor.
+
+    Example:
+        >>> gradients.ema_update(model.ema_pairs(), 0.999)
+    """
+    for source, ema in pairs:
+        if source.trainable:
+            ema.assign(decay * ema.value + (1.0 - decay) * ops.convert_to_tensor(source.value))
+        else:
+            ema.assign(source.value)
+
+
+def _foreach_ema_update(original):
+    """The EMA update as three multi-tensor PyTorch kernels, not four Keras ops
+    and an `assign` per variable: `ema += (1 - decay) * (source - ema)`, the same
+    value to rounding. Anything but float32 variables of one device keeps the
+    generic update."""
+
+    def update(pairs, decay):
+        pairs = list(pairs)
+        sources = [source.value for source, _ in pairs]
+        targets = [ema.value for _, ema in pairs]
+        if not pairs or any(
+                not isinstance(v, torch.Tensor) or v.dtype != torch.float32 or v.device != targets[0].device
+                for v in sources + targets):
+            return original(pairs, decay)
+        moving = [i for i, (source, _) in enumerate(pairs) if source.trainable]
+        copied = [i for i in range(len(pairs)) if i not in set(moving)]
+        with torch.no_grad():
+            if moving:
+                steps = torch._foreach_sub([sources[i] for i in moving], [targets[i] for i in moving])
+                weight = 1.0 - decay
+                if isinstance(weight, torch.Tensor):
+                    weight = weight.to(device=targets[0].device, dtype=torch.float32)
+                torch._foreach_mul_(steps, weight)
+                torch._foreach_add_([targets[i] for i in moving], steps)
+            if copied:
+                torch._foreach_copy_([targets[i] for i in copied], [sources[i] for i in copied])
+
+    return update
+
+
 if BACKEND == "torch":
     try:
         from keras.src.backend.torch import nn as _torch_nn
@@ -287,6 +332,8 @@ if BACKEND == "torch":
         _install_torch_fast_path(_torch_nn, "conv_transpose", _cropping_conv_transpose)
         _install_torch_fast_path(_torch_nn, "_transpose_conv_kernel", _contiguous_half_kernel, switchable=False)
     _install_torch_fast_path(keras.layers.BatchNormalization, "call", _fused_batch_norm)
+    import sys as _sys
+    _install_torch_fast_path(_sys.modules[__name__], "ema_update", _foreach_ema_update)
     try:
         from keras.src.models.functional import Functional as _Functional
     except ImportError:

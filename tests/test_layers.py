@@ -331,3 +331,35 @@ def test_torch_fast_paths_train_a_dcgan_to_the_same_weights():
     assert len(fast) == len(keras_path) > 10
     for a, b in zip(fast, keras_path):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="a PyTorch-only fast path")
+@pytest.mark.parametrize("tensor_decay", [False, True])
+def test_torch_foreach_ema_update_computes_what_keras_does(tensor_decay):
+    """The multi-tensor EMA update moves trainable EMA weights by the same rule
+    as the generic one (a float or a tensor decay) and copies the rest; the
+    sources are left alone."""
+    from keras_gan_zoo import gradients
+
+    assert getattr(gradients.ema_update, "keras_gan_zoo_fast_path", False)  # installed on import
+
+    def run():
+        rng = np.random.default_rng(0)
+        sources = [keras.Variable(rng.normal(size=shape).astype("float32"), trainable=trainable)
+                   for shape, trainable in (((3, 4), True), ((4,), True), ((4,), False))]
+        emas = [keras.Variable(rng.normal(size=v.shape).astype("float32"), trainable=False) for v in sources]
+        decay = ops.minimum(0.9, ops.convert_to_tensor(0.75)) if tensor_decay else 0.9
+        before = [keras.ops.convert_to_numpy(v) for v in sources + emas]
+        gradients.ema_update(list(zip(sources, emas)), decay)
+        for old, v in zip(before, sources):
+            np.testing.assert_array_equal(old, keras.ops.convert_to_numpy(v))
+        return before, [keras.ops.convert_to_numpy(v) for v in emas]
+
+    (before, fast), (_, keras_path) = _with_and_without_torch_fast_paths(run)
+    weight = 0.25 if tensor_decay else 0.1
+    expected = [e + weight * (s - e) for s, e in zip(before[:2], before[3:5])]
+    for a, b, c in zip(fast[:2], keras_path[:2], expected):
+        np.testing.assert_allclose(a, c, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(b, c, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(fast[2], before[2])  # non-trainable state: copied
+    np.testing.assert_array_equal(keras_path[2], before[2])

@@ -405,11 +405,7 @@ class AdversarialModel(keras.Model):
         if self.ema_warmup:
             step = ops.cast(self.optimizer.iterations, "float32")
             decay = ops.minimum(decay, (1.0 + step) / (10.0 + step))
-        for source, ema in self.ema_pairs():
-            if source.trainable:
-                ema.assign(decay * ema.value + (1.0 - decay) * ops.convert_to_tensor(source.value))
-            else:
-                ema.assign(source.value)
+        gradients.ema_update(self.ema_pairs(), decay)
 
     def sync_ema(self):
         """Copies the generator's weights into the EMA generator."""

@@ -53,7 +53,11 @@ kept):
 with its machine costs only the steps after that preset): the preset must
 have this recipe's networks and vocabulary, the warm-up is skipped, the
 first back-translations come from the loaded model, the optimizer starts
-fresh, and the run gets its own folder (`runs/<name>-continued`).
+fresh, the batches and their noise come from a seed of their own (the
+recipe's plus a number read off the loaded weights' hash, recorded as
+`training.data_seed`: a continuation of a continuation does not replay the
+batches its start was trained on), and the run gets its own folder
+(`runs/<name>-continued`).
 """
 
 import argparse
@@ -322,6 +326,9 @@ def main(argv=None):
     model.compile(g_optimizer=translator_optimizer(recipe["optimizer"]))
     # (checks that the preset has this recipe's networks and vocabulary)
     continued_from = load_initial_weights(model, args.init_from) if args.init_from else None
+    # A continuation draws its own batches and noise (a seed from the weights it
+    # starts from), not those of the run that made them again.
+    data_seed = recipe["seed"] + (int(continued_from["sha256"][:8], 16) if continued_from else 0)
     limit = model.max_length - 1
     clock = run_dir / "clock.json"
     minutes = args.minutes if args.minutes is not None else recipe["time_limit_minutes"]
@@ -345,7 +352,7 @@ def main(argv=None):
         es_rows = vocabulary.processor.encode([s for _, s in pairs])
         keep = [i for i in range(len(pairs)) if len(en_rows[i]) <= limit and len(es_rows[i]) <= limit]
         data = ParallelBatches(model, [en_rows[i] for i in keep], [es_rows[i] for i in keep],
-                               batch_size=recipe["batch_size"], seed=recipe["seed"])
+                               batch_size=recipe["batch_size"], seed=data_seed)
         counts = {"parallel_pairs": len(keep), "parallel_pairs_too_long": len(pairs) - len(keep)}
         history = _fit(model, data, recipe["epochs"],
                        [RunClock(clock, "train"), keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
@@ -375,7 +382,7 @@ def main(argv=None):
         warmup = recipe["warmup"]
         warmup_done = run_dir / "warmup.json"
         data = BackTranslationBatches(model, en_ids, es_ids, batch_size=recipe["batch_size"],
-                                      steps=recipe["steps_per_epoch"], seed=recipe["seed"],
+                                      steps=recipe["steps_per_epoch"], seed=data_seed,
                                       initial_translate=word_by_word,
                                       noise=scaled_noise(recipe["noise"], warmup["noise"]),
                                       reuse=recipe["back_translation_reuse"], back_translate=False)
@@ -428,7 +435,7 @@ def main(argv=None):
             "recipe": "recipes/unmt_en_es_bible.py",
             "command": _command(sys.argv[1:] if argv is None else argv),
             "dataset": "bible_en_es", "objective": objective, "overrides": overrides, "books": parts["books"], **counts,
-            "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"],
+            "vocab_size": len(vocabulary), "batch_size": recipe["batch_size"], "data_seed": data_seed,
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))
             + (continued["steps"] - continued["optimizer_steps"] if continued else 0),
             "epochs_run": (history.epoch[-1] + 1 if history.epoch else 0) + (continued or {}).get("epochs", 0),

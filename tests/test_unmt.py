@@ -614,3 +614,9 @@ def test_supervised_recipe_runs_end_to_end_into_its_own_folders(tmp_path):
     assert (run_dir / "history.csv").is_file() and (run_dir / "clock.json").is_file()
     # The card's command says how it trained, not where this machine kept it.
     assert training["command"] == "python recipes/unmt_en_es_bible.py --supervised --smoke"
+    # A continuation draws other batches than the run it continues (a seed from its start's weights).
+    assert training["data_seed"] == 0
+    recipe.main(["--supervised", "--smoke", "--init-from", str(out), "--run-dir", str(tmp_path / "run-2"),
+                 "--out", str(tmp_path / "preset-2")])
+    continued = kgz.from_pretrained(str(tmp_path / "preset-2"), compile=False).preset_metadata["training"]
+    assert continued["data_seed"] == int(continued["continued_from"]["sha256"][:8], 16) != 0

@@ -235,7 +235,8 @@ def _cmd_detection(args):
     result = latent.detection(model, images, labels, num=args.num,
                               method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
                               other_images=other_images, other_labels=other_labels,
-                              learning_rate=args.learning_rate, discriminator=args.discriminator)
+                              learning_rate=args.learning_rate, discriminator=args.discriminator,
+                              batch_size=args.batch_size, checkpoint=args.checkpoint)
     parts = lambda side: (f" (projection alone {result[f'auc_own_vs_{side}_projection']:.3f}, discriminator "
                           f"alone {result[f'auc_own_vs_{side}_discriminator']:.3f})" if args.discriminator else "")
     print(f"ROC AUC own samples vs held-out real images: {result['auc_own_vs_real']:.3f}{parts('real')} "
@@ -246,6 +247,7 @@ def _cmd_detection(args):
         command = (f"keras-gan-zoo detection {args.preset} --num {args.num} --method {args.method} "
                    f"--steps {args.steps} --restarts {args.restarts} --learning-rate {args.learning_rate:g} "
                    f"--seed {args.seed}" + (f" --other {args.other}" if args.other else "")
+                   + (f" --batch-size {args.batch_size}" if args.batch_size != latent.PROJECTION_BATCH else "")
                    + (" --discriminator" if args.discriminator else "") + " --write")
         result.update({"command": command, "seed": args.seed, "other": args.other,
                        "backend": keras.backend.backend(), "device": gradients.device_description(),
@@ -391,6 +393,10 @@ def build_parser():
     p.add_argument("--discriminator", action="store_true",
                    help="score with the projection error and the preset's own discriminator, each scaled "
                         "on as many more own samples (latent.generated_score(..., discriminator=True))")
+    p.add_argument("--batch-size", type=int, default=latent.PROJECTION_BATCH,
+                   help="images projected together (it sets the restarts' draws, so it is part of the result)")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="keep each finished batch here: killed, the same command goes on where it stopped")
     p.add_argument("--write", action="store_true", help="record the figures in the preset's metadata and card")
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")

@@ -38,7 +38,10 @@ Example:
 """
 
 import dataclasses
+import hashlib
+import json
 import math
+import pathlib
 import time
 
 import numpy as np
@@ -47,7 +50,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from keras_gan_zoo import encoder as encoders
-from keras_gan_zoo import evaluation, gradients, tasks, validation
+from keras_gan_zoo import cache, evaluation, gradients, tasks, validation
 from keras_gan_zoo.models.image_gan import ImageGAN
 
 METHODS = ("slerp", "linear")
@@ -213,10 +216,13 @@ def _render_float(model, latents, conditions, space, batch_size):
 # against the earlier 0.05 in Z and 0.01 in W (benchmarks/projection_rate.py,
 # table in benchmarks/RESULTS.md).
 LEARNING_RATE = 0.1
+# Images `project` descends together (the restarts' draws follow the batches).
+PROJECTION_BATCH = 256
 
 
 def project(model, images, method="optimize", space=None, steps=200, learning_rate=LEARNING_RATE,
-            restarts=1, batch_size=256, seed=0, progress=True, encoder=None, **conditions):
+            restarts=1, batch_size=PROJECTION_BATCH, seed=0, progress=True, encoder=None, checkpoint=None,
+            **conditions):
     """Finds latents whose images reproduce `images`.
 
     Args:
@@ -240,11 +246,23 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
         seed: seeds the restarts and the jitter of the first start.
         encoder: an `encoder.Encoder` for "encoder" and "hybrid" (default:
             the one shipped with the model's preset).
+        checkpoint: a folder that keeps each finished batch of `batch_size`
+            images (its latents, in one `.npz`, written atomically), for
+            long descents that may be killed: the same call again with the
+            same folder takes the finished batches from it and descends
+            only the others, and returns what one uninterrupted call does.
+            A folder written by another call (other images, settings or
+            weights) is refused, never mixed in.
         **conditions: what else fixes the image, e.g. `labels=` for the
             class-conditional families.
 
     Returns:
         A `Projection`.
+
+    Example:
+
+    >>> fit = latent.project(gan, images, steps=1000, restarts=4, batch_size=25,
+    ...                      checkpoint="runs/projection")  # killed? run it again
     """
     if method not in PROJECTIONS:
         raise ValueError(f"method must be one of {PROJECTIONS}; got {method!r}")
@@ -265,6 +283,10 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
         return _projection(model, targets, latents, conditions, space, method, batch_size, [])
     rng = np.random.default_rng(seed)
     found, history = [], []
+    keep = None if checkpoint is None else _BatchCheckpoint(
+        checkpoint, model, encoder if method == "hybrid" else None,
+        {"method": method, "space": space, "steps": steps, "learning_rate": float(rate),
+         "restarts": restarts, "batch_size": batch_size, "seed": seed})
     bar = tqdm(total=steps * math.ceil(len(targets) / batch_size), desc=f"projecting into {space}",
                disable=not progress)
     for start in range(0, len(targets), batch_size):
@@ -287,6 +309,13 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
         if restarts > 1:
             z[count:] = model.random_latents(count * (restarts - 1), space, rng)
         z = z.astype(np.float32)
+        # Every draw above is made for a kept batch too, so the batches after it start as they would.
+        kept = None if keep is None else keep.load(start, targets[part], [c[part] for c in conditions])
+        if kept is not None:
+            found.append(kept["latents"])
+            history.extend(kept["history"].tolist())
+            bar.update(steps)
+            continue
         update = _adam(steps, rate)
         for i in range(steps + 1):
             values, grad = step(z)
@@ -298,9 +327,54 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
             bar.update(1)
         best = np.argmin(values.reshape(restarts, count), axis=0)
         found.append(z.reshape((restarts, count) + z.shape[1:])[best, np.arange(count)])
+        if keep is not None:
+            keep.save(start, targets[part], [c[part] for c in conditions], found[-1],
+                      history if start == 0 else [])
     bar.close()
     return _projection(model, targets, np.concatenate(found), conditions, space, method,
                        batch_size, history)
+
+
+class _BatchCheckpoint:
+    """`project`'s kept batches: `batch-<first image>.npz` in a folder, each
+    with the batch's best latents, its share of the error history and a key
+    (the settings, and the sha256 of the weights, the batch's images and its
+    conditions) that a later call must match to reuse it."""
+
+    def __init__(self, folder, model, encoder, settings):
+        self.folder = pathlib.Path(folder)
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+        networks = [model] + ([encoder.network] if encoder is not None else [])
+        for variable in (v for network in networks for v in network.weights):
+            digest.update(np.ascontiguousarray(ops.convert_to_numpy(variable.value)).tobytes())
+        self.base = digest.hexdigest()
+
+    def _key(self, targets, conditions):
+        digest = hashlib.sha256(self.base.encode())
+        for array in [targets, *conditions]:
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
+    def _path(self, start):
+        return self.folder / f"batch-{start:06d}.npz"
+
+    def load(self, start, targets, conditions):
+        path = self._path(start)
+        if not path.is_file():
+            return None
+        with np.load(path, allow_pickle=False) as data:
+            kept = {name: data[name] for name in data.files}
+        if str(kept.get("key")) != self._key(targets, conditions):
+            raise ValueError(
+                f"{path} was written by another projection (other images, settings or weights): "
+                "delete the folder or pass another checkpoint= to start afresh")
+        return kept
+
+    def save(self, start, targets, conditions, latents, history):
+        with cache.replacing(self._path(start)) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, latents=latents, history=np.asarray(history, "float64"),
+                         key=np.asarray(self._key(targets, conditions)))
 
 
 def _projection(model, targets, latents, conditions, space, method, batch_size, history):
@@ -415,9 +489,13 @@ def scores_with_discriminator(model, images, steps=200, calibration=200, seed=0,
     calibration = validation.check_count(calibration, "calibration")
     labels = options.pop("labels", None)
     conditions = {} if labels is None else {"labels": labels}
-    signals, _ = _signals(model, images, conditions, steps=steps, seed=seed, **options)
+    folder = options.pop("checkpoint", None)
+    kept = lambda name: None if folder is None else pathlib.Path(folder) / name
+    signals, _ = _signals(model, images, conditions, steps=steps, seed=seed, checkpoint=kept("scored"),
+                          **options)
     own, own_conditions = _own_samples(model, calibration, seed + 1)
-    own_signals, _ = _signals(model, own, own_conditions, steps=steps, seed=seed, **options)
+    own_signals, _ = _signals(model, own, own_conditions, steps=steps, seed=seed,
+                              checkpoint=kept("calibration"), **options)
     return _calibrated_score(signals, own_signals), _calibrated_score(own_signals, own_signals)
 
 
@@ -487,7 +565,7 @@ def _calibrated_score(signals, own_signals):
 
 def detection(model, real_images, real_labels=None, num=200, method="optimize", steps=200, restarts=1,
               seed=0, other_images=None, other_labels=None, progress=True, learning_rate=LEARNING_RATE,
-              discriminator=False):
+              discriminator=False, batch_size=PROJECTION_BATCH, checkpoint=None):
     """"Was this image generated by this model?", measured: the ROC AUC of
     `generated_score` separating `num` of the model's own samples from
     held-out real images (and, given `other_images`, from another model's
@@ -508,6 +586,11 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
             discriminator (`generated_score(..., discriminator=True)`); the
             calibration uses `num` more own samples (seed + 1), never the
             scored ones, and the result keeps each signal's own AUC too.
+        batch_size: images projected together.
+        checkpoint: a folder that keeps every finished batch of every side
+            (`project`'s `checkpoint`, one subfolder a side), so that a
+            long measurement killed midway goes on where it stopped when
+            called again, with the same result.
 
     Returns:
         A dict with the AUCs (`auc_own_vs_real`, `auc_own_vs_other`), the
@@ -520,8 +603,9 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
     """
     num = validation.check_count(num, "num")
     conditional = model.task is tasks.CLASS_CONDITIONAL_IMAGE
+    kept = lambda name: None if checkpoint is None else pathlib.Path(checkpoint) / name
 
-    def side(images, labels, what):
+    def side(images, labels, what, name):
         images = np.asarray(images)[:num]
         if len(images) < num:
             raise ValueError(f"detection needs {num} {what}; got {len(images)}")
@@ -529,18 +613,20 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
             raise ValueError(f"{type(model).__name__} is class-conditional: pass the {what}' labels")
         conditions = {"labels": np.asarray(labels)[:num]} if conditional else {}
         return _signals(model, images, conditions, discriminator, method=method, steps=steps,
-                        restarts=restarts, seed=seed, progress=progress, learning_rate=learning_rate)
+                        restarts=restarts, seed=seed, progress=progress, learning_rate=learning_rate,
+                        batch_size=batch_size, checkpoint=kept(name))
 
     own, own_conditions = _own_samples(model, num, seed)
-    sides = {"own": side(own, own_conditions.get("labels"), "own samples"),
-             "real": side(real_images, real_labels, "real images")}
+    sides = {"own": side(own, own_conditions.get("labels"), "own samples", "own"),
+             "real": side(real_images, real_labels, "real images", "real")}
     if other_images is not None:
-        sides["other"] = side(other_images, other_labels, "other model's samples")
+        sides["other"] = side(other_images, other_labels, "other model's samples", "other")
     result = {"num": num, "method": method, "steps": int(steps), "restarts": int(restarts),
-              "learning_rate": float(learning_rate), "space": sides["own"][1]}
+              "batch_size": int(batch_size), "learning_rate": float(learning_rate), "space": sides["own"][1]}
     if discriminator:
         calibration, calibration_conditions = _own_samples(model, num, seed + 1)
-        own_signals, _ = side(calibration, calibration_conditions.get("labels"), "calibration samples")
+        own_signals, _ = side(calibration, calibration_conditions.get("labels"), "calibration samples",
+                              "calibration")
         result.update({"score": DISCRIMINATOR_SCORE, "calibration": num})
         scores = {name: _calibrated_score(signals, own_signals) for name, (signals, _) in sides.items()}
     else:

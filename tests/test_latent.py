@@ -1,6 +1,8 @@
 """keras_gan_zoo.latent: interpolation, projection, "was this generated?",
 nearest neighbours and the memorisation check."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -102,6 +104,47 @@ def test_projection_reconstructs_the_models_own_images_better_than_noise():
     assert np.all(more.errors <= fit.errors + 1e-4)
 
 
+def test_a_projection_killed_midway_goes_on_from_its_checkpoint_with_the_same_result(tmp_path, monkeypatch):
+    from keras_gan_zoo import gradients
+
+    gan = kgz.DCGAN(**TINY, seed=0)
+    own = _own_images(gan, n=7)
+    settings = {"steps": 4, "restarts": 2, "batch_size": 3, "seed": 5, "progress": False}
+    whole = latent.project(gan, own, **settings)
+    real_step, calls = gradients.value_and_input_gradient, {"n": 0}
+
+    def counted(fn):
+        step = real_step(fn)
+
+        def run(z):
+            calls["n"] += 1
+            if calls["n"] > calls.get("kill_after", 10**9):
+                raise KeyboardInterrupt  # the kill, during the second batch's descent
+            return step(z)
+        return run
+
+    monkeypatch.setattr(gradients, "value_and_input_gradient", counted)
+    calls["kill_after"] = 5 + 2  # batch 1 done (5 evaluations), two into batch 2
+    with pytest.raises(KeyboardInterrupt):
+        latent.project(gan, own, checkpoint=tmp_path / "fit", **settings)
+    assert sorted(f.name for f in (tmp_path / "fit").iterdir()) == ["batch-000000.npz"]
+    calls.update(n=0, kill_after=10**9)
+    resumed = latent.project(gan, own, checkpoint=tmp_path / "fit", **settings)
+    assert calls["n"] == 2 * 5  # only batches 2 and 3 descended again
+    np.testing.assert_array_equal(resumed.latents, whole.latents)
+    np.testing.assert_array_equal(resumed.errors, whole.errors)
+    assert resumed.history == whole.history
+    # Everything kept: nothing descends; other images or settings are refused.
+    calls["n"] = 0
+    np.testing.assert_array_equal(latent.project(gan, own, checkpoint=tmp_path / "fit", **settings).latents,
+                                  whole.latents)
+    assert calls["n"] == 0
+    with pytest.raises(ValueError, match="written by another projection"):
+        latent.project(gan, own[::-1], checkpoint=tmp_path / "fit", **settings)
+    with pytest.raises(ValueError, match="written by another projection"):
+        latent.project(gan, own, checkpoint=tmp_path / "fit", **{**settings, "steps": 5})
+
+
 def test_projection_into_each_stylegan_space_and_with_labels():
     style = kgz.StyleGAN(**kgz.StyleGAN.tiny_config, seed=0)
     own = _own_images(style, n=2)
@@ -197,8 +240,12 @@ def test_cli_detection_against_another_preset_of_the_same_data_set(tmp_path, cap
         "dataset": "mnist", "dataset_args": {"image_size": 32}}}))
     other = str(kgz.DCGAN(latent_dim=8, image_size=28, channels=1, width=4, seed=1).save_pretrained(
         tmp_path / "dcgan", metadata=metadata))
-    assert cli.main(["detection", own, "--num", "6", "--steps", "2", "--other", other]) == 0
+    assert cli.main(["detection", own, "--num", "6", "--steps", "2", "--other", other, "--batch-size", "4",
+                     "--checkpoint", str(tmp_path / "kept"), "--write"]) == 0
     assert "ROC AUC own samples vs" in capsys.readouterr().out
+    assert len(list((tmp_path / "kept" / "real").iterdir())) == 2  # two batches of 4 and 2 images
+    recorded = json.loads((tmp_path / "cgan" / "metadata.json").read_text())["metrics"]["detection"]
+    assert recorded["batch_size"] == 4 and recorded["command"].endswith("--batch-size 4 --write")
     rgb = str(kgz.DCGAN(latent_dim=8, image_size=32, channels=3, width=4, seed=1).save_pretrained(
         tmp_path / "rgb", metadata=metadata))
     assert cli.main(["detection", own, "--num", "6", "--steps", "2", "--other", rgb]) == 2
@@ -219,7 +266,7 @@ def test_attribute_vector_moves_the_measured_attribute():
     assert latent.ink(np.full((2, 4, 4, 1), 255, np.uint8)).tolist() == [1.0, 1.0]
 
 
-def test_detection_tells_own_samples_from_other_images():
+def test_detection_tells_own_samples_from_other_images(tmp_path):
     gan = kgz.DCGAN(**TINY, seed=0)
     shape = (6,) + tuple(gan.image_shape)
     noise = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
@@ -228,6 +275,13 @@ def test_detection_tells_own_samples_from_other_images():
     assert result["auc_own_vs_real"] == 1.0 and result["num"] == 6 and result["space"] == "z"
     assert result["rms_error_own"] < result["rms_error_real"]
     assert 0.0 <= result["auc_own_vs_other"] <= 1.0 and "rms_error_other" in result
+    # With a checkpoint every side keeps its batches apart, and a second call reuses them all.
+    options = {"num": 6, "steps": 3, "seed": 2, "other_images": flat, "progress": False, "batch_size": 4,
+               "discriminator": True}
+    first = latent.detection(gan, noise, checkpoint=tmp_path / "kept", **options)
+    assert sorted(f.name for f in (tmp_path / "kept").iterdir()) == ["calibration", "other", "own", "real"]
+    assert first == latent.detection(gan, noise, checkpoint=tmp_path / "kept", **options)
+    assert first == latent.detection(gan, noise, **options) and first["batch_size"] == 4
     with pytest.raises(ValueError, match="needs 6 real images; got 2"):
         latent.detection(gan, noise[:2], num=6, steps=2, progress=False)
     cgan = kgz.ConditionalGAN(**{**TINY, "num_classes": 3}, seed=0)

@@ -521,6 +521,34 @@ def test_card_states_whether_the_bleu_ratio_goal_is_reached():
     assert "en 2.75, es 0.84" in card({"en-es": 0.1, "es-en": None}, {"en-es": 0.1, "es-en": 0.1})
 
 
+def test_a_new_evaluation_carries_the_supervised_rows_of_the_same_verses_over():
+    from keras_gan_zoo import evaluation
+
+    row = lambda system, a, b: {"system": system, "en-es": a, "es-en": b}
+    earlier = {"protocol": "1219 verses", "command": "keras-gan-zoo evaluate unmt --supervised sup",
+               "backend": "torch", "device": "CPU", "rows": [
+                   row("copy the source", 0.1, 0.1), row("supervised, greedy", 10.0, 20.0),
+                   row("supervised, beam 4", 12.0, 16.0), row("unsupervised, beam 4", 1.0, 1.0)]}
+    new = {"protocol": "1219 verses", "rows": [row("copy the source", 0.1, 0.1), row("unsupervised, greedy", 2.0, 4.0),
+                                               row("unsupervised, beam 4", 3.0, 4.0)],
+           "unsupervised_over_supervised": {}}
+    carried = evaluation.carry_supervised_reference(new, earlier)
+    assert [r["system"] for r in carried["rows"]] == [
+        "copy the source", "supervised, greedy", "supervised, beam 4", "unsupervised, greedy", "unsupervised, beam 4"]
+    assert carried["unsupervised_over_supervised"] == {"greedy": {"en-es": 0.2, "es-en": 0.2},
+                                                       "beam 4": {"en-es": 0.25, "es-en": 0.25}}
+    reference = carried["supervised_reference"]
+    assert reference["command"] == earlier["command"] and reference["backend"] == "torch"
+    assert "The supervised rows: the supervised reference measured on these same verses" in "\n".join(
+        kgz.UNMT.card_sections({"translation_bleu": {**carried, "command": "c"}}))
+    # Carried again later: the first provenance stays.
+    assert evaluation.carry_supervised_reference(new, carried)["supervised_reference"] == reference
+    # Other verses, nothing to carry, or a report with its own reference: unchanged.
+    assert evaluation.carry_supervised_reference(new, {**earlier, "protocol": "100 verses"}) is new
+    assert evaluation.carry_supervised_reference(new, None) is new
+    assert evaluation.carry_supervised_reference(carried, earlier) is carried
+
+
 def test_card_shows_the_example_verses_as_a_table():
     rows = [{"system": "copy the source", "en-es": 0.1, "es-en": 0.1}]
     verses = [{"verse": "Jonah 1:1", "en": "Now the word", "es": "Y fué palabra", "en-es": "Y | la",

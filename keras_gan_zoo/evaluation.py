@@ -642,10 +642,22 @@ def _supervised_ratios(rows):
     return ratios
 
 
+def _earlier_bleu_report(metadata):
+    """The BLEU report a translation preset was last evaluated with, or
+    else that of the local preset it continues (`training.continued_from`,
+    as a continuation's first evaluation finds it)."""
+    earlier = metadata.get("metrics", {}).get("translation_bleu")
+    source = (metadata.get("training", {}).get("continued_from") or {}).get("preset")
+    if earlier is None and source and presets.preset_dir(source) is not None:
+        source_metadata = presets.read_json(presets.preset_dir(source) / presets.METADATA_FILE, "metadata")
+        earlier = source_metadata.get("metrics", {}).get("translation_bleu")
+    return earlier
+
+
 def carry_supervised_reference(report, previous):
     """`report` (of `evaluate_bleu`, without a supervised model) with the
-    supervised reference's rows of `previous`, the preset's earlier report,
-    when both scored the same held-out verses (the same protocol): the
+    supervised reference's rows of `previous`, the preset's earlier report
+    (or that of the preset it continues), when both scored the same held-out verses (the same protocol): the
     reference is not retrained with every new unsupervised preset, and its
     rows are what the ratios need. `supervised_reference` says where they
     were measured. Returns `report` unchanged when there is nothing to carry.
@@ -658,8 +670,8 @@ def carry_supervised_reference(report, previous):
     # Carried before: keep its provenance; measured with the previous report: say so.
     reference = previous.get("supervised_reference") or {
         **{key: previous.get(key) for key in ("command", "backend", "device")},
-        "note": "the supervised reference measured on these same verses (same protocol) when the preset "
-                "was evaluated before; it was not retrained since."}
+        "note": "the supervised reference measured on these same verses (same protocol) when this preset, "
+                "or the one it continues, was evaluated before; it was not retrained since."}
     rows = report["rows"][:]
     at = next((i for i, row in enumerate(rows) if row["system"].startswith("unsupervised, ")), len(rows))
     rows[at:at] = carried
@@ -809,7 +821,7 @@ def evaluate_translation_model(model, options):
     report = evaluate_bleu(model, supervised=presets.load(supervised, compile=False) if supervised else None,
                            beam=options["beam"], limit=options["limit"], baselines=not options["quick"])
     if not supervised:
-        report = carry_supervised_reference(report, model.preset_metadata.get("metrics", {}).get("translation_bleu"))
+        report = carry_supervised_reference(report, _earlier_bleu_report(model.preset_metadata))
     report["command"] = options["command"]
     return {"translation_bleu": report}, json.dumps(report, indent=1)
 

@@ -549,6 +549,24 @@ def test_a_new_evaluation_carries_the_supervised_rows_of_the_same_verses_over():
     assert evaluation.carry_supervised_reference(carried, earlier) is carried
 
 
+def test_a_continuations_first_evaluation_finds_the_report_of_the_preset_it_continues(tmp_path, monkeypatch):
+    import json
+
+    from keras_gan_zoo import evaluation
+
+    report = {"protocol": "p", "rows": [{"system": "supervised, greedy", "en-es": 1.0, "es-en": 2.0}]}
+    (tmp_path / "shipped").mkdir()
+    (tmp_path / "shipped" / "config.json").write_text("{}")
+    (tmp_path / "shipped" / "metadata.json").write_text(json.dumps({"metrics": {"translation_bleu": report}}))
+    monkeypatch.setenv("KERAS_GAN_ZOO_WEIGHTS", str(tmp_path))
+    continued = {"training": {"continued_from": {"preset": "shipped", "sha256": "ab"}}}
+    assert evaluation._earlier_bleu_report(continued) == report
+    own = {"protocol": "own"}
+    assert evaluation._earlier_bleu_report({**continued, "metrics": {"translation_bleu": own}}) == own
+    assert evaluation._earlier_bleu_report({"training": {"continued_from": {"preset": "gone"}}}) is None
+    assert evaluation._earlier_bleu_report({}) is None
+
+
 def test_card_shows_the_example_verses_as_a_table():
     rows = [{"system": "copy the source", "en-es": 0.1, "es-en": 0.1}]
     verses = [{"verse": "Jonah 1:1", "en": "Now the word", "es": "Y fué palabra", "en-es": "Y | la",

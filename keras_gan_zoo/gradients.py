@@ -478,6 +478,38 @@ def value_and_input_gradient(fn):
     raise NotImplementedError(f"Unsupported Keras backend: {BACKEND}")
 
 
+def inference_function(fn, variables):
+    """`fn(*tensors)` compiled for inference: one graph per input shapes
+    instead of one backend call per op, for a function that a loop calls
+    many times (a decoder's step per output position).
+
+    TensorFlow: `tf.function` (it reads the variables as they are at each
+    call). JAX: `jax.jit` with `variables` passed in at each call through a
+    `keras.StatelessScope`, so later weight updates are read without a new
+    compilation. PyTorch: `fn` as it is, under `no_grad` (its per-op
+    dispatch is cheap). Pass tensors, not Python numbers, for arguments that
+    change between calls (a Python number is a constant to the graph).
+    """
+    if BACKEND == "tensorflow":
+        return tf.function(fn, reduce_retracing=True)
+    if BACKEND == "jax":
+        variables = list(variables)
+
+        def pure(values, *args):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+                return fn(*args)
+
+        compiled = jax.jit(pure)
+        return lambda *args: compiled([v.value for v in variables], *args)
+    if BACKEND == "torch":
+        def call(*args):
+            with torch.no_grad():
+                return fn(*args)
+
+        return call
+    raise NotImplementedError(f"Unsupported Keras backend: {BACKEND}")
+
+
 @contextlib.contextmanager
 def no_grad():
     """Context in which no autograd graph is recorded (PyTorch only)."""

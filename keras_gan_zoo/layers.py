@@ -516,9 +516,10 @@ class TokenEmbedding(layers.Layer):
         return self.tokens(token_ids) * (self.dim ** 0.5) + self.positions(positions)[None]
 
     def embed_at(self, token_ids, position):
-        """Embedding of one token per row, (B,) ids at `position` -> (B, 1, dim)."""
+        """Embedding of one token per row, (B,) ids at `position` (an int or
+        a scalar tensor) -> (B, 1, dim)."""
         x = self.tokens(ops.expand_dims(token_ids, 1)) * (self.dim ** 0.5)
-        return x + self.positions(ops.convert_to_tensor([position], "int32"))[None]
+        return x + self.positions(ops.reshape(ops.cast(position, "int32"), (1,)))[None]
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size,
@@ -583,15 +584,28 @@ class TransformerLayer(layers.Layer):
         h = self.ff_out(self.drop(self.ff_in(self.ff_norm(x)), training=training))
         return x + self.drop(h, training=training)
 
-    def decode_step(self, x, position, cache, memory=None, memory_ids=None):
+    def start_cache(self, batch, length, memory=None):
+        """The cache that `decode_step` starts from, for `batch` rows of up to
+        `length` positions: room for each position's self-attention key and
+        value (projected once, when its position is decoded) and, with
+        cross-attention, the keys and values of `memory` (the encoder's
+        outputs), projected once for the whole decoding."""
+        shape = (batch, length, self.heads, self.dim // self.heads)
+        cache = {"key": ops.zeros(shape), "value": ops.zeros(shape)}
+        if self.cross_attention:
+            cache["memory_key"] = self.cross.key_dense(memory)
+            cache["memory_value"] = self.cross.value_dense(memory)
+        return cache
+
+    def decode_step(self, x, position, cache, memory_ids=None):
         """Inference for one position of a causal layer, given the earlier ones.
 
         Args:
             x: (B, 1, dim), this layer's input at `position`.
-            position: the position (an int).
-            cache: (B, L, dim), the normalised self-attention inputs of the
-                earlier positions (zeros to start); returned with `position` filled.
-            memory, memory_ids: the encoder's outputs and source ids (cross-attention).
+            position: the position (an int or a scalar int tensor).
+            cache: from `start_cache`, or as this method returned it for the
+                position before; returned with `position`'s key and value added.
+            memory_ids: the source ids (cross-attention reads only real tokens).
 
         Returns:
             (output (B, 1, dim), updated cache). Equals row `position` of
@@ -600,15 +614,25 @@ class TransformerLayer(layers.Layer):
         if not self.causal:
             raise ValueError("decode_step is for causal (decoder) layers")
         h = self.self_norm(x)
-        length = ops.shape(cache)[1]
-        here = ops.cast(ops.equal(ops.arange(length), position), cache.dtype)[None, :, None]
-        cache = cache * (1.0 - here) + h * here
-        visible = ops.less_equal(ops.arange(length), position)[None, None, :]
-        visible = ops.broadcast_to(visible, (ops.shape(x)[0], 1, length))
-        x = x + self.self_attention(h, cache, attention_mask=visible)
+        attention = self.self_attention
+        start = (0, position, 0, 0)
+        cache = {**cache, "key": ops.slice_update(cache["key"], start, attention.key_dense(h)),
+                 "value": ops.slice_update(cache["value"], start, attention.value_dense(h))}
+        visible = ops.less_equal(ops.arange(ops.shape(cache["key"])[1]), position)[None, :]
+        x = x + self._attend(attention, h, cache["key"], cache["value"], visible)
         if self.cross_attention:
-            x = x + self.cross(self.cross_norm(x), memory, attention_mask=self.key_mask(memory_ids))
+            x = x + self._attend(self.cross, self.cross_norm(x), cache["memory_key"],
+                                 cache["memory_value"], ops.not_equal(memory_ids, 0))
         return x + self.ff_out(self.ff_in(self.ff_norm(x))), cache
+
+    def _attend(self, attention, query, key, value, visible):
+        """`attention` (a MultiHeadAttention, inference) of `query` (B, 1, dim)
+        over keys and values it has already projected (B, L, heads, key_dim);
+        `visible` (B or 1, L) is True where a key may be read."""
+        query = attention.query_dense(query) * (1.0 / math.sqrt(self.dim // self.heads))
+        scores = ops.einsum("bqhk,blhk->bhql", query, key)
+        scores = ops.where(visible[:, None, None, :], scores, -1e9)
+        return attention.output_dense(ops.einsum("bhql,blhk->bqhk", ops.softmax(scores, axis=-1), value))
 
     def get_config(self):
         return {**super().get_config(), "dim": self.dim, "heads": self.heads, "ff_dim": self.ff_dim,

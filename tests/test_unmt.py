@@ -99,6 +99,20 @@ def test_loss_weights_are_checked_and_a_zero_term_is_not_computed():
     # A batch whose back-translation is garbage changes nothing when its weight is 0.
     batch["en_bt"] = batch["en_bt"] * 0 + 7
     assert float(model.translator_loss(batch)) == pytest.approx(denoising, rel=1e-4)
+    # All three terms: the adversarial one reads the denoising inputs' encodings
+    # (computed once for both); each term as computed on its own.
+    batch = model.prepare_batch(batches[0])
+    model.set_loss_weights(back_translation_weight=0.5, adversarial_weight=0.25)
+    terms = 0.0
+    for lang, label in (("en", 1.0), ("es", 0.0)):  # the encoder wants the other language's label
+        target = (batch[f"{lang}_in"], batch[f"{lang}_out"])
+        terms += float(model.sequence_loss(batch[f"{lang}_noisy"], *target))
+        terms += 0.5 * float(model.sequence_loss(batch[f"{lang}_bt"], *target))
+        logits = keras.ops.convert_to_numpy(model.discriminator(model.encoder(batch[f"{lang}_noisy"])))[..., 0]
+        real = np.asarray(batch[f"{lang}_noisy"]) != 0
+        cross_entropy = np.log1p(np.exp(-logits if label else logits))
+        terms += 0.25 * 0.5 * float(cross_entropy[real].mean())
+    assert float(model.translator_loss(batch)) == pytest.approx(terms, rel=1e-4)
 
 
 def test_translation_probe_measures_auto_encoding_and_stops_a_warm_up(vocabulary, tmp_path):
@@ -263,6 +277,34 @@ def test_cached_decoding_matches_rerunning_the_decoder():
         logits[:, [tr.PAD, *model.language_ids.values()]] = -np.inf  # never part of a translation
         for t, token in enumerate(output):  # (the step that ended the row is not in `output`)
             assert logits[t, token] >= logits[t].max() - 1e-4
+
+
+def test_the_compiled_decoding_step_reads_the_weights_as_they_are_now():
+    """The decoder step is compiled once per model and kept (JAX: weights passed
+    in at each call, TensorFlow: variables read): after a weight update, as
+    between two back-translation refreshes, it must not decode with the old ones."""
+    from keras_gan_zoo.models.unmt import _CachedDecoder, _FullDecoder, _decode_step_function
+
+    model = kgz.UNMT(**TINY)
+    source = tr.pad(_rows(3, 4), model.max_length)
+    prefix = np.random.default_rng(6).integers(5, 40, (3, model.max_length))
+
+    def both(t_last):
+        memory = np.asarray(model.encoder.predict_on_batch(source))
+        full, cached = _FullDecoder(model, memory, source), _CachedDecoder(model, memory, source)
+        for t in range(t_last + 1):
+            pair = cached.next_logits(prefix[:, t], t), full.next_logits(prefix[:, t], t)
+        return pair
+
+    before = both(3)
+    np.testing.assert_allclose(*before, atol=1e-4)
+    step = _decode_step_function(model)
+    for v in model.decoder.trainable_variables:
+        v.assign(v.numpy() + np.random.default_rng(7).normal(0, 0.2, v.shape).astype("float32"))
+    after = both(3)
+    assert _decode_step_function(model) is step  # (kept, not built again)
+    np.testing.assert_allclose(*after, atol=1e-4)
+    assert np.abs(after[0] - before[0]).max() > 1e-2
 
 
 def test_beam_search_finds_a_sequence_at_least_as_likely_as_greedy():

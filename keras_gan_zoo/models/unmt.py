@@ -3,6 +3,7 @@
 import base64
 import json
 import time
+import weakref
 
 import keras
 import numpy as np
@@ -281,40 +282,48 @@ class UNMT(AdversarialModel):
                              "BackTranslationBatches (unsupervised) or ParallelBatches (supervised)")
         return {k: ops.cast(v, "int32") for k, v in batch.items()}
 
-    def sequence_loss(self, source, target_in, target_out, training=True):
-        """Token cross-entropy of decoding `target_out` from `source`."""
-        memory = self.encoder(source, training=training)
+    def sequence_loss(self, source, target_in, target_out, training=True, memory=None):
+        """Token cross-entropy of decoding `target_out` from `source` (whose
+        encoding `memory` is computed here unless given)."""
+        if memory is None:
+            memory = self.encoder(source, training=training)
         logits = self.decoder([target_in, memory, source], training=training)
         losses = keras.losses.sparse_categorical_crossentropy(target_out, logits, from_logits=True)
         return _masked_mean(losses, ops.not_equal(target_out, tr.PAD))
 
-    def _language_loss(self, source, spanish, fool):
-        """Binary cross-entropy of the discriminator per real token; `fool`
-        flips the label (the encoder's adversarial loss)."""
-        memory = self.encoder(source, training=True)
-        if not fool:
-            memory = ops.stop_gradient(memory)
+    def _language_loss(self, memory, source, spanish, fool):
+        """Binary cross-entropy of the discriminator on the encoding `memory`
+        of `source`, per real token; `fool` flips the label (the encoder's
+        adversarial loss)."""
         logits = self.discriminator(memory, training=True)[..., 0]
         label = float(spanish != fool)
         losses = ops.softplus(-logits) if label else ops.softplus(logits)
         return _masked_mean(losses, ops.not_equal(source, tr.PAD))
 
     def discriminator_loss(self, batch):
-        return 0.5 * (self._language_loss(batch["en_noisy"], False, False)
-                      + self._language_loss(batch["es_noisy"], True, False))
+        loss = 0.0
+        for lang in tr.LANGUAGES:
+            noisy = batch[f"{lang}_noisy"]
+            memory = ops.stop_gradient(self.encoder(noisy, training=True))
+            loss = loss + 0.5 * self._language_loss(memory, noisy, lang == "es", False)
+        return loss
 
     def translator_loss(self, batch):
+        """Denoising, back-translation and (on the denoising inputs' own
+        encodings, computed once for both) the adversarial loss."""
         loss = 0.0
         for lang in tr.LANGUAGES:
             target = (batch[f"{lang}_in"], batch[f"{lang}_out"])
+            noisy = batch[f"{lang}_noisy"]
+            if self.auto_weight or self.adversarial_weight:
+                memory = self.encoder(noisy, training=True)
             if self.auto_weight:
-                loss = loss + self.auto_weight * self.sequence_loss(batch[f"{lang}_noisy"], *target)
+                loss = loss + self.auto_weight * self.sequence_loss(noisy, *target, memory=memory)
             if self.back_translation_weight:
                 loss = loss + self.back_translation_weight * self.sequence_loss(batch[f"{lang}_bt"], *target)
-        if self.adversarial_weight:
-            loss = loss + self.adversarial_weight * 0.5 * (
-                self._language_loss(batch["en_noisy"], False, True)
-                + self._language_loss(batch["es_noisy"], True, True))
+            if self.adversarial_weight:
+                loss = loss + self.adversarial_weight * 0.5 * self._language_loss(
+                    memory, noisy, lang == "es", True)
         return loss
 
     def supervised_loss(self, batch):
@@ -501,16 +510,21 @@ class UNMT(AdversarialModel):
     def _output_log_probs(self, logits):
         """The model's next-token log-probabilities, with the tokens a
         translation never contains (padding, the language tokens) ruled out."""
-        logp = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
-        logp[:, [tr.PAD, *self.language_ids.values()]] = -np.inf
-        return logp
+        return self._allowed(logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True))
+
+    def _allowed(self, scores):
+        """`scores` (B, vocab) with the tokens a translation never contains
+        (padding, the language tokens) set to -inf, in place."""
+        scores[:, [tr.PAD, *self.language_ids.values()]] = -np.inf
+        return scores
 
     def _greedy(self, stepper, n, start, steps):
         tokens = np.zeros((n, self.max_length), "int32")
         tokens[:, 0] = start
         done = np.zeros(n, bool)
         for t in range(steps):
-            step = self._output_log_probs(stepper.next_logits(tokens[:, t], t)).argmax(-1)
+            # (the most likely token: the largest logit, no normalisation needed)
+            step = self._allowed(stepper.next_logits(tokens[:, t], t)).argmax(-1)
             step[done] = tr.PAD
             tokens[:, t + 1] = step
             done |= step == tr.EOS
@@ -583,29 +597,57 @@ class _FullDecoder:
 
 
 class _CachedDecoder:
-    """Next-token logits for one new position at a time, with each decoder
-    layer's earlier self-attention inputs cached (`TransformerLayer.decode_step`)."""
+    """Next-token logits for one new position at a time: each decoder layer
+    keeps the keys and values of the earlier positions and of the source
+    (`TransformerLayer.start_cache`, `decode_step`), so a step projects only
+    the new position. The step runs as one compiled call (`_decode_step_function`)."""
 
     def __init__(self, model, memory, source, beams=1):
-        decoder = model.decoder
-        self.embedding = model.embedding
-        self.layers = [decoder.get_layer(f"layer_{i}") for i in range(model.decoder_layers)]
-        self.final_norm, self.logits = decoder.get_layer("final_norm"), decoder.get_layer("logits")
-        self.memory = ops.convert_to_tensor(np.repeat(memory, beams, 0))
+        self.step = _decode_step_function(model)
+        memory = ops.convert_to_tensor(np.repeat(memory, beams, 0))
         self.source = ops.convert_to_tensor(np.repeat(source, beams, 0))
         rows = len(source) * beams
-        self.caches = [ops.zeros((rows, model.max_length, model.dim)) for _ in self.layers]
+        with gradients.no_grad():
+            self.caches = [layer.start_cache(rows, model.max_length, memory)
+                           for layer in _decoder_layers(model)]
 
     def next_logits(self, tokens_t, t):
-        x = self.embedding.embed_at(ops.convert_to_tensor(np.asarray(tokens_t, "int32")), t)
-        for i, layer in enumerate(self.layers):
-            x, self.caches[i] = layer.decode_step(x, t, self.caches[i], self.memory, self.source)
-        logits = self.logits(self.final_norm(x))[:, 0]
+        logits, self.caches = self.step(ops.convert_to_tensor(np.asarray(tokens_t, "int32")),
+                                        ops.convert_to_tensor(np.int32(t)), self.caches, self.source)
         return np.asarray(ops.convert_to_numpy(logits), "float64")
 
     def reorder(self, rows):
         rows = ops.convert_to_tensor(np.asarray(rows, "int32"))
-        self.caches = [ops.take(cache, rows, axis=0) for cache in self.caches]
+        self.caches = [{name: ops.take(value, rows, axis=0) for name, value in cache.items()}
+                       for cache in self.caches]
+
+
+def _decoder_layers(model):
+    return [model.decoder.get_layer(f"layer_{i}") for i in range(model.decoder_layers)]
+
+
+# model -> its compiled decoder step (built at the first decoding, kept while the model lives).
+_DECODE_STEPS = weakref.WeakKeyDictionary()
+
+
+def _decode_step_function(model):
+    """`(tokens at t (B,), t, caches, source ids) -> (logits (B, vocab),
+    caches)`: the decoder on one new position, compiled once per model
+    (`gradients.inference_function`): op by op, a step of a 3-layer decoder
+    is a few hundred backend calls whose overhead outweighs the arithmetic."""
+    if model not in _DECODE_STEPS:
+        decoder, embedding, layers = model.decoder, model.embedding, _decoder_layers(model)
+        final_norm, to_logits = decoder.get_layer("final_norm"), decoder.get_layer("logits")
+
+        def step(tokens_t, t, caches, source):
+            x, updated = embedding.embed_at(tokens_t, t), []
+            for layer, cache in zip(layers, caches):
+                x, cache = layer.decode_step(x, t, cache, source)
+                updated.append(cache)
+            return to_logits(final_norm(x))[:, 0], updated
+
+        _DECODE_STEPS[model] = gradients.inference_function(step, decoder.variables)
+    return _DECODE_STEPS[model]
 
 
 def _until_eos(row):

@@ -634,7 +634,7 @@ def _decode_step_function(model):
     """`(tokens at t (B,), t, caches, source ids) -> (logits (B, vocab),
     caches)`: the decoder on one new position, compiled once per model
     (`gradients.inference_function`): op by op, a step of a 3-layer decoder
-    is a few hundred backend calls whose overhead outweighs the arithmetic."""
+    is a backend call per operation, whose overhead outweighs the arithmetic."""
     if model not in _DECODE_STEPS:
         decoder, embedding, layers = model.decoder, model.embedding, _decoder_layers(model)
         final_norm, to_logits = decoder.get_layer("final_norm"), decoder.get_layer("logits")

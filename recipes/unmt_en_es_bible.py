@@ -144,14 +144,18 @@ def _ids(vocabulary, sentences, limit):
 
 
 # The recipe's groups that `--set` reaches: a model setting by its own name,
-# the others as GROUP.KEY (e.g. noise.drop=0, warmup.minutes=20).
+# the others as GROUP.KEY (e.g. noise.drop=0, warmup.minutes=20), and the
+# batching settings at the top level by their own name (e.g. batch_size=128,
+# back_translation_reuse=1).
 SETTABLE = ("model", "optimizer", "noise", "warmup", "dictionary", "embedding")
+TOP_LEVEL = ("batch_size", "steps_per_epoch", "back_translation_reuse")
 
 
 def settings(recipe):
     """{--set name: value} of every setting `--set` may override."""
-    return {(k if group == "model" else f"{group}.{k}"): v
-            for group in SETTABLE for k, v in recipe[group].items()}
+    found = {(k if group == "model" else f"{group}.{k}"): v
+             for group in SETTABLE for k, v in recipe[group].items()}
+    return {**found, **{k: recipe[k] for k in TOP_LEVEL}}
 
 
 def _overrides(pairs, known):
@@ -172,11 +176,13 @@ def _overrides(pairs, known):
 def apply_overrides(recipe, overrides):
     """A copy of `recipe` with `overrides` (from `_overrides`) in their groups."""
     groups = {group: {} for group in SETTABLE}
+    top = {k: v for k, v in overrides.items() if k in TOP_LEVEL}
     for name, value in overrides.items():
-        group, _, key = name.rpartition(".")
-        groups[group or "model"][key] = value
+        if name not in top:
+            group, _, key = name.rpartition(".")
+            groups[group or "model"][key] = value
     model = groups.pop("model")
-    return variant(recipe, model=model, **{g: {**recipe[g], **v} for g, v in groups.items() if v})
+    return variant(recipe, model=model, **top, **{g: {**recipe[g], **v} for g, v in groups.items() if v})
 
 
 def scaled_noise(noise, fraction):
@@ -296,7 +302,7 @@ def main(argv=None):
                         help="stop after the denoising warm-up (an ablation of it); writes no preset")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting for an ablation, e.g. --set adversarial_weight=0 or "
-                             "--set noise.drop=0 or --set optimizer.warmup_steps=500 "
+                             "--set noise.drop=0 or --set optimizer.warmup_steps=500 or --set back_translation_reuse=1 "
                              "(the run then writes runs/<name>-<key>-<value>/preset, never the shipped preset)")
     args = parser.parse_args(argv)
     # A setting given its recipe value is no override: the run is the recipe's own.

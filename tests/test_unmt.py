@@ -708,3 +708,23 @@ def test_supervised_recipe_runs_end_to_end_into_its_own_folders(tmp_path):
                  "--out", str(tmp_path / "preset-2")])
     continued = kgz.from_pretrained(str(tmp_path / "preset-2"), compile=False).preset_metadata["training"]
     assert continued["data_seed"] == int(continued["continued_from"]["sha256"][:8], 16) != 0
+
+
+def test_recipe_settings_reach_the_batching_as_well_as_the_groups():
+    """`--set` (and `recipes/gpu_all.py --unmt-set`) override a model setting by
+    its name, a group's as GROUP.KEY and the batching by its own name; an
+    unknown key or a value of the wrong type stops with the known names."""
+    recipe = load_recipe("unmt_en_es_bible.py")
+    known = recipe.settings(recipe.RECIPE)
+    overrides = recipe._overrides(["back_translation_reuse=1", "batch_size=64", "dim=32",
+                                   "noise.drop=0"], known)
+    changed = recipe.apply_overrides(recipe.RECIPE, overrides)
+    assert (changed["back_translation_reuse"], changed["batch_size"]) == (1, 64)
+    assert changed["model"]["dim"] == 32 and changed["noise"]["drop"] == 0.0
+    assert "batch_size" not in changed["model"] and "back_translation_reuse" not in changed["model"]
+    assert changed["steps_per_epoch"] == recipe.RECIPE["steps_per_epoch"]
+    assert recipe.RECIPE["back_translation_reuse"] == 2 and recipe.RECIPE["model"]["dim"] == 128  # a copy
+    with pytest.raises(SystemExit, match="back_translation_reuse"):
+        recipe._overrides(["reuse=1"], known)
+    with pytest.raises(SystemExit, match="needs a int"):
+        recipe._overrides(["batch_size=big"], known)

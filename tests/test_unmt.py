@@ -357,6 +357,8 @@ def test_text_translation_round_trip_and_clear_errors(vocabulary, tmp_path):
         model.translate([7], "en", "es")
     with pytest.raises(ValueError, match="beam_size"):
         model.translate(["the lord"], "en", "es", beam_size=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        model.translate(["the lord"], "en", "es", batch_size=0)
 
 
 def test_bad_configuration_and_batches_are_clear_errors():

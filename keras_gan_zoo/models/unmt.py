@@ -486,6 +486,9 @@ class UNMT(AdversarialModel):
         """
         if not isinstance(beam_size, (int, np.integer)) or beam_size < 1:
             raise ValueError(f"beam_size must be a positive integer; got {beam_size!r}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer (sentences decoded at once); "
+                             f"got {batch_size!r}")
         start = self.language_ids[tr.check_language(target)]
         rows = [list(r)[: self.max_length] for r in rows]
         order = np.argsort([len(r) for r in rows], kind="stable")

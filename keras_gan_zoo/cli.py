@@ -1,4 +1,4 @@
-"""Command line: `keras-gan-zoo list | sample | train | evaluate | cards`.
+"""The `keras-gan-zoo` command: sample, train, evaluate and use the shipped presets.
 
 Examples:
 
@@ -6,6 +6,8 @@ Examples:
     keras-gan-zoo sample dcgan-mnist --num 64 --seed 0 --out grid.png
     keras-gan-zoo train dcgan_mnist --smoke
     keras-gan-zoo evaluate dcgan-mnist --num 10000
+    keras-gan-zoo interpolate dcgan-mnist --out strip.png     # and project, detect, neighbours, modes
+    keras-gan-zoo detection dcgan-mnist --num 200             # and inversion: the lectures' tables
     keras-gan-zoo cards            # regenerate MODEL_CARDS.md
 """
 

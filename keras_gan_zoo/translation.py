@@ -338,3 +338,86 @@ def bleu(hypotheses, references):
     if len(hypotheses) != len(references):
         raise ValueError(f"got {len(hypotheses)} hypotheses for {len(references)} references")
     return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
+
+
+
+def _bleu_statistics(hypotheses, references):
+    """(sentences, 10) sufficient statistics of sacrebleu's corpus BLEU, one
+    row per sentence: hypothesis length, reference length, then matching and
+    total n-grams for n = 1..4. Summed over any subset they give that
+    subset's corpus BLEU (`_bleu_from_statistics`)."""
+    import sacrebleu
+
+    # (effective_order changes only a sentence's own score, not its counts)
+    metric = sacrebleu.metrics.BLEU(effective_order=True)
+    rows = []
+    for hypothesis, reference in zip(hypotheses, references):
+        score = metric.sentence_score(hypothesis, [reference])
+        rows.append([score.sys_len, score.ref_len, *score.counts, *score.totals])
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 10)
+
+
+def _bleu_from_statistics(summed):
+    import sacrebleu
+
+    return sacrebleu.metrics.BLEU.compute_bleu(
+        [int(c) for c in summed[2:6]], [int(t) for t in summed[6:10]], int(summed[0]), int(summed[1])).score
+
+
+def paired_bleu_test(references, systems, samples=1000, seed=0):
+    """Is a translation system's BLEU above a baseline's beyond what the
+    choice of test sentences explains? Paired bootstrap resampling (Koehn
+    2004): `samples` resamples of the test sentences, drawn with replacement
+    and the same for every system, each system's corpus BLEU (sacrebleu's,
+    as `bleu`) rescored on each.
+
+    Args:
+        references: one reference per test sentence.
+        systems: {name: hypotheses}, in order; the first is the baseline the
+            others are compared with.
+        samples: bootstrap resamples.
+        seed: the resamples' seed.
+
+    Returns:
+        {name: {"bleu", "ci95"}} for the baseline and, for each other system,
+        also "difference" (its BLEU minus the baseline's), "difference_ci95"
+        (the 2.5th and 97.5th percentiles of that difference over the
+        resamples) and "p_value": the share of resamples where the system is
+        not above the baseline (one-sided; (count + 1) / (samples + 1)).
+        "ci95" is a system's own (2.5th, 97.5th) percentile interval.
+
+    Example:
+
+        test = tr.paired_bleu_test(references, {"before": old, "after": new})
+        test["after"]["difference"], test["after"]["p_value"]
+    """
+    try:
+        import sacrebleu  # noqa: F401
+    except ImportError:
+        raise ImportError(f"BLEU needs sacrebleu. Install: {INSTALL}") from None
+    if not isinstance(systems, dict) or len(systems) < 2:
+        raise ValueError("systems must be a dict of at least two {name: hypotheses}, the baseline first")
+    references = list(references)
+    if not references:
+        raise ValueError("references is empty: the test needs at least one sentence")
+    for name, hypotheses in systems.items():
+        if len(hypotheses) != len(references):
+            raise ValueError(f"system {name!r} has {len(hypotheses)} hypotheses for {len(references)} references")
+    if not isinstance(samples, (int, np.integer)) or samples < 10:
+        raise ValueError(f"samples must be an integer of at least 10; got {samples!r}")
+    picks = np.random.default_rng(seed).integers(0, len(references), size=(int(samples), len(references)))
+    report, baseline = {}, None
+    for name, hypotheses in systems.items():
+        statistics = _bleu_statistics(list(hypotheses), references)
+        score = _bleu_from_statistics(statistics.sum(0))
+        resampled = np.array([_bleu_from_statistics(statistics[p].sum(0)) for p in picks])
+        row = {"bleu": score, "ci95": tuple(float(v) for v in np.percentile(resampled, [2.5, 97.5]))}
+        if baseline is None:
+            baseline = (score, resampled)
+        else:
+            difference = resampled - baseline[1]
+            row.update(difference=score - baseline[0],
+                       difference_ci95=tuple(float(v) for v in np.percentile(difference, [2.5, 97.5])),
+                       p_value=float((np.sum(difference <= 0) + 1) / (len(difference) + 1)))
+        report[name] = row
+    return report

@@ -405,6 +405,38 @@ def test_bleu_and_word_by_word():
     assert tr.word_by_word(["The LORD said, go"], {"lord": "señor", "go": "id"}) == ["the señor said , id"]
 
 
+def test_paired_bleu_test_tells_a_better_system_from_the_same_one():
+    """The paired bootstrap: its corpus BLEU is `bleu`'s; a system that fixes
+    every sentence is better with a small p-value and an interval above zero;
+    the baseline against itself differs by exactly zero (p = 1); a worse
+    system is not called better."""
+    pytest.importorskip("sacrebleu")
+    rng = np.random.default_rng(0)
+    vocabulary = "the lord said unto moses and aaron let there be light in land of egypt".split()
+    references = [" ".join(rng.choice(vocabulary, 12)) for _ in range(200)]
+    # Each reference cut to 6-11 of its words, one of them wrong; the worse system cuts 3 more.
+    keep, wrong = rng.integers(6, 12, len(references)), rng.integers(0, 6, len(references))
+    def damaged(r, k, w):
+        return " ".join("x" if i == w else word for i, word in enumerate(r.split()[:k]))
+    cut = [damaged(r, k, w) for r, k, w in zip(references, keep, wrong)]
+    worse = [damaged(r, k - 3, w) for r, k, w in zip(references, keep, wrong)]
+    test = tr.paired_bleu_test(references, {"cut": cut, "fixed": references, "cut again": cut,
+                                            "worse": worse}, samples=200)
+    assert test["cut"]["bleu"] == pytest.approx(tr.bleu(cut, references))
+    assert "p_value" not in test["cut"]
+    low, high = test["cut"]["ci95"]
+    assert low < test["cut"]["bleu"] < high
+    assert test["fixed"]["bleu"] == pytest.approx(100.0) and test["fixed"]["p_value"] < 0.01
+    assert test["fixed"]["difference_ci95"][0] > 0
+    assert test["cut again"]["difference"] == 0.0 and test["cut again"]["p_value"] == 1.0
+    assert test["worse"]["difference"] < 0 and test["worse"]["p_value"] > 0.95
+    assert test["worse"]["difference_ci95"][1] < 0
+    with pytest.raises(ValueError, match="'fixed' has 1 hypotheses for 200 references"):
+        tr.paired_bleu_test(references, {"cut": cut, "fixed": ["x"]})
+    with pytest.raises(ValueError, match="at least two"):
+        tr.paired_bleu_test(references, {"cut": cut})
+
+
 # Set from the shipped preset's own figure on these verses (see the card for
 # the full held-out table): about half of it, so a broken load, vocabulary or
 # decoder fails while float differences between backends do not.

@@ -13,7 +13,12 @@ tenths of BLEU between probes on the same weights' neighbours; this says whether
 difference on all held-out verses is more than the choice of verses.
 
 `--out FILE` keeps the report and every translation (JSON), so rescoring needs no
-decoding: `--rescore FILE`.
+decoding: `--rescore FILE...` tests the translations of one or more such files
+together, with any presets named as well (decoded now and tested after the files'
+systems). A single preset with `--out` is decoded and kept, for a later test:
+
+    python benchmarks/unmt_compare.py unmt-en-es-bible --out shipped.json    # while the runs train
+    python benchmarks/unmt_compare.py runs/a/preset runs/b/preset --rescore shipped.json
 """
 
 import argparse
@@ -78,34 +83,58 @@ def print_table(report, verses):
             print("| " + " | ".join(cells) + " |")
 
 
+def merge(files, beam):
+    """The decoded translations of `--out` files, checked to share verses and decoding."""
+    merged = {"verses": None, "translations": {}, "beam": beam}
+    for path in files:
+        decoded = json.loads(pathlib.Path(path).read_text())
+        if merged["verses"] is not None and decoded["verses"] != merged["verses"]:
+            raise SystemExit(f"{path} holds other held-out verses than the files before it: not comparable")
+        if merged["beam"] is not None and decoded["beam"] != merged["beam"]:
+            raise SystemExit(f"{path} was decoded with beam {decoded['beam']}, the rest with {merged['beam']}")
+        clash = set(decoded["translations"]) & set(merged["translations"])
+        if clash:
+            raise SystemExit(f"{path}: {sorted(clash)} already came from another file")
+        merged.update(verses=decoded["verses"], beam=decoded["beam"])
+        merged["translations"].update(decoded["translations"])
+    return merged
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("presets", nargs="*", help="preset names or folders; the first is the baseline")
+    parser.add_argument("presets", nargs="*", help="preset names or folders; the first system is the baseline")
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None, help="only the first N held-out verse pairs")
     parser.add_argument("--samples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--out", help="write the report and the translations here (JSON)")
-    parser.add_argument("--rescore", help="a file --out wrote: test its translations again, no decoding")
+    parser.add_argument("--rescore", nargs="+", default=[], metavar="FILE",
+                        help="files --out wrote: their translations join the test, no decoding")
     args = parser.parse_args(argv)
-    if bool(args.rescore) == bool(args.presets):
-        parser.error("give two or more presets, or --rescore FILE")
-    if args.presets and len(args.presets) < 2:
-        parser.error("give at least two presets: the baseline first")
     if len(set(args.presets)) < len(args.presets):
         parser.error("a preset is named twice: give each once")
+    if len(args.presets) + len(args.rescore) < 2 and not (args.presets and args.out):
+        parser.error("give two or more systems (presets or --rescore files), the baseline first; "
+                     "or one preset with --out to decode it for later")
     start = time.time()
-    if args.rescore:
-        decoded = json.loads(pathlib.Path(args.rescore).read_text())
-    else:
-        decoded = decode(args.presets, args.beam, args.limit)
-        decoded.update(beam=args.beam, presets=args.presets)
-    report = compare(decoded, args.samples)
-    print_table(report, len(decoded["verses"]))
-    print(f"decoding: {'greedy' if decoded.get('beam') == 1 else 'beam %s' % decoded.get('beam')}; "
+    decoded = merge(args.rescore, args.beam if args.presets else None)
+    if args.presets:
+        fresh = decode(args.presets, args.beam, args.limit)
+        if decoded["verses"] is not None and fresh["verses"] != decoded["verses"]:
+            raise SystemExit("the presets keep other held-out verses than the --rescore files (another "
+                             "vocabulary or --limit): not comparable")
+        clash = set(fresh["translations"]) & set(decoded["translations"])
+        if clash:
+            raise SystemExit(f"{sorted(clash)} are in a --rescore file already")
+        decoded = {"verses": fresh["verses"], "beam": args.beam,
+                   "translations": {**decoded["translations"], **fresh["translations"]}}
+    report = None
+    if len(decoded["translations"]) >= 2:
+        report = compare(decoded, args.samples)
+        print_table(report, len(decoded["verses"]))
+    print(f"decoding: {'greedy' if decoded['beam'] == 1 else 'beam %s' % decoded['beam']}; "
           f"wall time {time.time() - start:.0f} s")
     if args.out:
         pathlib.Path(args.out).write_text(json.dumps({**decoded, "report": report}, ensure_ascii=False))
-
 
 if __name__ == "__main__":
     main()

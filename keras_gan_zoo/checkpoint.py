@@ -23,7 +23,7 @@ Example:
 
 >>> data = StepBatches(images, None, batch_size=64, seed=0, steps=1000)
 >>> step = restore(model, "runs/my-run/checkpoint.npz")      # 0 when new
->>> model.fit(data.starting_at(step), steps_per_epoch=100, epochs=10,
+>>> model.fit(gradients.fit_input(data.starting_at(step)), steps_per_epoch=100, epochs=10,
 ...           initial_epoch=step // 100,
 ...           callbacks=[StepCheckpoint("runs/my-run/checkpoint.npz", every=100)])
 """
@@ -186,8 +186,16 @@ class StepBatches(keras.utils.PyDataset):
             self._order = {passes: np.random.default_rng([self.seed, passes]).permutation(len(self.x))}
         return self._order[passes][within * self.batch_size:(within + 1) * self.batch_size]
 
-    def __getitem__(self, index):
-        rows = self.indices(self.start + index)
+    def rows(self, index):
+        """Row indices of this stream's batch `index` (global step
+        `start + index`), this process's shard of it."""
         share = self.batch_size // self.processes
-        rows = rows[self.rank * share:(self.rank + 1) * share]
-        return (self.x[rows],) if self.y is None else (self.x[rows], self.y[rows])
+        return self.indices(self.start + index)[self.rank * share:(self.rank + 1) * share]
+
+    def arrays(self):
+        """`(x,)` or `(x, y)`: the arrays the batches are rows of."""
+        return (self.x,) if self.y is None else (self.x, self.y)
+
+    def __getitem__(self, index):
+        rows = self.rows(index)
+        return tuple(array[rows] for array in self.arrays())

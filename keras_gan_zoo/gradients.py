@@ -582,6 +582,33 @@ def device_description():
     return name or f"CPU ({os.cpu_count()} cores, {platform.machine()})"
 
 
+def fit_input(batches):
+    """What `fit` should be given for `batches`, a `checkpoint.StepBatches`:
+    the same batches in the same order, read fast on this backend.
+
+    Keras's TensorFlow trainer reads a `PyDataset` through
+    `tf.data.Dataset.from_generator`, a Python call per batch that doubled
+    the `dcgan-mnist` step on a 2-core CPU (0.35 s against 0.18 s for the
+    same batches as an array; the `from_generator` pipeline alone delivers a
+    batch in 0.6 ms, so the cost is the generator thread competing with the
+    step). On TensorFlow this returns a `tf.data` pipeline that gathers each
+    batch's rows inside the graph from the row indices `batches` would use;
+    PyTorch and JAX read the `PyDataset` at array speed, and get it back as is.
+
+    Example:
+
+    >>> data = checkpoint.StepBatches(images, None, batch_size=64, seed=0, steps=1000)
+    >>> model.fit(fit_input(data), steps_per_epoch=100, epochs=10)
+    """
+    if BACKEND != "tensorflow" or len(batches) == 0:
+        return batches
+    rows = np.stack([batches.rows(index) for index in range(len(batches))]).astype("int32")
+    arrays = tuple(tf.constant(array) for array in batches.arrays())
+    return (tf.data.Dataset.from_tensor_slices(rows)
+            .map(lambda batch_rows: tuple(tf.gather(array, batch_rows) for array in arrays))
+            .prefetch(2))
+
+
 @contextlib.contextmanager
 def data_parallel(devices):
     """Data parallelism through the backends' own engines, for the models

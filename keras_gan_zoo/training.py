@@ -680,7 +680,7 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
     if step < plan["steps"]:
         data = checkpoint.StepBatches(x, y, part["batch_size"], seed=part.get("seed", 0),
                                       steps=plan["steps"], shard=(rank, processes)).starting_at(step)
-        history = model.fit(data, steps_per_epoch=every, epochs=plan["intervals"],
+        history = model.fit(gradients.fit_input(data), steps_per_epoch=every, epochs=plan["intervals"],
                             initial_epoch=step // every, callbacks=[*callbacks] + ([] if rank else [saver]),
                             verbose=verbose,
                             shuffle=False)  # (Keras would reorder the batches; they are ordered already)

@@ -340,7 +340,6 @@ def bleu(hypotheses, references):
     return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
 
 
-
 def _bleu_statistics(hypotheses, references):
     """(sentences, 10) sufficient statistics of sacrebleu's corpus BLEU, one
     row per sentence: hypothesis length, reference length, then matching and

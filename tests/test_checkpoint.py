@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import checkpoint, cli, training
+from keras_gan_zoo import checkpoint, cli, gradients, training
 from keras_gan_zoo.models import DCGAN, ConditionalGAN
 
 def tiny_dcgan(width=8):
@@ -41,6 +41,17 @@ def test_step_batches_depend_only_on_the_step():
     np.testing.assert_array_equal(later[0][0], batches[5][0])
     with pytest.raises(ValueError, match="larger than"):
         checkpoint.StepBatches(x, None, batch_size=11, seed=0, steps=1)
+
+
+def test_fit_input_serves_the_step_batches_in_their_order():
+    x, y = np.arange(40, dtype="float32").reshape(10, 2, 2, 1), np.arange(10) * 10
+    stream = checkpoint.StepBatches(x, y, batch_size=4, seed=3, steps=7).starting_at(2)
+    served = [tuple(keras.ops.convert_to_numpy(part) for part in batch)
+              for batch in gradients.fit_input(stream)]
+    assert len(served) == len(stream) == 5
+    for (bx, by), (ex, ey) in zip(served, (stream[i] for i in range(5))):
+        np.testing.assert_array_equal(bx, ex)
+        np.testing.assert_array_equal(by, ey)
 
 
 def test_save_and_restore_carry_every_state_including_the_random_generators(tmp_path):

@@ -8,6 +8,7 @@ Examples:
     keras-gan-zoo evaluate dcgan-mnist --num 10000
     keras-gan-zoo interpolate dcgan-mnist --out strip.png     # and project, detect, neighbours, modes
     keras-gan-zoo detection dcgan-mnist --num 200             # and inversion: the lectures' tables
+    keras-gan-zoo remeasure runs/new/dcgan-mnist --dry-run   # the card's commands, on new weights
     keras-gan-zoo cards            # regenerate MODEL_CARDS.md
 """
 
@@ -23,7 +24,7 @@ from PIL import Image
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import (cards, classifier, datasets, evaluation, gradients, latent, presets, registry,
-                           tasks, training)
+                           remeasure, tasks, training)
 from keras_gan_zoo.tasks import image_grid  # noqa: F401  (public: cli.image_grid)
 
 
@@ -101,6 +102,15 @@ def _cmd_cards(args):
     out = pathlib.Path(args.out)
     out.write_text(presets.render_model_cards_file())
     print(f"Wrote the cards of {len(presets.list_presets())} presets and {out}")
+
+
+def _cmd_remeasure(args):
+    try:
+        remeasure.run(args.preset, commands_from=args.commands_from, backend=args.backend, start=args.start,
+                      only=args.only.split(",") if args.only else None, dry_run=args.dry_run)
+    except RuntimeError as error:
+        print(f"keras-gan-zoo: error: {error}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 def _conditions(args, num):
@@ -400,6 +410,18 @@ def build_parser():
     p.add_argument("--checkpoint", metavar="DIR",
                    help="keep each finished batch here: killed, the same command goes on where it stopped")
     p.add_argument("--write", action="store_true", help="record the figures in the preset's metadata and card")
+    p = sub.add_parser("remeasure", help="run again every command a preset's card figures came from, "
+                                         "on the preset's current weights (after new training)")
+    p.add_argument("preset", help="a preset name, or a folder named as the preset (runs/new/dcgan-mnist)")
+    p.add_argument("--commands-from", default=None, metavar="PRESET",
+                   help="the card whose commands to run (default: the preset's own; e.g. the shipped "
+                        "preset a run continued from with --init-from)")
+    p.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    p.add_argument("--backend", choices=remeasure.BACKENDS, default=None,
+                   help="run every command on this backend (default: the one each figure was measured on)")
+    p.add_argument("--start", type=int, default=1, help="begin with this step (after a failure)")
+    p.add_argument("--only", default=None, help="comma-separated metric keys (e.g. fid,inversion)")
+    p.set_defaults(func=_cmd_remeasure)
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
     p.add_argument("--parameters", action="store_true",

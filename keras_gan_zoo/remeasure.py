@@ -1,0 +1,186 @@
+"""Measure a preset's card again: run every command its figures came from.
+
+Each figure in a card records the command that produced it (the inverting
+encoder's recipe, `keras-gan-zoo evaluate`, `inversion`, `detection`,
+`neighbours`, `modes`, the benchmark scripts that write into a preset). After
+new weights (a continued run, a fine-tune, a GPU run), those figures describe
+the old generator; `remeasure(folder)` runs the same commands again on the
+folder's weights, each on the backend it was measured on, and each command
+writes its figure into the folder's metadata as it did the first time.
+
+The commands name the preset (`keras-gan-zoo inversion dcgan-mnist ...`), so
+the folder must carry the preset's name (e.g. `runs/new/dcgan-mnist`); the
+commands then run with `KERAS_GAN_ZOO_WEIGHTS` set to the folder's parent,
+where that name is looked up first. Other presets they name (`--other
+cgan-mnist`) are found where they always are.
+
+Example:
+
+>>> from keras_gan_zoo import remeasure
+>>> folder, steps, notes = remeasure.plan("runs/more/dcgan-mnist", commands_from="dcgan-mnist")
+>>> remeasure.run("runs/more/dcgan-mnist", commands_from="dcgan-mnist")
+
+or `keras-gan-zoo remeasure runs/more/dcgan-mnist --commands-from dcgan-mnist --dry-run`. A preset
+continued with `--init-from` starts without the figures of the one it came from, hence
+`commands_from`: the new weights are measured the way the shipped card was.
+"""
+
+import dataclasses
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import time
+
+from keras_gan_zoo import presets
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+BACKENDS = ("tensorflow", "torch", "jax")
+
+
+@dataclasses.dataclass
+class Step:
+    """One command of a card: the metric keys it writes, its words, the
+    backend and wall time it was recorded with."""
+
+    keys: list
+    command: str
+    backend: str = None
+    wall_time_s: float = None
+
+    def argv(self, python=sys.executable):
+        """The command as a process's arguments: `keras-gan-zoo ...` through
+        this interpreter's package, `python recipes/...` or `python
+        benchmarks/...` with this interpreter from the checkout."""
+        words = shlex.split(self.command)
+        if words[0] == "keras-gan-zoo":
+            return [python, "-m", "keras_gan_zoo", *words[1:]]
+        return [python, *words[1:]]
+
+
+def _runnable(words):
+    """A command this module can run: the CLI, or a script of the checkout."""
+    if not words:
+        return False
+    if words[0] == "keras-gan-zoo":
+        return True
+    return (words[0] == "python" and len(words) > 1 and words[1].endswith(".py")
+            and words[1].split("/")[0] in ("recipes", "benchmarks") and "/" in words[1])
+
+
+def card_commands(metadata):
+    """`(steps, notes)`: the runnable commands of a preset's metadata in the
+    order they must run (the inverting encoder first: the inversion table
+    uses it), one step per distinct command with every metric it writes;
+    `notes` are the recorded "commands" that describe a procedure rather
+    than run one (a side-by-side ablation), which must be redone by hand."""
+    entries = []
+    encoder = metadata.get("encoder", {}).get("training", {})
+    if encoder.get("command"):
+        entries.append(("encoder", encoder))
+    entries += [(key, value) for key, value in metadata.get("metrics", {}).items()
+                if isinstance(value, dict) and value.get("command")]
+    steps, notes, by_command = [], [], {}
+    for key, record in entries:
+        command = record["command"]
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            words = []
+        if not _runnable(words) or any(word in ("and", ";", "&&", "|") for word in words):
+            notes.append(f"{key}: {command}")
+            continue
+        if command in by_command:
+            step = by_command[command]
+            step.keys.append(key)
+            step.backend = step.backend or record.get("backend")
+            continue
+        step = by_command[command] = Step([key], command, record.get("backend"), record.get("wall_time_s"))
+        steps.append(step)
+    return steps, notes
+
+
+def plan(folder, commands_from=None):
+    """`(folder, steps, notes)` for a preset folder (or a name): see
+    `card_commands`; the commands of `commands_from` (another preset, e.g.
+    the shipped one a continued run started from) if given, else the
+    folder's own. Raises if the folder's name is not the preset name the
+    commands use."""
+    folder = presets.resolve(folder)
+    source = presets.resolve(commands_from) if commands_from is not None else folder
+    metadata = presets.read_json(source / presets.METADATA_FILE, "metadata")
+    name = metadata.get("preset")
+    if not name:
+        raise ValueError(f"{source} records no preset name in its metadata; nothing tells which "
+                         "commands measured it.")
+    if folder.name != name:
+        raise ValueError(f"The card's commands name the preset {name!r}, but the folder is called "
+                         f"{folder.name!r}: copy it to a folder named {name!r} (e.g. "
+                         f"{folder.parent / 'candidate' / name}) and remeasure that.")
+    steps, notes = card_commands(metadata)
+    return folder, steps, notes
+
+
+def run(folder, commands_from=None, backend=None, start=1, only=None, dry_run=False, runner=subprocess.run,
+        echo=print):
+    """Runs the card's commands on `folder` (see the module docstring).
+
+    Args:
+        folder: the preset folder (named as the preset) or a preset name.
+        commands_from: take the commands from this preset's card (a name or
+            folder) instead of the folder's own: a run continued with
+            `--init-from` writes a preset without the figures of the one it
+            started from.
+        backend: run every command on this backend instead of the one it
+            was recorded with.
+        start: begin with this step (1-based; after a failure, go on from it).
+        only: metric keys; run only the steps that write one of them.
+        dry_run: print the plan and run nothing.
+        runner: `subprocess.run` or a stand-in with its signature.
+        echo: where the progress lines go.
+
+    Returns:
+        The steps that ran (or would run), as `Step`s.
+    Raises:
+        ValueError: a bad `backend`, `start` or `only`, or the folder's name.
+        RuntimeError: a command failed (its step number is in the message).
+    """
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}; got {backend!r}")
+    folder, steps, notes = plan(folder, commands_from)
+    if only:
+        known = {key for step in steps for key in step.keys}
+        unknown = sorted(set(only) - known)
+        if unknown:
+            raise ValueError(f"{folder.name} has no rerunnable figures {unknown}; it has {sorted(known)}")
+        steps = [step for step in steps if set(step.keys) & set(only)]
+    if not 1 <= start <= max(len(steps), 1):
+        raise ValueError(f"start must be between 1 and {len(steps)}; got {start}")
+    expected = sum(step.wall_time_s or 0.0 for step in steps[start - 1:])
+    echo(f"{folder.name}: {len(steps)} command(s) from its card in {folder}"
+         + (f", about {expected / 60:.0f} min as last recorded" if expected else ""))
+    for note in notes:
+        echo(f"  not rerun (a procedure, not one command): {note}")
+    environment = {**os.environ, "KERAS_GAN_ZOO_WEIGHTS": str(folder.parent.resolve())}
+    for index, step in enumerate(steps, 1):
+        if index < start:
+            continue
+        chosen = backend or step.backend or environment.get("KERAS_BACKEND", "tensorflow")
+        last = f"; last time {step.wall_time_s:.0f} s" if step.wall_time_s is not None else ""
+        echo(f"[{index}/{len(steps)}] {step.command}  ({', '.join(step.keys)}; {chosen}{last})")
+        if dry_run:
+            continue
+        words = shlex.split(step.command)
+        if words[0] == "python" and not (REPO_ROOT / words[1]).is_file():
+            raise RuntimeError(f"step {index} runs {words[1]}, which is not in {REPO_ROOT}: remeasure from "
+                               "a checkout of the repository")
+        began = time.time()
+        done = runner(step.argv(), cwd=REPO_ROOT, env={**environment, "KERAS_BACKEND": chosen})
+        if done.returncode:
+            raise RuntimeError(f"step {index} failed (exit {done.returncode}): {step.command}; fix it and "
+                               f"go on with start={index}")
+        echo(f"[{index}/{len(steps)}] done in {time.time() - began:.0f} s")
+    if not dry_run:
+        echo(f"Remeasured {folder}; `keras-gan-zoo cards` rewrites the card of a preset under weights/.")
+    return steps[start - 1:]

@@ -1,0 +1,113 @@
+"""`keras-gan-zoo remeasure`: a card's commands, run again on new weights."""
+
+import json
+import subprocess
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_gan_zoo import cli, remeasure
+from keras_gan_zoo.models import DCGAN
+
+METADATA = {
+    "preset": "dcgan-mnist",
+    "encoder": {"training": {"command": "python recipes/inverting_encoder.py dcgan-mnist",
+                             "backend": "torch", "wall_time_s": 100.0}},
+    "metrics": {
+        "fid": {"command": "keras-gan-zoo evaluate dcgan-mnist --num 10000", "backend": "torch",
+                "wall_time_s": 60.0, "value": 16.5},
+        "class_fidelity": {"command": "keras-gan-zoo evaluate dcgan-mnist --num 10000", "backend": None},
+        "inversion": {"command": "keras-gan-zoo inversion dcgan-mnist --learning-rate 0.1 --write",
+                      "backend": "jax"},
+        "ablation": {"command": "python recipes/a.py and python recipes/b.py side by side",
+                     "backend": "tensorflow"},
+        "goal": "FID <= 5: not reached",
+    },
+}
+
+
+def folder_with(tmp_path, metadata, name="dcgan-mnist"):
+    folder = tmp_path / name
+    folder.mkdir(parents=True)
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    return folder
+
+
+def test_card_commands_put_the_encoder_first_and_merge_the_figures_of_one_command():
+    steps, notes = remeasure.card_commands(METADATA)
+    assert [step.keys for step in steps] == [["encoder"], ["fid", "class_fidelity"], ["inversion"]]
+    assert [step.backend for step in steps] == ["torch", "torch", "jax"]
+    assert steps[1].argv("py") == ["py", "-m", "keras_gan_zoo", "evaluate", "dcgan-mnist", "--num", "10000"]
+    assert steps[0].argv("py") == ["py", "recipes/inverting_encoder.py", "dcgan-mnist"]
+    assert notes == ["ablation: python recipes/a.py and python recipes/b.py side by side"]
+
+
+def test_run_gives_each_command_its_backend_and_the_folder_first_in_the_lookup(tmp_path):
+    folder = folder_with(tmp_path, METADATA)
+    calls = []
+
+    def runner(argv, cwd, env):
+        calls.append((argv, env["KERAS_BACKEND"], env["KERAS_GAN_ZOO_WEIGHTS"]))
+        return types.SimpleNamespace(returncode=0)
+
+    ran = remeasure.run(folder, runner=runner, echo=lambda line: None)
+    assert len(ran) == 3
+    assert [backend for _, backend, _ in calls] == ["torch", "torch", "jax"]
+    assert {weights for _, _, weights in calls} == {str(tmp_path.resolve())}
+    assert calls[0][0][1:] == ["recipes/inverting_encoder.py", "dcgan-mnist"]
+
+    calls.clear()
+    remeasure.run(folder, backend="tensorflow", start=2, runner=runner, echo=lambda line: None)
+    assert [argv[3] for argv, _, _ in calls] == ["evaluate", "inversion"]
+    assert {backend for _, backend, _ in calls} == {"tensorflow"}
+
+    calls.clear()  # a continued run's folder, measured with the commands of the card it came from
+    bare = folder_with(tmp_path / "more", {"preset": "dcgan-mnist", "metrics": {}})
+    remeasure.run(bare, commands_from=folder, only=["inversion"], runner=runner, echo=lambda line: None)
+    assert [argv[3] for argv, _, _ in calls] == ["inversion"]
+    assert {weights for _, _, weights in calls} == {str((tmp_path / "more").resolve())}
+
+    calls.clear()
+    remeasure.run(folder, only=["inversion"], dry_run=True, runner=runner, echo=lambda line: None)
+    assert calls == []  # a dry run runs nothing
+
+
+def test_run_stops_at_a_failing_command_and_says_where_to_go_on(tmp_path):
+    folder = folder_with(tmp_path, METADATA)
+    calls = []
+
+    def runner(argv, cwd, env):
+        calls.append(argv)
+        return types.SimpleNamespace(returncode=3 if len(calls) == 2 else 0)
+
+    with pytest.raises(RuntimeError, match=r"step 2 failed \(exit 3\).*start=2"):
+        remeasure.run(folder, runner=runner, echo=lambda line: None)
+    assert len(calls) == 2  # the third command did not run
+
+
+def test_bad_requests_are_refused_before_anything_runs(tmp_path):
+    never = lambda *args, **kwargs: pytest.fail("nothing should run")
+    with pytest.raises(ValueError, match="folder named 'dcgan-mnist'"):
+        remeasure.run(folder_with(tmp_path, METADATA, name="candidate"), runner=never)
+    folder = folder_with(tmp_path, METADATA)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        remeasure.run(folder, backend="numpy", runner=never)
+    with pytest.raises(ValueError, match="start must be between 1 and 3"):
+        remeasure.run(folder, start=4, runner=never)
+    with pytest.raises(ValueError, match=r"no rerunnable figures \['kid'\]"):
+        remeasure.run(folder, only=["kid"], runner=never)
+    assert cli.main(["remeasure", str(tmp_path / "candidate"), "--dry-run"]) == 2
+
+
+def test_a_real_command_reads_the_remeasured_folder_not_the_shipped_preset(tmp_path):
+    # A tiny DCGAN saved as "dcgan-mnist": `keras-gan-zoo sample dcgan-mnist` run by remeasure must
+    # draw its 16x16 images, not the shipped preset's 28x28 digits.
+    model = DCGAN(**DCGAN.tiny_config, seed=0)
+    model.generate(1, seed=0)
+    out = tmp_path / "grid.png"
+    model.save_pretrained(tmp_path / "dcgan-mnist", metadata={"metrics": {"grid": {
+        "command": f"keras-gan-zoo sample dcgan-mnist --num 2 --columns 2 --out {out}"}}})
+    remeasure.run(tmp_path / "dcgan-mnist", runner=subprocess.run, echo=lambda line: None)
+    assert np.asarray(Image.open(out)).shape == (16, 32)

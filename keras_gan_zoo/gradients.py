@@ -588,8 +588,8 @@ def fit_input(batches):
 
     Keras's TensorFlow trainer reads a `PyDataset` through
     `tf.data.Dataset.from_generator`, a Python call per batch that doubled
-    the `dcgan-mnist` step on a 2-core CPU (0.35 s against 0.18 s for the
-    same batches as an array; the `from_generator` pipeline alone delivers a
+    the `dcgan-mnist` step on a 2-core CPU (0.337 s against 0.177 s for the
+    same batches as an array, `benchmarks/step_input.py`; the `from_generator` pipeline alone delivers a
     batch in 0.6 ms, so the cost is the generator thread competing with the
     step). On TensorFlow this returns a `tf.data` pipeline that gathers each
     batch's rows inside the graph from the row indices `batches` would use;

@@ -27,15 +27,14 @@ continued with `--init-from` starts without the figures of the one it came from,
 
 import dataclasses
 import os
-import pathlib
 import shlex
 import subprocess
 import sys
 import time
 
 from keras_gan_zoo import presets
+from keras_gan_zoo.training import REPO_ROOT
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 BACKENDS = ("tensorflow", "torch", "jax")
 
 

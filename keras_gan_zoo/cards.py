@@ -268,7 +268,10 @@ def _training_lines(training, dataset, unit):
         f"- Command: `{training.get('command', '')}`",
         data_line,
         # A staged run's epochs and batch sizes are on its stage lines.
-        (f"- {epochs_run(training)} epochs"
+        (f"- Stepped run (whole state saved every {num(training.get('checkpoint_every'))} steps; "
+         f"{num(training['steps_planned'])} planned), batch {training.get('batch_size')}, "
+         if training.get("steps_planned") else
+         f"- {epochs_run(training)} epochs"
          + (f" of {num(training['steps_per_epoch'])} steps" if training.get("steps_per_epoch") else "")
          + (f" (each back-translation used {training['back_translation_reuse']} times)"
             if training.get("back_translation_reuse", 1) > 1 else "")
@@ -279,7 +282,7 @@ def _training_lines(training, dataset, unit):
         f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
         f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
     ]
-    lines += augmentation_lines(training) + continued_lines(training)
+    lines += sitting_lines(training) + augmentation_lines(training) + continued_lines(training)
     if training.get("wall_time_s") and training.get("steps") and training.get("batch_size") \
             and not training.get("stages"):
         rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
@@ -303,6 +306,18 @@ def _training_lines(training, dataset, unit):
     if training.get("smoke"):
         lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
     return lines
+
+
+def sitting_lines(training):
+    """A stepped run resumed over several sittings: each sitting's steps,
+    backend, device and wall time (the backend line names the last one)."""
+    sittings = training.get("sittings", [])
+    if len(sittings) < 2:
+        return []
+    parts = [f"steps {num(s['from_step'])}-{num(s['to_step'])} on "
+             + (f"{s['backend']}, {s.get('device')}" if s.get("backend") else "an unrecorded backend")
+             + f", {s.get('wall_time_s', 0) / 60:.1f} min" for s in sittings]
+    return [f"- Resumed exactly over {len(sittings)} sittings: " + "; ".join(parts) + "."]
 
 
 def continued_lines(training):

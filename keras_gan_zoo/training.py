@@ -562,6 +562,9 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "train_images": stage_log[-1]["train_images"],
             "epochs": stage_log[-1]["epochs"],
             **({} if recipe.get("stages") else {"epochs_run": stage_log[-1]["epochs_run"]}),
+            # A stepped single-stage run: its plan, and where each sitting ran.
+            **({k: stage_log[-1][k] for k in ("checkpoint_every", "steps_planned", "sittings")
+                if k in stage_log[-1]} if not recipe.get("stages") else {}),
             "batch_size": stage_log[-1]["batch_size"],
             "steps": sum(entry["steps"] for entry in stage_log),
             "loss": recipe["loss"],
@@ -664,17 +667,29 @@ def _step_plan(x, part, epochs, steps, every, run_dir):
 def _fit_steps(model, part, x, y, callbacks, plan, verbose):
     """`fit` for `plan["steps"]` global steps, resumed exactly from the
     plan's checkpoint file if there is one (see `keras_gan_zoo.checkpoint`);
-    returns (history, {"resumed_at_step", "wall_time_s" of the sittings before}).
+    returns (history, {"resumed_at_step", "wall_time_s" of the sittings before,
+    "sittings"}). "sittings" lists each sitting's steps, backend, device and
+    wall time (the checkpoint carries the list), since a resumed run may
+    change backend or machine.
     """
     info = checkpoint.read_info(plan["path"]) or {}
     step = checkpoint.restore(model, plan["path"])
     every, sitting = plan["every"], time.time()
     before = float(info.get("wall_time_s", 0.0))
-    resumed = {"resumed_at_step": step, "wall_time_s": before} if step else {}
     if step:
         print(f"Resuming at step {step} of {plan['steps']} from {plan['path']}")
+
+    def sittings(to_step):
+        earlier = info.get("sittings", [])
+        if step and not earlier:  # a checkpoint written before sittings were recorded
+            earlier = [{"from_step": 0, "to_step": step, "wall_time_s": before}]
+        return [*earlier, {"from_step": step, "to_step": to_step, "backend": keras.backend.backend(),
+                           "device": gradients.device_description(),
+                           "wall_time_s": round(time.time() - sitting, 1)}]
+
     saver = checkpoint.StepCheckpoint(plan["path"], every, extra=lambda: {
-        "checkpoint_every": every, "wall_time_s": round(before + time.time() - sitting, 1)})
+        "checkpoint_every": every, "wall_time_s": round(before + time.time() - sitting, 1),
+        "sittings": sittings(saver.saved_step)})
     rank, processes = gradients.replica()
     history = keras.callbacks.History()
     if step < plan["steps"]:
@@ -686,7 +701,9 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
                             shuffle=False)  # (Keras would reorder the batches; they are ordered already)
     else:
         history.epoch = []
-    return history, resumed
+    done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    resumed = {"resumed_at_step": step, "wall_time_s": before} if step else {}
+    return history, {**resumed, "sittings": sittings(done)}
 
 
 def _resume_stages(model, stages, run_dir, from_stage):

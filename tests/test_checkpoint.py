@@ -140,6 +140,15 @@ def test_a_run_killed_at_any_moment_ends_with_the_uninterrupted_weights(tmp_path
     difference = max(float(np.abs(a - b).max()) for a, b in zip(reference.get_weights(), resumed.get_weights()))
     assert difference <= 1e-6, difference
 
+    # The card says where each sitting ran, and the plan, not Keras's epochs.
+    record = resumed.preset_metadata["training"]
+    assert [(s["from_step"], s["to_step"]) for s in record["sittings"]] == [(0, killed_at), (killed_at, steps)]
+    assert {s["backend"] for s in record["sittings"]} == {keras.backend.backend()}
+    assert (record["steps_planned"], record["checkpoint_every"]) == (steps, every)
+    card = (run / "preset" / "README.md").read_text()
+    assert f"Stepped run (whole state saved every {every} steps; {steps} planned)" in card
+    assert f"Resumed exactly over 2 sittings: steps 0-{killed_at} on {keras.backend.backend()}" in card
+
 
 def test_init_from_starts_from_a_presets_weights_and_refuses_another_network(tmp_path):
     recipe = training.variant(cli._find_recipe("dcgan_mnist"), model={"width": 8})

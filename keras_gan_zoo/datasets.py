@@ -369,7 +369,7 @@ class UnpairedBatches(keras.utils.PyDataset):
 
     Each epoch draws a fresh permutation of each set; the shorter set wraps
     around, so an epoch covers the longer set once. `CycleGAN.fit(a, b)`
-    builds one for numpy arrays.
+    builds one for numpy arrays and trains on its `schedule`.
 
     Example:
 
@@ -398,9 +398,52 @@ class UnpairedBatches(keras.utils.PyDataset):
                      for _ in range(rounds)]
             self.order.append(np.concatenate(perms)[:total])
 
-    def __getitem__(self, index):
+    def rows(self, index):
+        """`(rows of images_a, rows of images_b)` of batch `index` this epoch."""
         window = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        return (self.images_a[self.order[0][window]], self.images_b[self.order[1][window]])
+        return self.order[0][window], self.order[1][window]
+
+    def arrays(self):
+        return self.images_a, self.images_b
+
+    def __getitem__(self, index):
+        return tuple(images[rows] for images, rows in zip(self.arrays(), self.rows(index)))
+
+    def schedule(self, epochs):
+        """The batches of the next `epochs` epochs as one stream: batch
+        `e * len(self) + i` is what batch `i` would be in epoch `e` (each
+        epoch's permutations drawn now, in the order `fit` would draw them).
+        A stream with `rows` and `arrays`, so `gradients.fit_input` can
+        gather its batches inside a TensorFlow pipeline; fit it with
+        `steps_per_epoch=len(self)`."""
+        orders = []
+        for epoch in range(int(epochs)):
+            if epoch:
+                self.on_epoch_end()
+            orders.append(tuple(self.order))
+        return _UnpairedSchedule(self, orders)
+
+
+class _UnpairedSchedule(keras.utils.PyDataset):
+    """`UnpairedBatches.schedule`'s stream (see there)."""
+
+    def __init__(self, batches, orders):
+        super().__init__()
+        self.batches, self.orders, self.per_epoch = batches, orders, len(batches)
+
+    def __len__(self):
+        return len(self.orders) * self.per_epoch
+
+    def rows(self, index):
+        epoch, within = divmod(int(index), self.per_epoch)
+        size = self.batches.batch_size
+        return tuple(order[within * size:(within + 1) * size] for order in self.orders[epoch])
+
+    def arrays(self):
+        return self.batches.arrays()
+
+    def __getitem__(self, index):
+        return tuple(images[rows] for images, rows in zip(self.arrays(), self.rows(index)))
 
 
 def load_image_folder(directory, image_size, channels=3, with_labels=False):

@@ -583,8 +583,11 @@ def device_description():
 
 
 def fit_input(batches):
-    """What `fit` should be given for `batches`, a `checkpoint.StepBatches`:
-    the same batches in the same order, read fast on this backend.
+    """What `fit` should be given for `batches` (a `checkpoint.StepBatches`,
+    an `UnpairedBatches.schedule`, or any `PyDataset` whose batch `i` is
+    `arrays()` indexed by `rows(i)`: one index array for all of them, or a
+    tuple with one per array): the same batches in the same order, read
+    fast on this backend.
 
     Keras's TensorFlow trainer reads a `PyDataset` through
     `tf.data.Dataset.from_generator`, a Python call per batch that doubled
@@ -602,10 +605,15 @@ def fit_input(batches):
     """
     if BACKEND != "tensorflow" or len(batches) == 0:
         return batches
-    rows = np.stack([batches.rows(index) for index in range(len(batches))]).astype("int32")
     arrays = tuple(tf.constant(array) for array in batches.arrays())
+
+    def per_array(index):
+        rows = batches.rows(index)
+        return np.stack(rows if isinstance(rows, tuple) else (rows,) * len(arrays))
+
+    rows = np.stack([per_array(index) for index in range(len(batches))]).astype("int32")
     return (tf.data.Dataset.from_tensor_slices(rows)
-            .map(lambda batch_rows: tuple(tf.gather(array, batch_rows) for array in arrays))
+            .map(lambda batch_rows: tuple(tf.gather(array, batch_rows[k]) for k, array in enumerate(arrays)))
             .prefetch(2))
 
 

@@ -67,6 +67,29 @@ def test_unpaired_batches_cover_the_longer_set_and_reshuffle():
     assert not np.array_equal(first, np.concatenate([batches[i][0] for i in range(3)])[:10, 0])
 
 
+def test_the_schedule_serves_each_epochs_reshuffled_batches_in_order():
+    """CycleGAN.fit draws all epochs' batches up front (`schedule`), which
+    `gradients.fit_input` serves: the same batches, in the same order, as
+    the reshuffling PyDataset gives epoch by epoch."""
+    from keras_gan_zoo import gradients
+
+    a, b = np.arange(10)[:, None] * 1.0, np.arange(3)[:, None] + 100.0
+    expected = []
+    reshuffling = UnpairedBatches(a, b, batch_size=4, seed=5)
+    for epoch in range(3):
+        expected += [reshuffling[i] for i in range(len(reshuffling))]
+        reshuffling.on_epoch_end()
+    schedule = UnpairedBatches(a, b, batch_size=4, seed=5).schedule(3)
+    served = [tuple(keras.ops.convert_to_numpy(part) for part in batch)
+              for batch in gradients.fit_input(schedule)]
+    assert len(served) == len(schedule) == len(expected) == 9
+    for (sa, sb), (ea, eb), i in zip(served, expected, range(9)):
+        np.testing.assert_array_equal(sa, ea)
+        np.testing.assert_array_equal(sb, eb)
+        np.testing.assert_array_equal(schedule[i][0], ea)
+    assert not np.array_equal(expected[0][0], expected[3][0])  # epochs differ
+
+
 def test_translate_directions_and_errors(domains):
     model = kgz.CycleGAN(**CTINY)
     a2b, b2a = model.translate(domains[0][:3]), model.translate(domains[0][:3], direction="b2a")

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo import cards, tasks
+from keras_gan_zoo import cards, gradients, tasks
 from keras_gan_zoo.datasets import UnpairedBatches
 from keras_gan_zoo.models.adversarial_model import Player
 from keras_gan_zoo.models.image_gan import ImageGAN
@@ -305,7 +305,9 @@ class CycleGAN(ImageGAN):
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, shuffle=True, seed=None, **kwargs):
         """`keras.Model.fit`; two numpy sets (any lengths) are drawn as
-        unpaired batches, each reshuffled every epoch.
+        unpaired batches, each reshuffled every epoch (`UnpairedBatches`;
+        all epochs' batches are drawn up front, so that TensorFlow gathers
+        them inside its input pipeline: see `gradients.fit_input`).
 
         Example:
 
@@ -315,9 +317,13 @@ class CycleGAN(ImageGAN):
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             x = validation.check_translation_input(x, self.image_shape, "domain A images")
             y = validation.check_translation_input(y, self.image_shape, "domain B images")
-            x, y = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,
-                                   seed=self.seed if seed is None else seed), None
+            batches = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,
+                                      seed=self.seed if seed is None else seed)
+            kwargs.setdefault("steps_per_epoch", len(batches))
+            epochs_drawn = -(-kwargs["steps_per_epoch"] * epochs // len(batches))
+            x, y = gradients.fit_input(batches.schedule(epochs_drawn)), None
             batch_size = None
+            kwargs["shuffle"] = False  # (Keras would reorder the batches of a PyDataset)
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
 
     def get_config(self):

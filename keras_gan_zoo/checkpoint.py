@@ -146,8 +146,15 @@ class StepBatches(keras.utils.PyDataset):
     it (the last incomplete batch of each pass is left out, so every batch
     has `batch_size` rows).
 
+    With `unpaired=True` (CycleGAN's two domains, of any lengths) `y` is
+    drawn on its own: the batches' `y` rows, one after another, read an
+    endless sequence of permutations of `y`, permutation `q` drawn by
+    `np.random.default_rng([seed, q, 1])`; `rows` then gives one index
+    array per array.
+
     Args:
-        x, y: arrays with the same first dimension (y may be None).
+        x, y: arrays with the same first dimension (y may be None), or of
+            any lengths with `unpaired=True`.
         batch_size: rows per batch.
         seed: the data order's seed.
         steps: the run's length in steps; `starting_at(s)` serves steps
@@ -156,11 +163,17 @@ class StepBatches(keras.utils.PyDataset):
             of each batch, `b = batch_size / processes` (data parallelism
             over processes, `gradients.replica()`): together the processes
             see the same batches as one would.
+        unpaired: draw `y` independently of `x` (above).
     """
 
-    def __init__(self, x, y, batch_size, seed, steps, start=0, shard=(0, 1)):
+    def __init__(self, x, y, batch_size, seed, steps, start=0, shard=(0, 1), unpaired=False):
         super().__init__()
-        self.x, self.y = x, y
+        if unpaired and (y is None or len(y) == 0):
+            raise ValueError("unpaired=True needs a second array y with at least one row.")
+        if not unpaired and y is not None and len(y) != len(x):
+            raise ValueError(f"x has {len(x)} rows and y {len(y)}; paired batches need the same number "
+                             "(give unpaired=True for two independent sets).")
+        self.x, self.y, self.unpaired = x, y, bool(unpaired)
         self.batch_size, self.seed, self.steps, self.start = int(batch_size), int(seed), int(steps), int(start)
         self.per_pass = len(x) // self.batch_size
         if self.per_pass < 1:
@@ -174,7 +187,7 @@ class StepBatches(keras.utils.PyDataset):
     def starting_at(self, step):
         """The same stream from global step `step` on."""
         return StepBatches(self.x, self.y, self.batch_size, self.seed, self.steps, start=step,
-                           shard=(self.rank, self.processes))
+                           shard=(self.rank, self.processes), unpaired=self.unpaired)
 
     def __len__(self):
         return max(self.steps - self.start, 0)
@@ -186,11 +199,22 @@ class StepBatches(keras.utils.PyDataset):
             self._order = {passes: np.random.default_rng([self.seed, passes]).permutation(len(self.x))}
         return self._order[passes][within * self.batch_size:(within + 1) * self.batch_size]
 
+    def unpaired_indices(self, step):
+        """Rows of `y` in global step `step`'s batch (`unpaired=True`)."""
+        positions = np.arange(int(step) * self.batch_size, (int(step) + 1) * self.batch_size)
+        rounds, within = np.divmod(positions, len(self.y))
+        return np.concatenate([np.random.default_rng([self.seed, int(r), 1]).permutation(len(self.y))[w]
+                               for r, w in _runs(rounds, within)])
+
     def rows(self, index):
         """Row indices of this stream's batch `index` (global step
-        `start + index`), this process's shard of it."""
-        share = self.batch_size // self.processes
-        return self.indices(self.start + index)[self.rank * share:(self.rank + 1) * share]
+        `start + index`), this process's shard of it: one array, or with
+        `unpaired=True` a tuple `(rows of x, rows of y)`."""
+        share, step = self.batch_size // self.processes, self.start + index
+        mine = slice(self.rank * share, (self.rank + 1) * share)
+        if self.unpaired:
+            return self.indices(step)[mine], self.unpaired_indices(step)[mine]
+        return self.indices(step)[mine]
 
     def arrays(self):
         """`(x,)` or `(x, y)`: the arrays the batches are rows of."""
@@ -198,4 +222,11 @@ class StepBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.rows(index)
-        return tuple(array[rows] for array in self.arrays())
+        rows = rows if isinstance(rows, tuple) else (rows,) * len(self.arrays())
+        return tuple(array[r] for array, r in zip(self.arrays(), rows))
+
+
+def _runs(rounds, within):
+    """Splits positions into runs of equal `rounds`: [(round, within...)]."""
+    cuts = np.flatnonzero(np.diff(rounds)) + 1
+    return [(r[0], w) for r, w in zip(np.split(rounds, cuts), np.split(within, cuts))]

@@ -693,8 +693,10 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
     rank, processes = gradients.replica()
     history = keras.callbacks.History()
     if step < plan["steps"]:
-        data = checkpoint.StepBatches(x, y, part["batch_size"], seed=part.get("seed", 0),
-                                      steps=plan["steps"], shard=(rank, processes)).starting_at(step)
+        # An unpaired task's two domains (of any lengths) are drawn independently.
+        data = checkpoint.StepBatches(x, y, part["batch_size"], seed=part.get("seed", 0), steps=plan["steps"],
+                                      shard=(rank, processes),
+                                      unpaired=model.task is tasks.UNPAIRED_IMAGE_TO_IMAGE).starting_at(step)
         history = model.fit(gradients.fit_input(data), steps_per_epoch=every, epochs=plan["intervals"],
                             initial_epoch=step // every, callbacks=[*callbacks] + ([] if rank else [saver]),
                             verbose=verbose,

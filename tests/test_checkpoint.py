@@ -43,6 +43,31 @@ def test_step_batches_depend_only_on_the_step():
         checkpoint.StepBatches(x, None, batch_size=11, seed=0, steps=1)
 
 
+def test_unpaired_step_batches_draw_the_second_set_on_its_own():
+    """CycleGAN's stepped runs: two domains of different lengths, each batch
+    a function of the step alone, the shorter domain drawn without repeats
+    within each of its passes, served alike through fit_input."""
+    x, y = np.arange(10)[:, None] * 1.0, np.arange(3)[:, None] + 100.0
+    with pytest.raises(ValueError, match="paired batches need the same number"):
+        checkpoint.StepBatches(x, y, batch_size=4, seed=0, steps=6)
+    stream = checkpoint.StepBatches(x, y, batch_size=4, seed=1, steps=6, unpaired=True)
+    batches = [stream[i] for i in range(6)]
+    seen_y = np.concatenate([b[1][:, 0] for b in batches]) - 100
+    assert seen_y.shape == (24,)
+    for start in range(0, 24, 3):  # every run of 3 is one permutation of y
+        assert sorted(seen_y[start:start + 3]) == [0, 1, 2]
+    assert len(set(np.concatenate([b[0][:, 0] for b in batches[:2]]))) == 8  # x as when paired
+    later = stream.starting_at(4)
+    for i in range(2):
+        for got, expected in zip(later[i], batches[4 + i]):
+            np.testing.assert_array_equal(got, expected)
+    served = [tuple(keras.ops.convert_to_numpy(part) for part in batch)
+              for batch in gradients.fit_input(stream)]
+    for got, expected in zip(served, batches):
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+
+
 def test_fit_input_serves_the_step_batches_in_their_order():
     x, y = np.arange(40, dtype="float32").reshape(10, 2, 2, 1), np.arange(10) * 10
     stream = checkpoint.StepBatches(x, y, batch_size=4, seed=3, steps=7).starting_at(2)

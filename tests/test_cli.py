@@ -73,6 +73,17 @@ def test_model_cards_file_is_up_to_date():
     assert path.read_text() == presets.render_model_cards_file(), "run: keras-gan-zoo cards"
 
 
+@pytest.mark.parametrize("name", presets.list_presets())
+def test_each_shipped_card_says_what_its_metadata_holds(name):
+    from keras_gan_zoo import cards
+
+    folder = presets.preset_dir(name)
+    config = presets.read_json(folder / presets.CONFIG_FILE, "config")
+    metadata = presets.read_json(folder / presets.METADATA_FILE, "metadata")
+    assert (folder / presets.CARD_FILE).read_text() == cards.render_model_card(config, metadata), \
+        "run: keras-gan-zoo cards"
+
+
 def test_card_says_how_many_of_the_planned_epochs_a_stopped_run_made():
     from keras_gan_zoo.cards import epochs_run
 

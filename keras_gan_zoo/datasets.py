@@ -407,7 +407,7 @@ class UnpairedBatches(keras.utils.PyDataset):
         return self.images_a, self.images_b
 
     def __getitem__(self, index):
-        return tuple(images[rows] for images, rows in zip(self.arrays(), self.rows(index)))
+        return _take(self.arrays(), self.rows(index))
 
     def schedule(self, epochs):
         """The batches of the next `epochs` epochs as one stream: batch
@@ -422,6 +422,11 @@ class UnpairedBatches(keras.utils.PyDataset):
                 self.on_epoch_end()
             orders.append(tuple(self.order))
         return _UnpairedSchedule(self, orders)
+
+
+def _take(arrays, rows):
+    """Each array indexed by its own rows: one batch of unpaired streams."""
+    return tuple(images[r] for images, r in zip(arrays, rows))
 
 
 class _UnpairedSchedule(keras.utils.PyDataset):
@@ -443,7 +448,7 @@ class _UnpairedSchedule(keras.utils.PyDataset):
         return self.batches.arrays()
 
     def __getitem__(self, index):
-        return tuple(images[rows] for images, rows in zip(self.arrays(), self.rows(index)))
+        return _take(self.arrays(), self.rows(index))
 
 
 def load_image_folder(directory, image_size, channels=3, with_labels=False):

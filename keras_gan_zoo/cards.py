@@ -282,7 +282,8 @@ def _training_lines(training, dataset, unit):
         f"- Backend: {training.get('backend')}; device: {training.get('device')}; "
         f"wall time: {training.get('wall_time_s', 0) / 60:.1f} min.",
     ]
-    lines += sitting_lines(training) + augmentation_lines(training) + continued_lines(training)
+    lines += (schedule_lines(training) + sitting_lines(training) + augmentation_lines(training)
+              + continued_lines(training))
     if training.get("wall_time_s") and training.get("steps") and training.get("batch_size") \
             and not training.get("stages"):
         rate = training["steps"] * training["batch_size"] / training["wall_time_s"]
@@ -306,6 +307,23 @@ def _training_lines(training, dataset, unit):
     if training.get("smoke"):
         lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
     return lines
+
+
+def schedule_lines(training):
+    """The learning-rate decay of a recipe with `lr_decay_start_epoch`: the
+    optimizer's rates until the start, then linearly toward 0, changed once
+    per epoch (per checkpoint interval in a stepped run)."""
+    decay = training.get("lr_decay")
+    if not decay:
+        return []
+    start, end = decay["start"], decay["end"]
+    if decay["unit"] == "step":
+        every = decay["every"]
+        return [f"- Learning rates: the optimizer's until step {num(start)}, then decayed linearly toward 0 "
+                f"at step {num(end)}, changed every {num(every)} steps (the last {num(every)} at "
+                f"1/{(end - start) // every} of them)."]
+    return [f"- Learning rates: the optimizer's until epoch {start}, then decayed linearly toward 0 at "
+            f"epoch {end}, changed each epoch (the last at 1/{end - start} of them)."]
 
 
 def sitting_lines(training):

@@ -498,6 +498,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
             callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}"),
                                                               double_checkpoint=True))
+        decay = None
         if part.get("lr_decay_start_epoch") is not None:
             # "lr_decay_start_epoch": full rates until then, linearly to 0 at
             # the last epoch (in a stepped run, at the same fraction of its steps).
@@ -507,7 +508,12 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             if stepped:
                 start_epoch, end_epoch = (round(start_epoch / stage_epochs * plan["intervals"]),
                                           plan["intervals"])
-            callbacks.append(LinearDecay(rates, min(start_epoch, end_epoch - 1), end_epoch))
+            start_epoch = min(start_epoch, end_epoch - 1)
+            callbacks.append(LinearDecay(rates, start_epoch, end_epoch))
+            # What the card says of the schedule, in the run's own units.
+            decay = ({"unit": "step", "start": start_epoch * plan["every"], "end": plan["steps"],
+                      "every": plan["every"]} if stepped else
+                     {"unit": "epoch", "start": start_epoch, "end": end_epoch})
         time_limit = None
         if part.get("time_limit_minutes") and (not smoke or deadline is not None):
             time_limit = TimeLimit(part["time_limit_minutes"])
@@ -533,6 +539,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "batch_size": part["batch_size"],
             **{k: v for k, v in resumed.items() if k != "wall_time_s"},
             **({"checkpoint_every": plan["every"], "steps_planned": plan["steps"]} if stepped else {}),
+            **({"lr_decay": decay} if decay else {}),
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
             "wall_time_s": round(time.time() - stage_start, 1),
             "time_limit_minutes": part.get("time_limit_minutes"),
@@ -570,8 +577,9 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             "loss": recipe["loss"],
             **({"augment": model.augmentation.get_config()} if model.augmentation is not None else {}),
             "optimizer": recipe["optimizer"],
-            **({"lr_decay_start_epoch": recipe["lr_decay_start_epoch"]}
-               if recipe.get("lr_decay_start_epoch") is not None else {}),
+            # Where the rates decayed (single-stage runs; a staged run's are on its stage lines).
+            **({"lr_decay": stage_log[-1]["lr_decay"]}
+               if "lr_decay" in stage_log[-1] and not recipe.get("stages") else {}),
             "backend": keras.backend.backend(),
             "device": gradients.device_description(),
             "precision": precision,

@@ -208,5 +208,20 @@ def test_init_from_starts_from_a_presets_weights_and_refuses_another_network(tmp
     assert "Started from the weights of `dcgan-mnist`" in card and "all runs together: 4 steps" in card
 
 
+def test_a_stepped_run_decays_the_rates_per_interval_and_its_card_says_so(tmp_path):
+    """recipes/dcgan_mnist_anneal.py: from 2e-4 toward 0, one change per
+    checkpoint interval, so the last of three intervals runs at a third."""
+    recipe = training.variant(cli._find_recipe("dcgan_mnist_anneal"), model={"width": 8})
+    model = training.run_recipe(recipe, smoke=True, steps=6, checkpoint_every=2, run_dir=tmp_path,
+                                output_dir=tmp_path / "preset", verbose=0)
+    for optimizer in model.player_optimizers.values():
+        assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(2e-4 / 3)
+    record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
+    assert record["lr_decay"] == {"unit": "step", "start": 0, "end": 6, "every": 2}
+    card = (tmp_path / "preset" / "README.md").read_text()
+    assert ("Learning rates: the optimizer's until step 0, then decayed linearly toward 0 at step 6, "
+            "changed every 2 steps (the last 2 at 1/3 of them)") in card
+
+
 def _weights_sha(folder):
     return kgz.from_pretrained(str(folder)).preset_metadata["files"]["model.weights.h5"]["sha256"]

@@ -316,14 +316,15 @@ def schedule_lines(training):
     decay = training.get("lr_decay")
     if not decay:
         return []
-    start, end = decay["start"], decay["end"]
-    if decay["unit"] == "step":
+    start, end, unit = decay["start"], decay["end"], decay["unit"]
+    held = (f"the optimizer's until {unit} {num(start)}, then decayed" if start else
+            "the optimizer's from the first step, decayed")
+    if unit == "step":
         every = decay["every"]
-        return [f"- Learning rates: the optimizer's until step {num(start)}, then decayed linearly toward 0 "
-                f"at step {num(end)}, changed every {num(every)} steps (the last {num(every)} at "
-                f"1/{(end - start) // every} of them)."]
-    return [f"- Learning rates: the optimizer's until epoch {start}, then decayed linearly toward 0 at "
-            f"epoch {end}, changed each epoch (the last at 1/{end - start} of them)."]
+        return [f"- Learning rates: {held} linearly toward 0 at step {num(end)}, changed every "
+                f"{num(every)} steps (the last {num(every)} at 1/{(end - start) // every} of them)."]
+    return [f"- Learning rates: {held} linearly toward 0 at epoch {end}, changed each epoch (the last "
+            f"at 1/{end - start} of them)."]
 
 
 def sitting_lines(training):

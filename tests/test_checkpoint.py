@@ -219,8 +219,16 @@ def test_a_stepped_run_decays_the_rates_per_interval_and_its_card_says_so(tmp_pa
     record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
     assert record["lr_decay"] == {"unit": "step", "start": 0, "end": 6, "every": 2}
     card = (tmp_path / "preset" / "README.md").read_text()
-    assert ("Learning rates: the optimizer's until step 0, then decayed linearly toward 0 at step 6, "
+    assert ("Learning rates: the optimizer's from the first step, decayed linearly toward 0 at step 6, "
             "changed every 2 steps (the last 2 at 1/3 of them)") in card
+
+
+def test_the_card_names_a_decay_that_starts_later_and_none_when_there_is_none():
+    from keras_gan_zoo import cards
+    assert cards.schedule_lines({"lr_decay": {"unit": "epoch", "start": 15, "end": 30}}) == [
+        "- Learning rates: the optimizer's until epoch 15, then decayed linearly toward 0 at epoch 30, "
+        "changed each epoch (the last at 1/15 of them)."]
+    assert cards.schedule_lines({"steps": 10}) == []
 
 
 def _weights_sha(folder):

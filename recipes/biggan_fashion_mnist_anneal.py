@@ -15,8 +15,9 @@ resumable from its run folder).
 from keras_gan_zoo.training import main, variant
 from biggan_fashion_mnist import RECIPE as CONSTANT_RATE
 
+# `continues`: from scratch, `recipes/gpu_all.py` trains the preset with the recipe this one continues.
 RECIPE = variant(CONSTANT_RATE, recipe_file="biggan_fashion_mnist_anneal.py", lr_decay_start_epoch=0,
-                 time_limit_minutes=None)
+                 time_limit_minutes=None, continues="biggan_fashion_mnist.py")
 
 if __name__ == "__main__":
     main(RECIPE)

@@ -19,7 +19,9 @@ benchmarks/RESULTS.md).
 from keras_gan_zoo.training import main, variant
 from dcgan_mnist import RECIPE as CONSTANT_RATE
 
-RECIPE = variant(CONSTANT_RATE, recipe_file="dcgan_mnist_anneal.py", lr_decay_start_epoch=0)
+# `continues`: from scratch, `recipes/gpu_all.py` trains the preset with the recipe this one continues.
+RECIPE = variant(CONSTANT_RATE, recipe_file="dcgan_mnist_anneal.py", lr_decay_start_epoch=0,
+                 continues="dcgan_mnist.py")
 
 if __name__ == "__main__":
     main(RECIPE)

@@ -60,8 +60,12 @@ TRANSLATION = {"unmt-en-es-bible": [], "unmt-en-es-bible-supervised": ["--superv
 
 
 def image_presets():
-    """{shipped preset: its recipe file} for every preset whose family draws images."""
+    """{shipped preset: its recipe file} for every preset whose family draws images.
+    A preset last trained by a recipe that continues another (its "continues"
+    key, e.g. a learning-rate-decay tail) is trained here by the recipe it
+    continues, the one that starts from scratch."""
     from keras_gan_zoo import presets, registry
+    from keras_gan_zoo.cli import _find_recipe
 
     found = {}
     for name in presets.list_presets():
@@ -69,7 +73,10 @@ def image_presets():
         family = registry.family_class(metadata.get("class_name", ""))
         recipe = metadata.get("training", {}).get("recipe")
         if family is not None and family.task.output == "images" and recipe:
-            found[name] = REPO / recipe
+            path = REPO / recipe
+            while base := _find_recipe(str(path)).get("continues"):
+                path = path.parent / base
+            found[name] = path
     return found
 
 

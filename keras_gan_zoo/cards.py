@@ -88,11 +88,18 @@ def wall_time(seconds):
 def measured_on(result):
     """"backend torch, CPU (2 cores, x86_64), 374 s": what recorded a figure and
     where, as far as its record says (older metadata may lack the device or
-    the wall time). Every measured line of a card ends with it."""
+    the wall time). Every measured line of a card ends with it.
+
+    A record kept from the weights a preset continued from, not yet measured
+    again on the shipped ones, says so in its `"weights"` key (e.g. "the
+    13,736-step weights before the decayed tail"), and the line names them;
+    `keras-gan-zoo remeasure` replaces the whole record, key included."""
     parts = [f"backend {result.get('backend')}"] + [
         str(result[key]) for key in ("device",) if result.get(key)]
     if result.get("wall_time_s") is not None:
         parts.append(wall_time(result["wall_time_s"]))
+    if result.get("weights"):
+        parts.append(f"**measured on {result['weights']}, not on the shipped weights**")
     return ", ".join(parts)
 
 

@@ -97,6 +97,16 @@ def test_card_says_how_many_of_the_planned_epochs_a_stopped_run_made():
     assert epochs_run({"epochs_run": 12}) == "12"
 
 
+def test_card_names_the_earlier_weights_a_kept_figure_was_measured_on():
+    from keras_gan_zoo.cards import command_line
+
+    record = {"command": "keras-gan-zoo detection p", "backend": "jax", "device": "GPU", "wall_time_s": 68}
+    assert command_line(record) == "Command: `keras-gan-zoo detection p`; backend jax, GPU, 68 s."
+    assert command_line({**record, "weights": "the 10-step weights"}) == (
+        "Command: `keras-gan-zoo detection p`; backend jax, GPU, 68 s, **measured on the 10-step "
+        "weights, not on the shipped weights**.")
+
+
 def test_sample_of_a_translation_preset_shows_inputs_over_outputs(tmp_path, monkeypatch):
     import keras_gan_zoo as kgz
     from keras_gan_zoo import datasets

@@ -114,6 +114,44 @@ class RunClock(keras.callbacks.Callback):
         self.path.write_text(json.dumps(self.spent))
 
 
+class ProgressBar(keras.callbacks.Callback):
+    """A tqdm bar over each epoch's batches, with the players' losses, for
+    `fit(..., verbose=2)`: Keras then prints one line per epoch and nothing
+    in between, which leaves a long epoch (minutes on a CPU) silent. The bar
+    redraws at most every `mininterval` seconds, so a log file stays small.
+
+    Example:
+
+    >>> model.fit(images, epochs=5, verbose=2, callbacks=[training.ProgressBar()])
+    """
+
+    def __init__(self, mininterval=5.0, file=None):
+        super().__init__()
+        self.mininterval, self.file, self.bar = float(mininterval), file, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        from tqdm.auto import tqdm
+
+        epochs = self.params.get("epochs")
+        self.bar = tqdm(total=self.params.get("steps"), desc=f"epoch {epoch + 1}/{epochs}", unit="step",
+                        mininterval=self.mininterval, file=self.file or sys.stderr, leave=False)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        losses = {k: v for k, v in (logs or {}).items() if k.endswith("loss")}
+        if losses and self.bar.n % 10 == 1:  # reading the losses may wait for the device
+            self.bar.set_postfix({k: f"{float(v):.3f}" for k, v in losses.items()}, refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    on_train_end = on_epoch_end
+
+
 class TrainingDiverged(FloatingPointError):
     """A player's loss became NaN or infinite (raised by `DivergenceGuard`)."""
 
@@ -490,7 +528,8 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
         stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
         callbacks = [DivergenceGuard()] + ([] if rank else [
-            keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True)])
+            keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True)]) + (
+            [ProgressBar()] if verbose == 2 else [])
         stepped = steps is not None or checkpoint_every is not None or processes > 1
         if stepped:
             plan = _step_plan(x_train, part, stage_epochs, steps, checkpoint_every, run_dir)

@@ -50,8 +50,8 @@ def main(argv=None):
         clock.unlink(missing_ok=True)
     encoder = encoders.train_encoder(model, x_train, space=args.space, epochs=args.epochs,
                                      batch_size=args.batch_size, width=args.width, verbose=2,
-                                     backup_dir=backup,
-                                     callbacks=[training.RunClock(clock)] if clock else [], **conditions)
+                                     backup_dir=backup, callbacks=[training.ProgressBar()]
+                                     + ([training.RunClock(clock)] if clock else []), **conditions)
     # Training time over every sitting of a resumed run.
     wall = sum(training.RunClock.read(clock).values()) if clock else 0.0
     encoder.config["training"].update({

@@ -11,6 +11,11 @@ generator (FID 14.34 with the 10k protocol; the issue's goal is 10):
 (0.46-0.47 s a step with PyTorch on an otherwise idle 2-core CPU, 48 min in
 all; resumable from its run folder; PyTorch is the fastest backend for this
 network on a 2-core CPU, `benchmarks/large_gan_throughput.py --parts presets`).
+
+What it made (2026-12-06): FID 14.64 with the 10k protocol, not better than
+the 14.34 it started from, so the preset was not replaced (benchmarks/RESULTS.md,
+"stylegan-fashion-mnist: a decayed-rate tail"); the same tail helped
+dcgan-mnist and biggan-fashion-mnist.
 """
 
 from keras_gan_zoo.training import main, variant

@@ -10,7 +10,7 @@ import keras_gan_zoo as kgz
 from conftest import TINY, count_changed, weights_of
 from keras_gan_zoo.models import AdversarialModel, Player
 from keras_gan_zoo import tasks
-from keras_gan_zoo.training import DivergenceGuard, SampleGrid, TrainingDiverged
+from keras_gan_zoo.training import DivergenceGuard, ProgressBar, SampleGrid, TrainingDiverged
 
 
 def test_fit_updates_both_players_batchnorm_and_ema(tiny_dcgan, tiny_images):
@@ -201,6 +201,21 @@ def test_divergence_guard_names_the_player_and_keeps_nothing_running():
     model = PointGAN(seed=0)
     model.compile()
     model.fit(fine, batch_size=32, epochs=1, verbose=0, callbacks=[DivergenceGuard()])
+
+
+def test_progress_bar_counts_every_batch_of_every_epoch_with_the_losses():
+    import io
+
+    out = io.StringIO()
+    model = PointGAN(seed=0)
+    model.compile()
+    data = np.random.default_rng(0).normal(size=(96, 2)).astype("float32")
+    bar = ProgressBar(mininterval=0, file=out)
+    model.fit(data, batch_size=32, epochs=2, verbose=0, callbacks=[bar])
+    text = out.getvalue().replace("\r", "\n")
+    assert "epoch 1/2" in text and "epoch 2/2" in text
+    assert "3/3" in text and "d_loss=" in text and "g_loss=" in text
+    assert bar.bar is None  # closed when the epoch ended
 
 
 def test_sample_grid_writes_frames_of_the_current_weights(tmp_path, tiny_images):

@@ -48,7 +48,7 @@ def images_of(model, split, num):
 
 def signals(model, images, args):
     fit = latent.project(model, images, method=args.method, steps=args.steps, restarts=args.restarts,
-                         seed=123, learning_rate=args.learning_rate)
+                         seed=123, learning_rate=args.learning_rate, bank=args.bank)
     return {"error": fit.errors, "image": np.asarray(images), "reconstruction": fit.images,
             "logit": latent.discriminator_score(model, images),
             "logit_reconstruction": latent.discriminator_score(model, fit.images)}
@@ -112,6 +112,8 @@ def main():
     parser.add_argument("--method", choices=["optimize", "hybrid"], default="optimize",
                         help="how to project (hybrid: descend from the shipped encoder's latent)")
     parser.add_argument("--learning-rate", type=float, default=0.1)
+    parser.add_argument("--bank", type=int, default=0,
+                        help="start each descent from the nearest of this many prior draws (latent.project)")
     parser.add_argument("--out", help="an .npz to keep the signals in (read back instead of recomputed)")
     args = parser.parse_args()
     start = time.time()
@@ -132,7 +134,7 @@ def main():
     scored = scores(model, sides)
     own, real = scored["own"], scored["real"]
     print(f"{args.preset}, {args.split} split, {args.num} a side, {args.steps} steps, "
-          f"{args.restarts} restart(s), {args.method}; mean RMS error own {sides['own']['error'].mean():.4f} "
+          f"{args.restarts} restart(s), {args.method}, bank {args.bank}; mean RMS error own {sides['own']['error'].mean():.4f} "
           f"real {sides['real']['error'].mean():.4f}")
     for name in own:
         print(f"  ROC AUC own vs real, {name:42s} {latent.roc_auc(own[name], real[name]):.3f}")

@@ -222,7 +222,7 @@ PROJECTION_BATCH = 256
 
 def project(model, images, method="optimize", space=None, steps=200, learning_rate=LEARNING_RATE,
             restarts=1, batch_size=PROJECTION_BATCH, seed=0, progress=True, encoder=None, checkpoint=None,
-            **conditions):
+            bank=0, **conditions):
     """Finds latents whose images reproduce `images`.
 
     Args:
@@ -244,6 +244,13 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
             (more restarts escape more local minima, at that many times
             the cost).
         seed: seeds the restarts and the jitter of the first start.
+        bank: 0, or a coarse search before the descent ("optimize" on an
+            unconditional family): a number of latents drawn from the prior
+            (seeded by `seed`, never the draws of `model.generate`), or
+            latents of `space` to search; their images are drawn once, and
+            each image's `restarts` descents start from the bank latents
+            whose images are nearest to it in pixels, in place of the mean
+            latent and random draws.
         encoder: an `encoder.Encoder` for "encoder" and "hybrid" (default:
             the one shipped with the model's preset).
         checkpoint: a folder that keeps each finished batch of `batch_size`
@@ -266,6 +273,7 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
     """
     if method not in PROJECTIONS:
         raise ValueError(f"method must be one of {PROJECTIONS}; got {method!r}")
+    bank = _check_bank(bank, method)
     requested, space = space, space_of(model, space)
     if method != "optimize":
         encoder = _encoder_for(model, encoder, method, requested)
@@ -275,6 +283,7 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
     batch_size = validation.check_count(batch_size, "batch_size")
     restarts = validation.check_count(restarts, "restarts")
     conditions = model.latent_conditions(len(targets), **conditions)
+    bank = _start_bank(model, bank, space, conditions, restarts, seed, batch_size)
     rate = LEARNING_RATE if learning_rate is None else learning_rate
     if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not rate > 0:
         raise ValueError(f"learning_rate must be positive; got {learning_rate}")
@@ -286,7 +295,8 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
     keep = None if checkpoint is None else _BatchCheckpoint(
         checkpoint, model, encoder if method == "hybrid" else None,
         {"method": method, "space": space, "steps": steps, "learning_rate": float(rate),
-         "restarts": restarts, "batch_size": batch_size, "seed": seed})
+         "restarts": restarts, "batch_size": batch_size, "seed": seed,
+         **({"bank": bank[2]} if bank else {})})
     bar = tqdm(total=steps * math.ceil(len(targets) / batch_size), desc=f"projecting into {space}",
                disable=not progress)
     for start in range(0, len(targets), batch_size):
@@ -308,6 +318,8 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
         z = z + 1e-3 * rng.standard_normal(z.shape)
         if restarts > 1:
             z[count:] = model.random_latents(count * (restarts - 1), space, rng)
+        if bank:  # (after the draws above, so that every batch's draws stay as they are)
+            z = _nearest_starts(bank, targets[part], restarts)
         z = z.astype(np.float32)
         # Every draw above is made for a kept batch too, so the batches after it start as they would.
         kept = None if keep is None else keep.load(start, targets[part], [c[part] for c in conditions])
@@ -333,6 +345,50 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
     bar.close()
     return _projection(model, targets, np.concatenate(found), conditions, space, method,
                        batch_size, history)
+
+
+def _check_bank(bank, method):
+    """`project`'s `bank` argument: None for 0, else a count or latents (of
+    a shape checked where the space is known), or a clear error."""
+    if isinstance(bank, bool) or bank is None or (isinstance(bank, (int, np.integer)) and bank < 0):
+        raise ValueError(f"bank must be 0, a positive integer or latents; got {bank!r}")
+    if isinstance(bank, (int, np.integer)) and bank == 0:
+        return None
+    if method != "optimize":
+        raise ValueError(f"bank= chooses where the descent starts; method={method!r} starts from the "
+                         "encoder's latent: use one or the other")
+    return bank
+
+
+def _start_bank(model, bank, space, conditions, restarts, seed, batch_size):
+    """`project`'s bank: (latents, their images flattened, its key for a
+    checkpoint), or None."""
+    if bank is None:
+        return None
+    given = None if isinstance(bank, (int, np.integer)) else _check_latents(model, bank, space)
+    if conditions:
+        raise ValueError(f"bank= searches one set of images for every target, which a class-conditional "
+                         f"{type(model).__name__} draws per class: use bank=0")
+    size = int(bank) if given is None else len(given)
+    if size < restarts:
+        raise ValueError(f"bank ({size} latents) must hold at least one latent per restart ({restarts})")
+    if given is None:
+        latents, key = model.random_latents(size, space, np.random.default_rng([seed, 1])), size
+    else:
+        latents, key = given, hashlib.sha256(given.tobytes()).hexdigest()[:16]
+    latents = np.asarray(latents, np.float32)
+    images = _render_float(model, latents, [], space, batch_size)
+    return latents, images.reshape(len(images), -1).astype(np.float64), key
+
+
+def _nearest_starts(bank, targets, restarts):
+    """Per target, the `restarts` bank latents nearest in pixels, laid out as
+    `project` descends them (row r * count + i: image i's r-th start)."""
+    latents, flat, _ = bank
+    t = np.asarray(targets, np.float64).reshape(len(targets), -1)
+    distances = (np.square(t).sum(1)[:, None] - 2.0 * t @ flat.T + np.square(flat).sum(1)[None])
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, :restarts]  # (count, restarts)
+    return latents[nearest.T.reshape(-1)].copy()
 
 
 class _BatchCheckpoint:
@@ -565,7 +621,7 @@ def _calibrated_score(signals, own_signals):
 
 def detection(model, real_images, real_labels=None, num=200, method="optimize", steps=200, restarts=1,
               seed=0, other_images=None, other_labels=None, progress=True, learning_rate=LEARNING_RATE,
-              discriminator=False, batch_size=PROJECTION_BATCH, checkpoint=None):
+              discriminator=False, batch_size=PROJECTION_BATCH, checkpoint=None, bank=0):
     """"Was this image generated by this model?", measured: the ROC AUC of
     `generated_score` separating `num` of the model's own samples from
     held-out real images (and, given `other_images`, from another model's
@@ -579,7 +635,7 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
             image is projected with its class, and the model's own samples
             with the class they were drawn from).
         num: images on each side.
-        method, steps, restarts, learning_rate: how `project` inverts each image.
+        method, steps, restarts, learning_rate, bank: how `project` inverts each image.
         seed: the model's samples and the restarts.
         other_images, other_labels: another model's samples.
         discriminator: score with the projection error and the model's
@@ -614,7 +670,7 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
         conditions = {"labels": np.asarray(labels)[:num]} if conditional else {}
         return _signals(model, images, conditions, discriminator, method=method, steps=steps,
                         restarts=restarts, seed=seed, progress=progress, learning_rate=learning_rate,
-                        batch_size=batch_size, checkpoint=kept(name))
+                        batch_size=batch_size, checkpoint=kept(name), bank=bank)
 
     own, own_conditions = _own_samples(model, num, seed)
     sides = {"own": side(own, own_conditions.get("labels"), "own samples", "own"),
@@ -622,7 +678,8 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
     if other_images is not None:
         sides["other"] = side(other_images, other_labels, "other model's samples", "other")
     result = {"num": num, "method": method, "steps": int(steps), "restarts": int(restarts),
-              "batch_size": int(batch_size), "learning_rate": float(learning_rate), "space": sides["own"][1]}
+              "batch_size": int(batch_size), "learning_rate": float(learning_rate), "space": sides["own"][1],
+              **({"bank": int(bank)} if bank else {})}
     if discriminator:
         calibration, calibration_conditions = _own_samples(model, num, seed + 1)
         own_signals, _ = side(calibration, calibration_conditions.get("labels"), "calibration samples",

@@ -161,6 +161,26 @@ def test_projection_into_each_stylegan_space_and_with_labels():
         latent.project(cgan, images, steps=3)
 
 
+def test_a_bank_starts_each_descent_at_the_latent_whose_image_is_nearest():
+    gan = kgz.DCGAN(**TINY, seed=0)
+    bank = np.random.default_rng(3).standard_normal((16, TINY["latent_dim"])).astype("float32")
+    # Float images: the untrained generator's images differ by less than one uint8 level.
+    targets = np.asarray(keras.ops.convert_to_numpy(gan.render_latents(bank[[11, 2, 7]], [], "z")))
+    # A rate too small to move: the result is where the descents started.
+    fit = latent.project(gan, targets, steps=1, learning_rate=1e-12, bank=bank, restarts=2, progress=False)
+    np.testing.assert_allclose(fit.latents, bank[[11, 2, 7]], atol=1e-5)
+    assert fit.errors.max() < 1e-6
+    mean_start = latent.project(gan, targets, steps=1, learning_rate=1e-12, progress=False)
+    assert mean_start.errors.min() > 10 * fit.errors.max()
+    drawn = latent.project(gan, targets, steps=5, bank=64, progress=False)  # drawn from the prior
+    assert drawn.latents.shape == (3, TINY["latent_dim"])
+    for kwargs, match in [({"bank": -1}, "bank must be 0"), ({"bank": 1, "restarts": 2}, "at least one latent"),
+                          ({"bank": bank[:, :3]}, "latents of DCGAN's space"),
+                          ({"bank": 8, "method": "hybrid", "encoder": object()}, "one or the other")]:
+        with pytest.raises(ValueError, match=match):
+            latent.project(gan, targets, steps=1, progress=False, **kwargs)
+
+
 class NoLatentSpace(kgz.DCGAN):
     """A family that declares no latent space (as Pix2Pix or StackGAN)."""
 

@@ -145,7 +145,8 @@ def _cmd_project(args):
     if args.command == "detect" and args.discriminator:
         scores, own = latent.scores_with_discriminator(
             model, images, method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
-            calibration=args.calibration, learning_rate=args.learning_rate, **_conditions(args, len(images)))
+            calibration=args.calibration, learning_rate=args.learning_rate, bank=args.bank,
+            **_conditions(args, len(images)))
         low, median = np.percentile(own, [5, 50])
         print(f"generated_score with the discriminator; {len(own)} of the preset's own samples score "
               f"median {median:.2f}, 95% of them above {low:.2f}")
@@ -153,7 +154,8 @@ def _cmd_project(args):
             print(f"{path}: generated_score {score:.2f}")
         return
     fit = latent.project(model, images, method=args.method, steps=args.steps, restarts=args.restarts,
-                         seed=args.seed, learning_rate=args.learning_rate, **_conditions(args, len(images)))
+                         seed=args.seed, learning_rate=args.learning_rate, bank=args.bank,
+                         **_conditions(args, len(images)))
     if args.command == "detect":
         for path, error in zip(args.images, fit.errors):
             print(f"{path}: generated_score {-error:.4f} (RMS reconstruction error {error:.4f})")
@@ -248,7 +250,7 @@ def _cmd_detection(args):
                               method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
                               other_images=other_images, other_labels=other_labels,
                               learning_rate=args.learning_rate, discriminator=args.discriminator,
-                              batch_size=args.batch_size, checkpoint=args.checkpoint)
+                              batch_size=args.batch_size, checkpoint=args.checkpoint, bank=args.bank)
     parts = lambda side: (f" (projection alone {result[f'auc_own_vs_{side}_projection']:.3f}, discriminator "
                           f"alone {result[f'auc_own_vs_{side}_discriminator']:.3f})" if args.discriminator else "")
     print(f"ROC AUC own samples vs held-out real images: {result['auc_own_vs_real']:.3f}{parts('real')} "
@@ -260,6 +262,7 @@ def _cmd_detection(args):
                    f"--steps {args.steps} --restarts {args.restarts} --learning-rate {args.learning_rate:g} "
                    f"--seed {args.seed}" + (f" --other {args.other}" if args.other else "")
                    + (f" --batch-size {args.batch_size}" if args.batch_size != latent.PROJECTION_BATCH else "")
+                   + (f" --bank {args.bank}" if args.bank else "")
                    + (" --discriminator" if args.discriminator else "") + " --write")
         result.update({"command": command, "seed": args.seed, "other": args.other,
                        "backend": keras.backend.backend(), "device": gradients.device_description(),
@@ -308,6 +311,12 @@ def _descent_options(p, steps, restarts):
     p.add_argument("--restarts", type=int, default=restarts)
     p.add_argument("--learning-rate", type=float, default=latent.LEARNING_RATE,
                    help="Adam's rate on the latents (cosine-decayed)")
+
+
+def _bank_option(p):
+    p.add_argument("--bank", type=int, default=0, metavar="N",
+                   help="start each descent from the nearest (in pixels) of N latents drawn from the prior "
+                        "(unconditional presets, --method optimize; latent.project's bank)")
 
 
 def build_parser():
@@ -371,6 +380,7 @@ def build_parser():
         p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize",
                        help="iGAN's inversions; encoder and hybrid use the preset's inverting encoder")
         p.add_argument("--out", default="projection.png")
+        _bank_option(p)
         if name == "detect":
             p.add_argument("--discriminator", action="store_true",
                            help="score with the projection error and the preset's own discriminator")
@@ -402,6 +412,7 @@ def build_parser():
     p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize")
     _descent_options(p, steps=200, restarts=1)
     p.add_argument("--other", help="a preset of the same data set whose samples to tell apart")
+    _bank_option(p)
     p.add_argument("--discriminator", action="store_true",
                    help="score with the projection error and the preset's own discriminator, each scaled "
                         "on as many more own samples (latent.generated_score(..., discriminator=True))")

@@ -360,6 +360,17 @@ def _check_bank(bank, method):
     return bank
 
 
+def _bank_record(bank):
+    """What a result records of a checked bank: nothing for none, the count
+    for one drawn from the prior, the count and a digest for given latents."""
+    if bank is None:
+        return {}
+    if isinstance(bank, (int, np.integer)):
+        return {"bank": int(bank)}
+    given = np.asarray(bank, np.float32)
+    return {"bank": len(given), "bank_sha256": hashlib.sha256(given.tobytes()).hexdigest()[:16]}
+
+
 def _start_bank(model, bank, space, conditions, restarts, seed, batch_size):
     """`project`'s bank: (latents, their images flattened, its key for a
     checkpoint), or None."""
@@ -375,7 +386,7 @@ def _start_bank(model, bank, space, conditions, restarts, seed, batch_size):
     if given is None:
         latents, key = model.random_latents(size, space, np.random.default_rng([seed, 1])), size
     else:
-        latents, key = given, hashlib.sha256(given.tobytes()).hexdigest()[:16]
+        latents, key = given, _bank_record(given)["bank_sha256"]
     latents = np.asarray(latents, np.float32)
     images = _render_float(model, latents, [], space, batch_size)
     return latents, images.reshape(len(images), -1).astype(np.float64), key
@@ -658,6 +669,7 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
     >>> latent.detection(model, x_test[:200], method="hybrid")["auc_own_vs_real"]
     """
     num = validation.check_count(num, "num")
+    recorded_bank = _bank_record(_check_bank(bank, method))
     conditional = model.task is tasks.CLASS_CONDITIONAL_IMAGE
     kept = lambda name: None if checkpoint is None else pathlib.Path(checkpoint) / name
 
@@ -679,7 +691,7 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
         sides["other"] = side(other_images, other_labels, "other model's samples", "other")
     result = {"num": num, "method": method, "steps": int(steps), "restarts": int(restarts),
               "batch_size": int(batch_size), "learning_rate": float(learning_rate), "space": sides["own"][1],
-              **({"bank": int(bank)} if bank else {})}
+              **recorded_bank}
     if discriminator:
         calibration, calibration_conditions = _own_samples(model, num, seed + 1)
         own_signals, _ = side(calibration, calibration_conditions.get("labels"), "calibration samples",

@@ -149,7 +149,9 @@ class ProgressBar(keras.callbacks.Callback):
             self.bar.close()
             self.bar = None
 
-    on_train_end = on_epoch_end
+    def on_train_end(self, logs=None):
+        # Keras ends each epoch it starts; this closes a bar whose epoch did not end.
+        self.on_epoch_end(None)
 
 
 class TrainingDiverged(FloatingPointError):

@@ -311,6 +311,13 @@ def test_detection_tells_own_samples_from_other_images(tmp_path):
         latent.detection(cgan, noise, num=6, steps=2, progress=False)
     labelled = latent.detection(cgan, noise, real_labels=[0, 1, 2, 0, 1, 2], num=6, steps=5, progress=False)
     assert 0.0 <= labelled["auc_own_vs_real"] <= 1.0
+    with pytest.raises(ValueError, match="class-conditional ConditionalGAN draws per class: use bank=0"):
+        latent.detection(cgan, noise, real_labels=[0, 1, 2, 0, 1, 2], num=6, steps=2, bank=8, progress=False)
+    # A bank of given latents is recorded by its size and digest.
+    given = np.random.default_rng(0).standard_normal((8, TINY["latent_dim"])).astype("float32")
+    banked = latent.detection(gan, noise, num=6, steps=2, seed=2, bank=given, progress=False)
+    assert banked["bank"] == 8 and len(banked["bank_sha256"]) == 16
+    assert latent.detection(gan, noise, num=6, steps=2, seed=2, bank=8, progress=False)["bank"] == 8
 
 
 def test_discriminator_score_is_the_discriminators_logit_one_image_at_a_time():

@@ -80,6 +80,33 @@ def truncation_lines(sweep):
     return lines
 
 
+def resampling_lines(record, plain=None):
+    """Discriminator resampling (`keras_gan_zoo.sampling`) next to the plain
+    sampler's FID record `plain`."""
+    if not record:
+        return []
+    against = (f" against **{plain['value']:.2f}** for plain sampling" if plain
+               and plain.get("num_generated") == record["num_generated"] and plain.get("seed") == record["seed"]
+               and plain.get("num_reference") == record["num_reference"] else "")
+    modes = record.get("mode_coverage")
+    mix = (f" The classifier reads {modes['classes_covered']} of {modes['num_classes']} classes, normalized "
+           f"entropy {modes['normalized_entropy']:.3f}, class-mix distance to the test images "
+           f"{modes['total_variation']:.3f}; class shares (%): "
+           + ", ".join(f"{100 * share:.1f}" for share in modes["histogram"]) + "." if modes else "")
+    return [
+        "",
+        f"- Discriminator resampling (`sampling.discriminator_resample(model, n, candidates="
+        f"{record['candidates']}, temperature={record['temperature']:g})`, `keras-gan-zoo sample ... "
+        f"--resample {record['candidates']} --temperature {record['temperature']:g}`): each image is one of "
+        f"{record['candidates']} samples, drawn with weight exp(logit / {record['temperature']:g}) by the "
+        f"shipped discriminator; FID **{record['fid']:.2f}**{against} ({num(record['num_generated'])} "
+        f"generated vs {num(record['num_reference'])} test images, seed {record['seed']}), KID "
+        f"{record['kid']:.5f}, precision {record['precision']:.3f}, recall {record['recall']:.3f}, density "
+        f"{record['density']:.3f}, coverage {record['coverage']:.3f}; it costs {record['candidates']} "
+        f"generator and discriminator passes per image.{mix} " + command_line(record),
+    ]
+
+
 def wall_time(seconds):
     """"374 s" below ten minutes, "61.0 min" from there on."""
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.1f} min"

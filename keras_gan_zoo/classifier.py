@@ -143,7 +143,7 @@ def has_classifier(dataset, directory=ASSETS):
 
 
 def mode_coverage(model, dataset, num_images=10000, seed=123, classifier=None,
-                  dataset_args=None, real_images=None):
+                  dataset_args=None, real_images=None, images=None):
     """How many of the data set's classes an unconditional generator draws,
     and how evenly: the mode-collapse check for class-labelled data.
 
@@ -159,12 +159,18 @@ def mode_coverage(model, dataset, num_images=10000, seed=123, classifier=None,
         generated and the real test images' class shares: 0 is the same
         mix), `real_histogram`, and counts.
 
-    `real_images` replaces the test split as the real side (e.g. a subset).
+    `real_images` replaces the test split as the real side (e.g. a subset);
+    `images` are generated images to read instead of `model.generate`'s
+    (e.g. `sampling.discriminator_resample`'s; `num_images` is then their
+    count).
     """
     classifier, info = classifier or load_classifier(dataset)
-    num_images = validation.check_count(num_images)
+    if images is None:
+        num_images = validation.check_count(num_images)
+        images = model.generate(num_images, seed=seed)
+    num_images = len(images)
     k = int(info["num_classes"])
-    generated = predict_labels(classifier, model.generate(num_images, seed=seed))
+    generated = predict_labels(classifier, images)
     if real_images is None:
         real_images, _ = datasets.load_held_out(dataset, **(dataset_args or {}))
     real = predict_labels(classifier, real_images)

@@ -24,7 +24,7 @@ from PIL import Image
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import (cards, classifier, datasets, evaluation, gradients, latent, presets, registry,
-                           remeasure, tasks, training)
+                           remeasure, sampling, tasks, training)
 from keras_gan_zoo.tasks import image_grid  # noqa: F401  (public: cli.image_grid)
 
 
@@ -46,6 +46,14 @@ def _cmd_list(args):
 def _cmd_sample(args):
     model = kgz.from_pretrained(args.preset, compile=False)
     options = {"truncation": args.truncation, "captions": args.caption, "stage": args.stage}
+    if args.resample:
+        extra = model.truncation_args(args.truncation) if args.truncation is not None else {}
+        images = sampling.discriminator_resample(model, args.num, seed=args.seed, candidates=args.resample,
+                                                 temperature=args.temperature, **extra)
+        save_image(image_grid(images, args.columns), args.out)
+        print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}), each the discriminator's pick "
+              f"of {args.resample} at temperature {args.temperature:g}, to {args.out}")
+        return
     show = model.showcase(num=args.num, seed=args.seed, columns=args.columns,
                           **{k: v for k, v in options.items() if v})
     if show.images is not None:
@@ -83,6 +91,11 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
+    if args.resample:
+        sampling.evaluate_preset(args.preset, candidates=args.resample, temperature=args.temperature,
+                                 num_images=args.num, seed=args.seed, num_reference=args.num_reference,
+                                 write=not args.no_write)
+        return
     evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed,
                                write=not args.no_write, num_reference=args.num_reference,
                                num_per_class=args.num_per_class, baseline=args.baseline,
@@ -319,6 +332,16 @@ def _bank_option(p):
                         "(unconditional presets, --method optimize; latent.project's bank)")
 
 
+def _resample_options(parser, recorded=""):
+    """--resample and --temperature (`keras_gan_zoo.sampling`)."""
+    parser.add_argument("--resample", type=int, default=None, metavar="K",
+                        help="image families: each image the discriminator's pick of K samples "
+                             "(sampling.discriminator_resample)" + recorded)
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="with --resample: weights exp(logit / temperature); 1 is the density-ratio "
+                             "estimate, smaller is choosier")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-gan-zoo", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -334,6 +357,7 @@ def build_parser():
     p.add_argument("--caption", action="append", default=None,
                    help="text-to-image: a caption (repeat for more); default: held-out captions")
     p.add_argument("--stage", type=int, default=None, help="text-to-image: 1 for the stage-I images")
+    _resample_options(p)
     p.set_defaults(func=_cmd_sample)
     p = sub.add_parser("train", help="run a recipe from recipes/")
     p.add_argument("recipe", help="recipe name (dcgan_mnist) or path to a recipe file")
@@ -366,6 +390,7 @@ def build_parser():
     p.add_argument("--quick", action="store_true",
                    help="a quick check on a few samples (never recorded in the preset)")
     p.add_argument("--no-write", action="store_true", help="do not record the result in the preset")
+    _resample_options(p, "; recorded as the card's resampling figures, next to the plain ones")
     p.set_defaults(func=_cmd_evaluate)
     p = _latent_parser(sub, "interpolate", "write a strip (and a GIF) between two latents", _cmd_interpolate)
     p.add_argument("--steps", type=int, default=8)

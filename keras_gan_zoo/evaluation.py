@@ -299,7 +299,7 @@ def fid(images1, images2, extractor=None, progress=True):
 
 
 def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, progress=True,
-                   num_reference=None, dataset_args=None, generate_args=None):
+                   num_reference=None, dataset_args=None, generate_args=None, sampler=None):
     """FID and KID of `model.generate` samples against a test set (its first
     `num_reference` images; all of them by default).
 
@@ -308,6 +308,8 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
             e.g. `{"image_size": 32}`), so both sides have the same format.
         generate_args: extra arguments of `model.generate` (e.g.
             `{"truncation": 0.5}`).
+        sampler: `(num_images, seed) -> uint8 images` in place of
+            `model.generate` (e.g. `sampling.discriminator_resample`).
 
     Returns a dict with `fid`, `kid`, `kid_std`, counts and timing.
     """
@@ -315,7 +317,10 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
     extractor = extractor or feature_extractor()
     reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
                                    limit=num_reference, **(dataset_args or {}))
-    images = model.generate(num_images, seed=seed, **(generate_args or {}))
+    if sampler is None:
+        images = model.generate(num_images, seed=seed, **(generate_args or {}))
+    else:
+        images = sampler(num_images, seed)
     generated = extractor(images, progress=progress, desc="generated features")
     value = frechet_distance(*statistics(generated), *statistics(reference))
     kid, kid_std = kernel_inception_distance(generated, reference.astype(np.float64))
@@ -380,7 +385,9 @@ def sharpness(images):
     return float((np.abs(np.diff(x, axis=1)).mean() + np.abs(np.diff(x, axis=2)).mean()) / 2)
 
 
-def _fid_kid(features1, features2):
+def fid_kid(features1, features2):
+    """`{"fid", "kid", "kid_std"}` of two feature sets (KID on subsets of at
+    most 1,000)."""
     kid, kid_std = kernel_inception_distance(features1, features2,
                                              subset_size=min(len(features1), len(features2), 1000))
     return {"fid": frechet_distance(*statistics(features1), *statistics(features2)),
@@ -414,9 +421,9 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, limit=No
         cycle_b = model.translate(fake_a, direction="a2b")
         fa, fb = features(test_x, "A features"), features(test_y, "B features")
         result = {
-            "a_vs_b": _fid_kid(fa, fb),
-            "translated_a2b_vs_b": _fid_kid(features(fake_b, "G(A) features"), fb),
-            "translated_b2a_vs_a": _fid_kid(features(fake_a, "G(B) features"), fa),
+            "a_vs_b": fid_kid(fa, fb),
+            "translated_a2b_vs_b": fid_kid(features(fake_b, "G(A) features"), fb),
+            "translated_b2a_vs_a": fid_kid(features(fake_a, "G(B) features"), fa),
             "cycle_l1_a": float(np.mean(np.abs(cycle_a / 255.0 - test_x / 255.0))),
             "cycle_l1_b": float(np.mean(np.abs(cycle_b / 255.0 - test_y / 255.0))),
             "num_test_a": int(len(test_x)),
@@ -429,8 +436,8 @@ def evaluate_translation(model, dataset, extractor=None, progress=True, limit=No
         result = {
             "l1": float(np.mean(np.abs(outputs / 255.0 - test_y / 255.0))),
             "ssim": float(np.mean(ssim(outputs, test_y))),
-            "translated_vs_target": _fid_kid(features(outputs, "output features"), ft),
-            "input_vs_target": _fid_kid(features(test_x, "input features"), ft),
+            "translated_vs_target": fid_kid(features(outputs, "output features"), ft),
+            "input_vs_target": fid_kid(features(test_x, "input features"), ft),
             "sharpness_ratio": sharpness(outputs) / sharpness(test_y),
             "input_l1": float(np.mean(np.abs(test_x / 255.0 - test_y / 255.0))),
             "input_ssim": float(np.mean(ssim(test_x, test_y))),
@@ -510,7 +517,7 @@ def evaluate_text_to_image(model, stages=None, samples_per_caption=3, seed=123, 
             "image_size": size,
             "num_generated": int(len(images)),
             "num_reference": int(len(real)),
-            **_fid_kid(features, real_features.astype(np.float64)),
+            **fid_kid(features, real_features.astype(np.float64)),
             "r_precision": alignment.r_precision(judge, images, repeated, seed=seed)["r_precision"],
         }
     return results
@@ -528,7 +535,7 @@ def real_image_floor(image_size, num_images=1005, seed=0, judge=None, extractor=
                                        progress=progress, image_size=image_size)
     features = extractor(train[pick], progress=progress, desc="training emoji features")
     return {"image_size": image_size, "num_generated": int(len(pick)), "num_reference": int(len(real)),
-            **_fid_kid(features, real_features.astype(np.float64)),
+            **fid_kid(features, real_features.astype(np.float64)),
             "r_precision": alignment.r_precision(judge, real, captions, seed=seed)["r_precision"]}
 
 
@@ -695,7 +702,9 @@ def evaluator(task):
     return register
 
 
-def _provenance():
+def provenance():
+    """Where an FID was measured: the feature network, its engine, the Keras
+    backend and the device (every FID record carries it)."""
     return {"network": NETWORK_NAME, "backend": keras.backend.backend(),
             "feature_engine": os.environ.get("KERAS_GAN_ZOO_FID_ENGINE") or "torch",
             "device": gradients.device_description()}
@@ -712,7 +721,7 @@ def evaluate_generated_images(model, options):
     metrics = {
         "fid": {"value": result["fid"], "num_generated": result["num_generated"],
                 "num_reference": result["num_reference"], "seed": options["seed"],
-                "command": options["command"], "wall_time_s": result["wall_time_s"], **_provenance()},
+                "command": options["command"], "wall_time_s": result["wall_time_s"], **provenance()},
         "kid": {"value": result["kid"], "std": result["kid_std"]},
         # Variety as well as fidelity: a collapsed generator keeps a fair
         # pixel spread but covers few real samples (low recall and coverage).
@@ -764,7 +773,7 @@ def _evaluate_image_translation(model, options):
     dataset = training.get("dataset") or model.default_dataset
     args = training.get("dataset_args", {"image_size": model.image_size})
     result = evaluate_translation(model, dataset, limit=options["limit"], **args)
-    metrics = {"translation": {**result, **_provenance(), "command": options["command"]}}
+    metrics = {"translation": {**result, **provenance(), "command": options["command"]}}
     if options.get("baseline"):
         other = evaluate_translation(presets.load(presets.resolve(options["baseline"]), compile=False),
                                      dataset, limit=options["limit"], **args)
@@ -801,14 +810,14 @@ def evaluate_captioned_images(model, options):
                      f"1%) by the alignment judge (its own figures: "
                      f"{json.dumps(alignment.judge_report()['held_out_real'])})."),
         "rows": rows, "samples_per_caption": samples, "seed": options["seed"],
-        "command": options["command"], **_provenance(), "wall_time_s": round(time.time() - start, 1),
+        "command": options["command"], **provenance(), "wall_time_s": round(time.time() - start, 1),
     }
     final = rows[-1]
     metrics = {
         "text_to_image": report,
         "fid": {"value": final["fid"], "num_generated": final["num_generated"],
                 "num_reference": final["num_reference"], "command": options["command"],
-                "seed": options["seed"], "wall_time_s": report["wall_time_s"], **_provenance()},
+                "seed": options["seed"], "wall_time_s": report["wall_time_s"], **provenance()},
         "kid": {"value": final["kid"], "std": final["kid_std"]},
     }
     return metrics, json.dumps(rows, indent=1)

@@ -578,7 +578,7 @@ def _signals(model, images, conditions, discriminator=True, **options):
             discriminator_score(model, fit.images, **conditions)), fit.space
 
 
-def discriminator_score(model, images, batch_size=256, **conditions):
+def discriminator_score(model, images, batch_size=256, batched=False, **conditions):
     """Per image, the logit the model's own discriminator gives it
     (inference mode; higher: the discriminator finds it more real), for the
     image families that ship their discriminator. An image's score does not
@@ -587,7 +587,9 @@ def discriminator_score(model, images, batch_size=256, **conditions):
     statistics).
 
     `conditions`: what else the discriminator reads (`labels=` for the
-    class-conditional families).
+    class-conditional families). `batched`: see
+    `ImageGAN.discriminator_logits` (faster for a minibatch-std
+    discriminator, each score then reading its batch-mates a little).
 
     Example:
 
@@ -599,7 +601,8 @@ def discriminator_score(model, images, batch_size=256, **conditions):
     targets = validation.check_images(images, tuple(model.image_shape))
     batch_size = validation.check_count(batch_size, "batch_size")
     conditions = model.latent_conditions(len(targets), **conditions)
-    return np.asarray(model.discriminator_logits(targets, conditions, batch_size=batch_size), "float64")
+    return np.asarray(model.discriminator_logits(targets, conditions, batch_size=batch_size, batched=batched),
+                      "float64")
 
 
 def _own_samples(model, num, seed):

@@ -1,0 +1,175 @@
+"""Sampling with the discriminator's help: each image is the pick of several
+candidates, drawn in proportion to how real the model's own discriminator
+finds them.
+
+A discriminator trained with the standard (non-saturating) GAN loss
+estimates, at its optimum, the density ratio `p_data(x) / p_g(x)` as
+`exp(logit(x))` (Goodfellow et al. 2014). Reweighting the generator's
+samples by that ratio moves their distribution towards the data: Azadi et
+al. (2019, "Discriminator Rejection Sampling") accept or reject each sample
+by it, Turner et al. (2019, "Metropolis-Hastings GANs") run a chain over
+independent proposals. `discriminator_resample` does sampling-importance-
+resampling (Rubin 1988): for each image it draws `candidates` samples and
+keeps one, with probability proportional to `exp(logit / temperature)`.
+Every kept image is an independent draw; `temperature=1` is the density
+ratio itself, a smaller temperature sharpens the choice (the discriminator
+is not at its optimum, so the best temperature is measured, not assumed),
+and `candidates=1` is plain sampling.
+
+The cost is `candidates` generator and discriminator passes per image. It
+needs a shipped discriminator, so it works with every image family that
+has a latent space (DCGAN, the class-conditional families, StyleGAN,
+ProGAN). A minibatch-standard-deviation discriminator (StyleGAN, ProGAN)
+scores the candidates in batches of 32 of each other, as it saw generated
+batches in training, so a candidate's weight depends a little on the 7
+others of its group (see `ImageGAN.discriminator_logits`).
+
+Example:
+
+>>> import keras_gan_zoo as kgz
+>>> from keras_gan_zoo import sampling
+>>> gan = kgz.from_pretrained("dcgan-mnist")
+>>> images = sampling.discriminator_resample(gan, 64, seed=0, candidates=10, temperature=0.5)
+>>> images.shape
+(64, 28, 28, 1)
+
+`keras-gan-zoo sample PRESET --resample 10 --temperature 0.5` draws a grid
+this way, and `keras-gan-zoo evaluate PRESET --resample 10 --temperature
+0.5` measures it (`evaluate_preset`) and records it in the card next to
+the plain sampler's figures.
+"""
+
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from keras_gan_zoo import classifier, evaluation, latent, presets, tasks, validation
+
+# Images per round: `CHUNK * candidates` candidates are drawn and scored at a
+# time, so memory stays bounded; the chunking is part of the seeding (the
+# same seed gives the same images whatever the batch size).
+CHUNK = 1000
+
+
+def discriminator_resample(model, num_images, seed=None, candidates=10, temperature=1.0, labels=None,
+                           batch_size=256, progress=True, **generate_args):
+    """`num_images` images, each chosen among `candidates` of the model's
+    samples by its own discriminator (see the module docstring).
+
+    Args:
+        model: an image family with a latent space and its discriminator.
+        num_images: how many images.
+        seed: the same seed gives the same images on every backend (up to a
+            candidate whose weight differs from another's by float noise).
+        candidates: samples drawn per image (1: plain sampling).
+        temperature: weights are `exp(logit / temperature)`; 1 is the
+            density-ratio estimate, smaller is choosier.
+        labels: class-conditional families: the class of each image (as
+            `generate` takes them; every candidate of an image has its class).
+        batch_size: generator and discriminator batch size.
+        progress: show a progress bar.
+        **generate_args: more arguments of `model.generate` (`truncation=`).
+
+    Returns:
+        uint8 numpy images `(num_images, H, W, C)`.
+    """
+    _check_model(model)
+    num_images = validation.check_count(num_images)
+    candidates = validation.check_count(candidates, "candidates")
+    temperature = float(temperature)
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be a positive number; got {temperature}")
+    class_conditional = model.task is tasks.CLASS_CONDITIONAL_IMAGE
+    if class_conditional:
+        labels = model.check_labels(labels, num_images)
+    elif labels is not None:
+        raise ValueError(f"{type(model).__name__} is unconditional: drop labels=")
+    sequence = np.random.SeedSequence(seed)
+    chunks = range(0, num_images, CHUNK)
+    kept = []
+    for start, child in zip(tqdm(chunks, desc=f"resampling ({candidates} candidates per image)",
+                                 disable=not progress or len(chunks) < 2), sequence.spawn(len(chunks))):
+        count = min(CHUNK, num_images - start)
+        draw_seed, pick_seed = (int(s) for s in child.generate_state(2))
+        conditions = {}
+        if class_conditional:
+            conditions = {"labels": np.repeat(labels[start:start + count], candidates)}
+        pool = model.generate(count * candidates, seed=draw_seed, batch_size=batch_size,
+                              **conditions, **generate_args)
+        logits = latent.discriminator_score(model, pool, batch_size=batch_size, batched=True, **conditions)
+        best = pick(logits, candidates, temperature, np.random.default_rng(pick_seed))
+        kept.append(pool[np.arange(count) * candidates + best])
+    return np.concatenate(kept)
+
+
+def pick(logits, candidates, temperature, rng):
+    """For each run of `candidates` consecutive logits, the index (within its
+    run) of one drawn with probability `softmax(logits / temperature)`: the
+    Gumbel-max trick (the argmax of the scaled logits plus Gumbel noise)."""
+    keys = np.asarray(logits, "float64") / temperature + rng.gumbel(size=len(logits))
+    return np.argmax(keys.reshape(-1, candidates), axis=1)
+
+
+def _check_model(model):
+    """A clear error for a model `discriminator_resample` cannot use."""
+    latent.space_of(model)  # an image family that draws from a latent
+    if getattr(model, "discriminator", None) is None:
+        raise ValueError(f"this {type(model).__name__} has no discriminator to resample with "
+                         "(a preset saved without it); sample with generate() instead")
+
+
+def evaluate_preset(preset, candidates=10, temperature=1.0, num_images=10000, seed=123, num_reference=None,
+                    write=True, extractor=None, progress=True):
+    """FID/KID, precision/recall, density/coverage and (data sets with a
+    shipped classifier) the class mix of `discriminator_resample` images, by
+    the protocol of `keras-gan-zoo evaluate` (the same seed, the same test
+    images); recorded as the preset's `metrics["resampling"]` (its card
+    shows it next to the plain sampler's figures) unless `write=False`.
+
+    Returns the record.
+
+    Example:
+
+    >>> sampling.evaluate_preset("dcgan-mnist", candidates=10, temperature=0.5, write=False)["fid"]
+    """
+    folder = presets.resolve(preset)
+    model = presets.load(folder, compile=False)
+    _check_model(model)
+    training = model.preset_metadata.get("training", {})
+    dataset = training.get("dataset") or model.default_dataset
+    drawn = []
+
+    def sampler(count, sample_seed):
+        drawn.append(discriminator_resample(model, count, seed=sample_seed, candidates=candidates,
+                                            temperature=temperature, progress=progress))
+        return drawn[-1]
+
+    start = time.time()
+    result = evaluation.evaluate_model(model, dataset, num_images=num_images, seed=seed, extractor=extractor,
+                                       progress=progress, num_reference=num_reference,
+                                       dataset_args=training.get("dataset_args", {}), sampler=sampler)
+    record = {key: result[key] for key in ("fid", "kid", "kid_std", "precision", "recall", "density",
+                                           "coverage", "num_generated", "num_reference", "seed")}
+    flags = [f"--resample {candidates}", f"--temperature {temperature:g}",
+             f"--num {num_images}" if num_images != 10000 else "",
+             f"--seed {seed}" if seed != 123 else "",
+             f"--num-reference {num_reference}" if num_reference else ""]
+    record.update({"candidates": int(candidates), "temperature": float(temperature),
+                   "command": " ".join(["keras-gan-zoo evaluate", folder.name] + [f for f in flags if f])})
+    if model.task is tasks.UNCONDITIONAL_IMAGE and classifier.has_classifier(dataset):
+        modes = classifier.mode_coverage(model, dataset, images=drawn[-1],
+                                         dataset_args=training.get("dataset_args", {}))
+        record["mode_coverage"] = {key: modes[key] for key in (
+            "histogram", "classes_covered", "num_classes", "normalized_entropy", "total_variation")}
+    record.update({"wall_time_s": round(time.time() - start, 1), **evaluation.provenance()})
+    plain = model.preset_metadata.get("metrics", {}).get("fid", {}).get("value")
+    print(f"{folder.name}: {candidates} candidates per image at temperature {temperature:g}: FID "
+          f"{record['fid']:.3f}" + (f" (plain sampling: {plain:.3f})" if plain is not None else "")
+          + f", KID {record['kid']:.5f}, precision {record['precision']:.3f}, recall {record['recall']:.3f}, "
+          f"density {record['density']:.3f}, coverage {record['coverage']:.3f} "
+          f"({record['num_generated']} generated vs {record['num_reference']} test images, "
+          f"{record['wall_time_s']:.0f} s)")
+    if write:
+        presets.update_metadata(folder, {"metrics": {"resampling": record}})
+    return record

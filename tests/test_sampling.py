@@ -1,0 +1,160 @@
+"""Discriminator resampling (`keras_gan_zoo.sampling`): each image is drawn
+among candidates by the weight exp(logit / temperature)."""
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_gan_zoo as kgz
+from keras_gan_zoo import cli, datasets, presets, sampling
+
+
+def _brightness_critic(image_shape, scale=3000.0):
+    """A stand-in discriminator whose logit is `scale` times the mean pixel:
+    it finds brighter images more real (an untrained generator draws nearly
+    uniform grey, so the scale is large)."""
+    images = keras.Input(image_shape)
+    logits = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(scale), use_bias=False)(
+        keras.layers.GlobalAveragePooling2D()(images))
+    return keras.Model(images, logits)
+
+
+def _mean_pixel(images):
+    return images.reshape(len(images), -1).mean(axis=1)
+
+
+@pytest.fixture()
+def gan():
+    model = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4, seed=0)
+    model.discriminator = _brightness_critic(model.image_shape)
+    return model
+
+
+def test_the_pick_follows_the_weights():
+    """Gumbel-max over each image's candidates draws candidate j with
+    probability softmax(logit / temperature)_j."""
+    logits = np.tile([0.0, np.log(3.0)], 20000)
+    for temperature, expected in ((1.0, 0.75), (0.5, 0.9)):
+        best = sampling.pick(logits, 2, temperature, np.random.default_rng(0))
+        assert best.mean() == pytest.approx(expected, abs=0.01)
+    assert (sampling.pick(np.zeros(10), 1, 1.0, np.random.default_rng(0)) == 0).all()
+
+
+def test_resampling_draws_what_the_discriminator_finds_real(gan):
+    weights = [w.copy() for w in gan.get_weights()]
+    plain = sampling.discriminator_resample(gan, 300, seed=1, candidates=1, progress=False)
+    picked = sampling.discriminator_resample(gan, 300, seed=1, candidates=8, progress=False)
+    choosy = sampling.discriminator_resample(gan, 300, seed=1, candidates=8, temperature=0.1, progress=False)
+    assert plain.shape == picked.shape == (300, 8, 8, 1) and picked.dtype == np.uint8
+    assert _mean_pixel(plain).mean() < _mean_pixel(picked).mean() < _mean_pixel(choosy).mean()
+    # The same seed gives the same images; the weights are untouched.
+    again = sampling.discriminator_resample(gan, 300, seed=1, candidates=8, progress=False)
+    np.testing.assert_array_equal(picked, again)
+    for before, after in zip(weights, gan.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    # Each image is one of the model's own samples (a candidate), not a blend.
+    pool = gan.generate(8 * 300, seed=int(np.random.SeedSequence(1).spawn(1)[0].generate_state(2)[0]))
+    own = {image.tobytes() for image in pool}
+    assert all(image.tobytes() in own for image in picked)
+
+
+def test_bad_arguments_are_clear_errors(gan):
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="temperature must be a positive number"):
+            sampling.discriminator_resample(gan, 4, temperature=bad)
+    with pytest.raises(ValueError, match="candidates"):
+        sampling.discriminator_resample(gan, 4, candidates=0)
+    with pytest.raises(ValueError, match="unconditional: drop labels"):
+        sampling.discriminator_resample(gan, 4, labels=[1, 2, 3, 4])
+    gan.discriminator = None
+    with pytest.raises(ValueError, match="no discriminator to resample with"):
+        sampling.discriminator_resample(gan, 4)
+    translator = kgz.Pix2Pix(**kgz.Pix2Pix.tiny_config)
+    with pytest.raises(ValueError, match="no latent space"):
+        sampling.discriminator_resample(translator, 4)
+
+
+def test_class_conditional_candidates_keep_the_class_of_their_image():
+    model = kgz.ConditionalGAN(**kgz.ConditionalGAN.tiny_config)
+    seen = []
+    original = model.discriminator_logits
+
+    def logits(images, conditions, batch_size=256, batched=False):
+        seen.append(conditions[0].copy())
+        return original(images, conditions, batch_size=batch_size, batched=batched)
+
+    model.discriminator_logits = logits
+    images = sampling.discriminator_resample(model, 3, seed=0, candidates=4, labels=[2, 0, 1], progress=False)
+    assert images.shape == (3,) + tuple(model.image_shape)
+    np.testing.assert_array_equal(seen[0], [2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1])
+
+
+class _PixelFeatures:
+    """A stand-in feature network: a few pixel statistics per image (fast)."""
+
+    def __call__(self, images, progress=True, desc=None):
+        x = images.reshape(len(images), -1).astype(np.float64) / 255.0
+        return np.stack([x.mean(1), x.std(1), (x > 0.5).mean(1), x[:, : x.shape[1] // 2].mean(1)], 1)
+
+
+def test_evaluation_is_recorded_next_to_the_plain_figures(gan, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # the fake reference features stay in this test
+    monkeypatch.delenv("KERAS_GAN_ZOO_SHARED_CACHE", raising=False)
+    real = np.full((40, 8, 8, 1), 200, np.uint8)  # bright "test images": resampling moves towards them
+    monkeypatch.setattr(datasets, "load", lambda name, **kw: ((real, None), (real, None)))
+    monkeypatch.setattr(datasets, "load_held_out", lambda name, **kw: (real, None))
+    # A preset folder whose loaded model is `gan`, brightness critic included.
+    folder = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4).save_pretrained(
+        tmp_path / "toy", metadata={"training": {"dataset": "toy"}})
+
+    def load(path, compile=False):
+        gan.preset_metadata = presets.read_json(folder / presets.METADATA_FILE, "metadata")
+        return gan
+
+    monkeypatch.setattr(presets, "load", load)
+    plain = sampling.evaluate_preset(folder, candidates=1, num_images=40, num_reference=40, write=False,
+                                     extractor=_PixelFeatures(), progress=False)
+    presets.update_metadata(folder, {"metrics": {"fid": {
+        "value": plain["fid"], "num_generated": 40, "num_reference": 40, "seed": 123, "command": "c",
+        "backend": "jax", "device": "d", "wall_time_s": 1.0}}})
+    record = sampling.evaluate_preset(folder, candidates=8, temperature=0.5, num_images=40, num_reference=40,
+                                      extractor=_PixelFeatures(), progress=False)
+    assert record["fid"] < plain["fid"]
+    assert record["command"] == "keras-gan-zoo evaluate toy --resample 8 --temperature 0.5 --num 40 --num-reference 40"
+    assert record["backend"] == keras.backend.backend() and record["wall_time_s"] >= 0
+    metadata = presets.read_json(folder / presets.METADATA_FILE, "metadata")
+    assert metadata["metrics"]["resampling"]["fid"] == record["fid"]
+    card = (folder / "README.md").read_text()
+    assert f"FID **{record['fid']:.2f}** against **{plain['fid']:.2f}** for plain sampling" in card
+    assert "candidates=8, temperature=0.5" in card and record["command"] in card
+    assert f"plain sampling: {plain['fid']:.3f}" in capsys.readouterr().out
+
+
+def test_cli_samples_and_evaluates_with_resampling(tmp_path, monkeypatch):
+    folder = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4).save_pretrained(tmp_path / "toy")
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", str(folder), "--num", "4", "--resample", "3", "--temperature", "0.5",
+                     "--out", str(out)]) == 0
+    assert Image.open(out).size == (16, 16)
+    calls = []
+    monkeypatch.setattr(sampling, "evaluate_preset", lambda preset, **kw: calls.append((preset, kw)))
+    assert cli.main(["evaluate", str(folder), "--resample", "5", "--temperature", "0.25", "--no-write"]) == 0
+    assert calls == [(str(folder), {"candidates": 5, "temperature": 0.25, "num_images": 10000, "seed": 123,
+                                    "num_reference": None, "write": False})]
+
+
+def test_a_minibatch_std_discriminator_scores_candidates_in_training_sized_batches():
+    """StyleGAN's discriminator reads the spread of its batch: candidates are
+    scored in batches of 32 of each other (as generated batches in training),
+    so a logit reads its own batch and no other."""
+    model = kgz.StyleGAN(**kgz.StyleGAN.tiny_config)
+    images = model.generate(64, seed=0, output="float")
+    logits = model.discriminator_logits(images, [], batched=True)
+    changed = images.copy()
+    changed[40:] = -changed[40:]  # the second batch only
+    again = model.discriminator_logits(changed, [], batched=True)
+    np.testing.assert_allclose(again[:32], logits[:32], atol=1e-6)
+    assert not np.allclose(again[32:40], logits[32:40], atol=1e-6)  # batch-mates of the changed images
+    assert sampling.discriminator_resample(model, 5, seed=0, candidates=3, progress=False).shape == (
+        (5,) + tuple(model.image_shape))

@@ -174,8 +174,13 @@ def _adam(steps, learning_rate, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
 
 def _check_latents(model, latents, space):
     """`latents` as float32 of the shape `space` has, or a clear error."""
-    latents = np.asarray(latents, dtype="float32")
     shape = model.initial_latents(1, space).shape[1:]
+    try:
+        latents = np.asarray(latents, dtype="float32")
+    except (TypeError, ValueError):  # ragged rows, text: not an array of numbers
+        raise ValueError(f"latents of {type(model).__name__}'s space {space!r} are an array of numbers of "
+                         f"shape (N,) + {shape}; got {type(latents).__name__} that is not one "
+                         "(rows of different lengths?)") from None
     if latents.ndim != len(shape) + 1 or latents.shape[1:] != shape or not len(latents):
         raise ValueError(f"latents of {type(model).__name__}'s space {space!r} have shape "
                          f"(N,) + {shape}; got {latents.shape}")
@@ -672,7 +677,10 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
     >>> latent.detection(model, x_test[:200], method="hybrid")["auc_own_vs_real"]
     """
     num = validation.check_count(num, "num")
-    recorded_bank = _bank_record(_check_bank(bank, method))
+    checked = _check_bank(bank, method)
+    if checked is not None and not isinstance(checked, (int, np.integer)):
+        bank = checked = _check_latents(model, checked, space_of(model))  # before anything is projected
+    recorded_bank = _bank_record(checked)
     conditional = model.task is tasks.CLASS_CONDITIONAL_IMAGE
     kept = lambda name: None if checkpoint is None else pathlib.Path(checkpoint) / name
 

@@ -318,6 +318,11 @@ def test_detection_tells_own_samples_from_other_images(tmp_path):
     banked = latent.detection(gan, noise, num=6, steps=2, seed=2, bank=given, progress=False)
     assert banked["bank"] == 8 and len(banked["bank_sha256"]) == 16
     assert latent.detection(gan, noise, num=6, steps=2, seed=2, bank=8, progress=False)["bank"] == 8
+    # Ragged or wrongly shaped bank latents are a clear error before anything is projected.
+    ragged = [list(given[0]), list(given[1][:3])]
+    for bad in (ragged, given[:, :3]):
+        with pytest.raises(ValueError, match="latents of DCGAN's space 'z'"):
+            latent.detection(gan, noise, num=6, steps=2, bank=bad, progress=False)
 
 
 def test_discriminator_score_is_the_discriminators_logit_one_image_at_a_time():

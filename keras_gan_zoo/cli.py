@@ -46,7 +46,7 @@ def _cmd_list(args):
 def _cmd_sample(args):
     model = kgz.from_pretrained(args.preset, compile=False)
     options = {"truncation": args.truncation, "captions": args.caption, "stage": args.stage}
-    if args.resample:
+    if args.resample is not None:
         extra = model.truncation_args(args.truncation) if args.truncation is not None else {}
         images = sampling.discriminator_resample(model, args.num, seed=args.seed, candidates=args.resample,
                                                  temperature=args.temperature, **extra)
@@ -91,7 +91,7 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
-    if args.resample:
+    if args.resample is not None:
         sampling.evaluate_preset(args.preset, candidates=args.resample, temperature=args.temperature,
                                  num_images=args.num, seed=args.seed, num_reference=args.num_reference,
                                  write=not args.no_write)

@@ -137,6 +137,7 @@ def test_cli_samples_and_evaluates_with_resampling(tmp_path, monkeypatch):
     assert cli.main(["sample", str(folder), "--num", "4", "--resample", "3", "--temperature", "0.5",
                      "--out", str(out)]) == 0
     assert Image.open(out).size == (16, 16)
+    assert cli.main(["sample", str(folder), "--resample", "0", "--out", str(out)]) == 2  # not plain sampling
     calls = []
     monkeypatch.setattr(sampling, "evaluate_preset", lambda preset, **kw: calls.append((preset, kw)))
     assert cli.main(["evaluate", str(folder), "--resample", "5", "--temperature", "0.25", "--no-write"]) == 0

@@ -223,6 +223,20 @@ def test_a_stepped_run_decays_the_rates_per_interval_and_its_card_says_so(tmp_pa
             "changed every 2 steps (the last 2 at 1/3 of them)") in card
 
 
+def test_a_decay_that_starts_halfway_holds_the_full_rate_first(tmp_path):
+    """recipes/cgan_mnist_anneal.py: the full rate for the first half of the
+    intervals, then linearly down; of four intervals the last runs at half."""
+    # Not a smoke run, which would replace the recipe's epochs (the halfway mark).
+    recipe = training.variant(cli._find_recipe("cgan_mnist_anneal"), model={"width": 8},
+                              train_images=256, fid_images=0)
+    model = training.run_recipe(recipe, steps=8, checkpoint_every=2, run_dir=tmp_path,
+                                output_dir=tmp_path / "preset", verbose=0)
+    for optimizer in model.player_optimizers.values():
+        assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(2e-4 / 2)
+    record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
+    assert record["lr_decay"] == {"unit": "step", "start": 4, "end": 8, "every": 2}
+
+
 def test_the_card_names_a_decay_that_starts_later_and_none_when_there_is_none():
     from keras_gan_zoo import cards
     assert cards.schedule_lines({"lr_decay": {"unit": "epoch", "start": 15, "end": 30}}) == [

@@ -1,16 +1,16 @@
 """Continuation of `cgan-mnist`: the same network, loss, batch and Adam
-settings as `recipes/cgan_mnist.py`, at the full rate of 2e-4 for the first
-half of the run and then both rates decayed linearly toward 0 (the schedule
+settings as `recipes/cgan_mnist.py`, at the full rate of 2e-4 for about the
+first half of the run and then both rates decayed linearly toward 0 (the schedule
 that took dcgan-mnist from FID 6.56 to 5.72, here after a constant-rate half
 because the 11,256-step preset was still improving fast). Meant for
 `--init-from` the trained preset:
 
-    keras-gan-zoo train cgan_mnist_anneal --init-from cgan-mnist --steps 60000 \\
+    keras-gan-zoo train cgan_mnist_anneal --init-from cgan-mnist --steps 48000 \\
         --checkpoint-every 4000 --fid-images 0 --run-dir runs/cgan-mnist-anneal \\
         --out runs/cgan-mnist-anneal/preset
 
 In a stepped run the rates change at each checkpoint interval (full for the
-first 9 of 15 intervals, then 6/7, 5/7, ..., 1/7 of 2e-4), so an interrupted
+first 7 of 12 intervals, then 5/6, 4/6, ..., 1/6 of 2e-4), so an interrupted
 run resumes on the same schedule.
 """
 

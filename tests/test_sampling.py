@@ -159,3 +159,68 @@ def test_a_minibatch_std_discriminator_scores_candidates_in_training_sized_batch
     assert not np.allclose(again[32:40], logits[32:40], atol=1e-6)  # batch-mates of the changed images
     assert sampling.discriminator_resample(model, 5, seed=0, candidates=3, progress=False).shape == (
         (5,) + tuple(model.image_shape))
+
+
+def _moving_statistics(model):
+    return [np.array(keras.ops.convert_to_numpy(v)) for v in model.discriminator.non_trainable_variables]
+
+
+def test_calibration_fits_the_discriminator_to_its_generator_and_restores_it():
+    """Bright real images against an untrained generator's grey samples: the
+    calibrated discriminator tells them apart better, as it scores
+    (`discriminator_score`, inference mode: the batch norms' moving
+    statistics stay as they were); on leaving the block every weight is
+    back, also when the block raises."""
+    model = kgz.DCGAN(**kgz.DCGAN.tiny_config, seed=0)
+    reals = np.random.default_rng(0).integers(200, 256, (256, 16, 16, 1)).astype("uint8")
+    before = [w.copy() for w in model.get_weights()]
+    statistics = _moving_statistics(model)
+    with sampling.calibrated_discriminator(model, reals, steps=20, learning_rate=1e-3, progress=False) as record:
+        inside = [w.copy() for w in model.get_weights()]
+        for a, b in zip(statistics, _moving_statistics(model)):
+            np.testing.assert_array_equal(a, b)
+    assert record["after"]["loss"] < record["before"]["loss"] - 0.1
+    assert (record["after"]["real_logit"] - record["after"]["generated_logit"]
+            > record["before"]["real_logit"] - record["before"]["generated_logit"])
+    assert record["steps"] == 20 and record["batch_size"] == 64 and record["images"] == 256
+    assert any(not np.array_equal(a, b) for a, b in zip(before, inside))
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(RuntimeError, match="stop"):
+        with sampling.calibrated_discriminator(model, reals, steps=2, progress=False):
+            raise RuntimeError("stop")
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_calibration_of_a_class_conditional_model_and_its_clear_errors():
+    model = kgz.ConditionalGAN(**kgz.ConditionalGAN.tiny_config)
+    reals = np.zeros((70, 16, 16, 1), "uint8")
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match="reads the class: pass labels"):
+        with sampling.calibrated_discriminator(model, reals, steps=1):
+            pass
+    with pytest.raises(ValueError, match="got 3 labels for 70 images"):
+        with sampling.calibrated_discriminator(model, reals, steps=1, labels=[0, 1, 2]):
+            pass
+    with sampling.calibrated_discriminator(model, reals, steps=2, labels=np.arange(70) % 3,
+                                           progress=False) as record:
+        images = sampling.discriminator_resample(model, 3, seed=0, candidates=2, labels=[0, 1, 2],
+                                                 progress=False)
+    assert images.shape == (3, 16, 16, 1) and record["steps"] == 2
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    dcgan = kgz.DCGAN(**kgz.DCGAN.tiny_config)
+    for kwargs, message in (({"steps": 0}, "steps"), ({"learning_rate": -1.0}, "learning_rate must be"),
+                            ({"labels": [0] * 70}, "unconditional: drop labels"),
+                            ({"batch_size": 128}, "at least a batch of real images")):
+        with pytest.raises(ValueError, match=message):
+            with sampling.calibrated_discriminator(dcgan, reals, **kwargs):
+                pass
+    with pytest.raises(ValueError, match="expected images of shape"):
+        with sampling.calibrated_discriminator(dcgan, np.zeros((70, 8, 8, 1), "uint8")):
+            pass
+    progan = kgz.ProGAN(**kgz.ProGAN.tiny_config)
+    with pytest.raises(ValueError, match="calibrating it is not supported"):
+        with sampling.calibrated_discriminator(progan, np.zeros((70,) + tuple(progan.image_shape), "uint8")):
+            pass

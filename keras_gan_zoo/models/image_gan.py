@@ -113,6 +113,15 @@ class ImageGAN(AdversarialModel):
         inputs = [images, *[ops.convert_to_tensor(c) for c in conditions]] if conditions else images
         return self.discriminator(inputs, training=False)
 
+    def scoring_network(self):
+        """The network behind `discriminator_logits`, as a Keras layer to
+        train: called on `images` (in [-1, 1]) or `[images, *conditions]`,
+        it returns the logits `_discriminator_batch` returns, sharing the
+        discriminator's weights. `sampling.calibrated_discriminator` fine-tunes
+        it. A family whose scoring is more than its discriminator on the
+        images (ProGAN: a level and a fade-in) overrides this."""
+        return self.discriminator
+
     def check_latent_space(self, space=None):
         """`space` (default: the family's first), or a clear error."""
         if not self.latent_spaces:

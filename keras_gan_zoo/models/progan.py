@@ -301,6 +301,11 @@ class ProGAN(ImageGAN):
         x = self._reals_at_level(ops.convert_to_tensor(images))
         return self.discriminator_at(self.level)([x, self._alpha_column(ops.shape(x)[0])], training=False)
 
+    def scoring_network(self):
+        raise ValueError("ProGAN scores images with its current level's discriminator after resizing them "
+                         "and with a fade-in: calibrating it is not supported; resample with the shipped "
+                         "discriminator (sampling.discriminator_resample without calibrated_discriminator)")
+
     def discriminator_loss(self, batch):
         real_images = self._reals_at_level(batch["images"])
         fake_images = ops.stop_gradient(self._fake_images(ops.shape(real_images)[0]))

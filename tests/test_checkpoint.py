@@ -237,6 +237,24 @@ def test_a_decay_that_starts_halfway_holds_the_full_rate_first(tmp_path):
     assert record["lr_decay"] == {"unit": "step", "start": 4, "end": 8, "every": 2}
 
 
+def test_progan_continues_at_its_last_level_in_a_stepped_run(tmp_path):
+    """recipes/progan_mnist_anneal.py: the growth recipe's stabilisation stage
+    without its stages (which resume by stage and refuse --steps), so a
+    continuation checkpoints and decays like the others: the last level, no
+    fade-in, half the rate in the last of four intervals."""
+    grown = cli._find_recipe("progan_mnist")
+    with pytest.raises(ValueError, match="trains in stages"):
+        training.run_recipe(grown, smoke=True, steps=2, run_dir=tmp_path / "staged", verbose=0)
+    recipe = training.variant(cli._find_recipe("progan_mnist_anneal"), model={"width": 4, "max_width": 8},
+                              train_images=256, fid_images=0)
+    model = training.run_recipe(recipe, steps=8, checkpoint_every=2, run_dir=tmp_path,
+                                output_dir=tmp_path / "preset", verbose=0)
+    assert model.level == len(model.resolutions) - 1 == 3 and model.fade_steps == 0
+    for optimizer in model.player_optimizers.values():
+        assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(1e-3 / 2)
+    record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
+    assert record["lr_decay"] == {"unit": "step", "start": 4, "end": 8, "every": 2} and "stages" not in record
+
 def test_the_card_names_a_decay_that_starts_later_and_none_when_there_is_none():
     from keras_gan_zoo import cards
     assert cards.schedule_lines({"lr_decay": {"unit": "epoch", "start": 15, "end": 30}}) == [

@@ -12,7 +12,10 @@ The commands name the preset (`keras-gan-zoo inversion dcgan-mnist ...`), so
 the folder must carry the preset's name (e.g. `runs/new/dcgan-mnist`); the
 commands then run with `KERAS_GAN_ZOO_WEIGHTS` set to the folder's parent,
 where that name is looked up first. Other presets they name (`--other
-cgan-mnist`) are found where they always are.
+cgan-mnist`) are found where they always are. They run in a scratch folder,
+not in the checkout, so the files a command writes beside its figure (the
+grid of `neighbours`, `neighbours.png` by default) land there; `run` says
+where, and removes the folder when nothing was written.
 
 Example:
 
@@ -28,8 +31,10 @@ continued with `--init-from` starts without the figures of the one it came from,
 import dataclasses
 import os
 import shlex
+import pathlib
 import subprocess
 import sys
+import tempfile
 import time
 
 from keras_gan_zoo import presets
@@ -48,11 +53,17 @@ class Step:
     backend: str = None
     wall_time_s: float = None
 
-    def argv(self, python=sys.executable):
+    def argv(self, python=sys.executable, root=None):
         """The command as a process's arguments: `keras-gan-zoo ...` through
         this interpreter's package, `python recipes/...` or `python
-        benchmarks/...` with this interpreter from the checkout."""
+        benchmarks/...` with this interpreter from the checkout. With
+        `root` (the checkout), the script and every argument that names a
+        path existing under it (`--baseline runs/l1-only/preset`) become
+        absolute, so the command runs from any folder."""
         words = shlex.split(self.command)
+        if root is not None:
+            words = words[:1] + [str(pathlib.Path(root) / w) if "/" in w and not w.startswith("/")
+                                 and (pathlib.Path(root) / w).exists() else w for w in words[1:]]
         if words[0] == "keras-gan-zoo":
             return [python, "-m", "keras_gan_zoo", *words[1:]]
         return [python, *words[1:]]
@@ -161,7 +172,10 @@ def run(folder, commands_from=None, backend=None, start=1, only=None, dry_run=Fa
          + (f", about {expected / 60:.0f} min as last recorded" if expected else ""))
     for note in notes:
         echo(f"  not rerun (a procedure, not one command): {note}")
-    environment = {**os.environ, "KERAS_GAN_ZOO_WEIGHTS": str(folder.parent.resolve())}
+    # The package and the checkout's scripts, from a scratch working folder.
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    environment = {**os.environ, "KERAS_GAN_ZOO_WEIGHTS": str(folder.parent.resolve()), "PYTHONPATH": path}
+    scratch, seen = None, []  # the working folder (made for the first command) and what is in it
     for index, step in enumerate(steps, 1):
         if index < start:
             continue
@@ -171,15 +185,24 @@ def run(folder, commands_from=None, backend=None, start=1, only=None, dry_run=Fa
         if dry_run:
             continue
         words = shlex.split(step.command)
-        if words[0] == "python" and not (REPO_ROOT / words[1]).is_file():
+        if words[0] == "python" and not (REPO_ROOT / words[1]).is_file():  # (before argv makes it absolute)
             raise RuntimeError(f"step {index} runs {words[1]}, which is not in {REPO_ROOT}: remeasure from "
                                "a checkout of the repository")
         began = time.time()
-        done = runner(step.argv(), cwd=REPO_ROOT, env={**environment, "KERAS_BACKEND": chosen})
+        scratch = scratch or pathlib.Path(tempfile.mkdtemp(prefix=f"remeasure-{folder.name}-"))
+        done = runner(step.argv(root=REPO_ROOT), cwd=scratch, env={**environment, "KERAS_BACKEND": chosen})
+        written = sorted(set(p.name for p in scratch.iterdir()) - set(seen))
+        if written:
+            echo(f"  wrote {', '.join(written)} in {scratch}")
+            seen.extend(written)
         if done.returncode:
+            if not seen:
+                scratch.rmdir()
             raise RuntimeError(f"step {index} failed (exit {done.returncode}): {step.command}; fix it and "
                                f"go on with start={index}")
         echo(f"[{index}/{len(steps)}] done in {time.time() - began:.0f} s")
+    if scratch is not None and not seen:
+        scratch.rmdir()
     if not dry_run:
         echo(f"Remeasured {folder}; `keras-gan-zoo cards` rewrites the card of a preset under weights/.")
     return steps[start - 1:]

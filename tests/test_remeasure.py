@@ -1,6 +1,8 @@
 """`keras-gan-zoo remeasure`: a card's commands, run again on new weights."""
 
 import json
+import pathlib
+import shutil
 import subprocess
 import types
 
@@ -48,15 +50,20 @@ def test_run_gives_each_command_its_backend_and_the_folder_first_in_the_lookup(t
     folder = folder_with(tmp_path, METADATA)
     calls = []
 
+    folders = set()
+
     def runner(argv, cwd, env):
         calls.append((argv, env["KERAS_BACKEND"], env["KERAS_GAN_ZOO_WEIGHTS"]))
+        folders.add(cwd)
         return types.SimpleNamespace(returncode=0)
 
     ran = remeasure.run(folder, runner=runner, echo=lambda line: None)
     assert len(ran) == 3
+    # One scratch folder, outside the checkout, removed when no command wrote into it.
+    assert len(folders) == 1 and remeasure.REPO_ROOT not in folders and not any(f.exists() for f in folders)
     assert [backend for _, backend, _ in calls] == ["torch", "torch", "jax"]
     assert {weights for _, _, weights in calls} == {str(tmp_path.resolve())}
-    assert calls[0][0][1:] == ["recipes/inverting_encoder.py", "dcgan-mnist"]
+    assert calls[0][0][1:] == [str(remeasure.REPO_ROOT / "recipes" / "inverting_encoder.py"), "dcgan-mnist"]
 
     calls.clear()
     remeasure.run(folder, backend="tensorflow", start=2, runner=runner, echo=lambda line: None)
@@ -111,3 +118,27 @@ def test_a_real_command_reads_the_remeasured_folder_not_the_shipped_preset(tmp_p
         "command": f"keras-gan-zoo sample dcgan-mnist --num 2 --columns 2 --out {out}"}}})
     remeasure.run(tmp_path / "dcgan-mnist", runner=subprocess.run, echo=lambda line: None)
     assert np.asarray(Image.open(out)).shape == (16, 32)
+
+
+def test_commands_run_in_a_scratch_folder_with_the_checkouts_paths_made_absolute(tmp_path):
+    # A figure a command writes where it runs (`--out grid.png`) lands in a scratch folder that
+    # run names, never in the checkout; a path of the checkout in a command still reads from there.
+    step = remeasure.Step(["x"], "keras-gan-zoo evaluate p --baseline recipes/dcgan_mnist.py --out recipes/no.png")
+    assert step.argv("py", root=remeasure.REPO_ROOT)[5:] == [
+        "--baseline", str(remeasure.REPO_ROOT / "recipes" / "dcgan_mnist.py"), "--out", "recipes/no.png"]
+    script = remeasure.Step(["x"], "python recipes/inverting_encoder.py p")
+    assert script.argv("py", root=remeasure.REPO_ROOT) == [
+        "py", str(remeasure.REPO_ROOT / "recipes" / "inverting_encoder.py"), "p"]
+    model = DCGAN(**DCGAN.tiny_config, seed=0)
+    model.generate(1, seed=0)
+    name = f"grid-{tmp_path.name}.png"
+    model.save_pretrained(tmp_path / "dcgan-mnist", metadata={"metrics": {"grid": {
+        "command": f"keras-gan-zoo sample dcgan-mnist --num 2 --columns 2 --out {name}"}}})
+    lines = []
+    remeasure.run(tmp_path / "dcgan-mnist", runner=subprocess.run, echo=lines.append)
+    assert not (remeasure.REPO_ROOT / name).exists()
+    wrote = [line for line in lines if line.startswith(f"  wrote {name} in ")]
+    assert len(wrote) == 1
+    scratch = pathlib.Path(wrote[0].split(" in ", 1)[1])
+    assert np.asarray(Image.open(scratch / name)).shape == (16, 32)
+    shutil.rmtree(scratch)

@@ -324,9 +324,15 @@ def _training_lines(training, dataset, unit):
         lines.append(f"- Throughput: {rate:.1f} training {unit}/s (steps x batch / wall time)"
                      + (f"; stopped by the recipe's {training['time_limit_minutes']}-minute budget."
                         if training.get("stopped_by_time_limit") else "."))
-    for stage in training.get("stages", []):
-        lines.append(
-            f"- Stage {stage.get('stage')}: "
+    lines += ["- " + stage_line(stage) for stage in training.get("stages", [])]
+    if training.get("smoke"):
+        lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
+    return lines
+
+
+def stage_line(stage):
+    """One stage of a staged run (ProGAN's resolutions, StackGAN's stages)."""
+    return (f"Stage {stage.get('stage')}: "
             + (f"{stage['label']}, " if stage.get("label") else "")
             + (f"{json.dumps(stage['dataset_args'])}, " if stage.get("dataset_args") else "")
             + f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
@@ -338,9 +344,6 @@ def _training_lines(training, dataset, unit):
             + (f", interrupted after epoch {stage['resumed_after_epoch']} and resumed from its backup"
                if stage.get("resumed_after_epoch") else "")
             + (" (stopped by its time limit)." if stage.get("stopped_by_time_limit") else "."))
-    if training.get("smoke"):
-        lines.append("- **Smoke run**: a pipeline check on a few examples, not a trained model.")
-    return lines
 
 
 def schedule_lines(training):
@@ -375,21 +378,24 @@ def sitting_lines(training):
 
 def continued_lines(training):
     """A run started from a preset's weights (`--init-from`): where it
-    started, and the steps and wall time of the whole chain of runs."""
+    started, the steps and wall time of the whole chain of runs, and the
+    stages of a staged run in it (a continued ProGAN keeps its growth
+    schedule on its card)."""
     source = training.get("continued_from")
     if not source:
         return []
-    steps, seconds, chain = training.get("steps", 0), training.get("wall_time_s", 0), []
+    steps, seconds, chain, stages = training.get("steps", 0), training.get("wall_time_s", 0), [], []
     while source:
         before = source.get("training", {})
         chain.append(f"`{source.get('preset')}` (sha256 {source.get('sha256', '')[:12]}: "
                      f"{num(before.get('steps'))} steps, {before.get('wall_time_s', 0) / 60:.1f} min, "
                      f"`{before.get('command', '')}`)")
+        stages += [f"  - `{source.get('preset')}` {stage_line(stage)}" for stage in before.get("stages", [])]
         steps += before.get("steps", 0)
         seconds += before.get("wall_time_s", 0)
         source = before.get("continued_from")
     return [f"- Started from the weights of {', which started from '.join(chain)}; "
-            f"all runs together: {num(steps)} steps, {seconds / 60:.1f} min."]
+            f"all runs together: {num(steps)} steps, {seconds / 60:.1f} min."] + stages
 
 
 def render_model_card(config, metadata):

@@ -688,7 +688,7 @@ def load_initial_weights(model, name_or_path):
         "sha256": metadata["files"][presets.WEIGHTS_FILE]["sha256"],
         "training": {key: training[key] for key in (
             "command", "steps", "batch_size", "wall_time_s", "backend", "device", "dataset",
-            "continued_from") if key in training},
+            "stages", "continued_from") if key in training},
     }
 
 

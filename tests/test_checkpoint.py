@@ -242,18 +242,26 @@ def test_progan_continues_at_its_last_level_in_a_stepped_run(tmp_path):
     without its stages (which resume by stage and refuse --steps), so a
     continuation checkpoints and decays like the others: the last level, no
     fade-in, half the rate in the last of four intervals."""
-    grown = cli._find_recipe("progan_mnist")
+    tiny = {"width": 4, "max_width": 8}
+    grown = training.variant(cli._find_recipe("progan_mnist"), model=tiny)
     with pytest.raises(ValueError, match="trains in stages"):
         training.run_recipe(grown, smoke=True, steps=2, run_dir=tmp_path / "staged", verbose=0)
-    recipe = training.variant(cli._find_recipe("progan_mnist_anneal"), model={"width": 4, "max_width": 8},
-                              train_images=256, fid_images=0)
-    model = training.run_recipe(recipe, steps=8, checkpoint_every=2, run_dir=tmp_path,
-                                output_dir=tmp_path / "preset", verbose=0)
+    recipe = training.variant(cli._find_recipe("progan_mnist_anneal"), model=tiny, train_images=256, fid_images=0)
+    # The preset it continues, as the staged recipe records its stages.
+    stages = [{"stage": n, "label": label, "train_images": 60000, "epochs": 1, "epochs_run": 1, "batch_size": 64,
+               "steps": 10, "wall_time_s": 6.0} for n, label in ((1, "4x4"), (5, "32x32, stabilisation continued"))]
+    training.build_model(recipe).save_pretrained(tmp_path / "grown" / "progan-mnist", metadata={"training": {
+        "command": "python recipes/progan_mnist.py", "steps": 20, "wall_time_s": 12.0, "stages": stages}})
+    model = training.run_recipe(recipe, steps=8, checkpoint_every=2, run_dir=tmp_path, verbose=0,
+                                output_dir=tmp_path / "preset", init_from=tmp_path / "grown" / "progan-mnist")
     assert model.level == len(model.resolutions) - 1 == 3 and model.fade_steps == 0
     for optimizer in model.player_optimizers.values():
         assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(1e-3 / 2)
     record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
     assert record["lr_decay"] == {"unit": "step", "start": 4, "end": 8, "every": 2} and "stages" not in record
+    # The card keeps the growth schedule of the run it continued.
+    card = (tmp_path / "preset" / "README.md").read_text()
+    assert "  - `progan-mnist` Stage 1: 4x4, " in card and "  - `progan-mnist` Stage 5: 32x32, stabilisation" in card
 
 def test_the_card_names_a_decay_that_starts_later_and_none_when_there_is_none():
     from keras_gan_zoo import cards

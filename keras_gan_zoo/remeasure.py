@@ -30,8 +30,8 @@ continued with `--init-from` starts without the figures of the one it came from,
 
 import dataclasses
 import os
-import shlex
 import pathlib
+import shlex
 import subprocess
 import sys
 import tempfile

@@ -1,7 +1,7 @@
 """Continuation of `progan-mnist` at its final resolution: the 32x32 level of
 `recipes/progan_mnist.py` (no fade-in, the same WGAN-GP loss, batch and Adam
-settings), at the full rate of 1e-3 for the first half of the run and then
-both rates decayed linearly toward 0 (the schedule that took cgan-mnist from
+settings), at the full rate of 1e-3 for about the first half of the run and
+then both rates decayed linearly toward 0 (the schedule that took cgan-mnist from
 FID 9.99 to 3.75). The growth schedule's CPU-sized run ended after 5,268
 stabilisation steps at 32x32 while FID was still falling fast (70.5 -> 31.3
 on 1,000 vs 1,000 over that stage), so this continues the stabilisation
@@ -12,7 +12,7 @@ stage rather than growing again. Meant for `--init-from` the trained preset:
         --out runs/progan-mnist-anneal/preset
 
 In a stepped run the rates change at each checkpoint interval (full for the
-first 6 of 12 intervals, then 6/7, 5/7, ..., 1/7 of 1e-3), so an interrupted
+first 7 of 12 intervals, then 5/6, 4/6, ..., 1/6 of 1e-3), so an interrupted
 run resumes on the same schedule.
 """
 

@@ -153,3 +153,26 @@ def test_linear_decay_holds_then_lowers_every_players_rate(domains):
     with pytest.raises(ValueError, match="does not have"):
         model.fit(*domains, batch_size=4, epochs=1, verbose=0,
                   callbacks=[LinearDecay({"g": 1e-3}, start_epoch=0, epochs=2)])
+
+
+def test_the_anneal_recipe_continues_the_preset_and_decays_all_four_rates(tmp_path, monkeypatch, domains):
+    """recipes/cyclegan_openmoji_noto_anneal.py: from the preset's weights, a
+    stepped run (unpaired batches, checkpoints) at the full rate for the first
+    half and then decayed: every one of the four optimizers at half the rate
+    in the last of four intervals, and no time limit cutting the run short."""
+    from keras_gan_zoo import cli, datasets, training
+
+    monkeypatch.setitem(datasets.LOADERS, "toy_domains", lambda: (domains, domains))
+    recipe = training.variant(cli._find_recipe("cyclegan_openmoji_noto_anneal"), model=CTINY,
+                              dataset="toy_domains", dataset_args={})
+    assert recipe["time_limit_minutes"] is None and recipe["continues"] == "cyclegan_openmoji_noto.py"
+    start = training.build_model(recipe)
+    start.save_pretrained(tmp_path / "cyclegan-openmoji-noto", metadata={"training": {"steps": 6}})
+    model = training.run_recipe(recipe, steps=8, checkpoint_every=2, run_dir=tmp_path / "run", verbose=0,
+                                output_dir=tmp_path / "preset", init_from=tmp_path / "cyclegan-openmoji-noto")
+    assert sorted(model.player_optimizers) == ["d_a", "d_b", "g_ab", "g_ba"]
+    for optimizer in model.player_optimizers.values():
+        assert float(keras.ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(2e-4 / 2)
+    record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
+    assert record["steps"] == 8 and record["lr_decay"] == {"unit": "step", "start": 4, "end": 8, "every": 2}
+    assert record["continued_from"]["training"]["steps"] == 6

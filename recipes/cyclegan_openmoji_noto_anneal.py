@@ -15,7 +15,8 @@ the decay as the next thing to try. Meant for `--init-from` the preset:
 (about 0.49 s a step on TensorFlow on a 2-core CPU: 100 minutes). In a
 stepped run the rates change at each checkpoint interval (full for the first
 7 of 12 intervals, then 5/6, 4/6, ..., 1/6 of 2e-4), so an interrupted run
-resumes on the same schedule; the history pools start empty again.
+resumes on the same schedule. The history pools are part of the preset's
+weights and carry on from where its run left them.
 """
 
 from keras_gan_zoo.training import main, variant

@@ -167,7 +167,11 @@ def test_the_anneal_recipe_continues_the_preset_and_decays_all_four_rates(tmp_pa
                               dataset="toy_domains", dataset_args={})
     assert recipe["time_limit_minutes"] is None and recipe["continues"] == "cyclegan_openmoji_noto.py"
     start = training.build_model(recipe)
+    start.pool_count.assign(3)  # a history pool part-filled by the preset's run
     start.save_pretrained(tmp_path / "cyclegan-openmoji-noto", metadata={"training": {"steps": 6}})
+    fresh = training.build_model(recipe)
+    training.load_initial_weights(fresh, tmp_path / "cyclegan-openmoji-noto")
+    assert int(keras.ops.convert_to_numpy(fresh.pool_count)) == 3  # the pools carry on
     model = training.run_recipe(recipe, steps=8, checkpoint_every=2, run_dir=tmp_path / "run", verbose=0,
                                 output_dir=tmp_path / "preset", init_from=tmp_path / "cyclegan-openmoji-noto")
     assert sorted(model.player_optimizers) == ["d_a", "d_b", "g_ab", "g_ba"]

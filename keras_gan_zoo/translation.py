@@ -33,7 +33,7 @@ def check_language(code, what="language"):
 
 def check_sentences(sentences, what="sentences"):
     """A list of non-empty strings (a single string is one sentence)."""
-    return validation.check_strings(sentences, what)
+    return validation.check_strings(sentences, what, example="In the beginning God created the heaven")
 
 
 class SubwordVocabulary:

@@ -85,33 +85,35 @@ def check_latents(latents, latent_dim, name="latents"):
     return latents
 
 
-def check_strings(captions, what="captions"):
-    """A list of non-empty caption strings (a single string is one caption).
+def check_strings(texts, what="captions", example="a red heart"):
+    """A list of non-empty strings (a single string is one), such as captions
+    or sentences to translate; `what` names them and `example` shows one in
+    the error messages.
 
     Raises TypeError for non-text input and ValueError for an empty list or
-    an empty caption, naming the first bad index.
+    an empty string, naming the first bad index.
     """
-    if isinstance(captions, (str, np.str_)):
-        captions = [captions]
-    if isinstance(captions, np.ndarray):
-        if captions.ndim != 1:
-            raise ValueError(f"{what} must be a 1-D list of strings; got an array of shape {captions.shape}")
-        captions = captions.tolist()
-    if not isinstance(captions, (list, tuple)):
-        raise TypeError(f"{what} must be a string or a list of strings; got {type(captions).__name__}")
-    if not captions:
-        raise ValueError(f"{what} is empty: give at least one caption")
+    if isinstance(texts, (str, np.str_)):
+        texts = [texts]
+    if isinstance(texts, np.ndarray):
+        if texts.ndim != 1:
+            raise ValueError(f"{what} must be a 1-D list of strings; got an array of shape {texts.shape}")
+        texts = texts.tolist()
+    if not isinstance(texts, (list, tuple)):
+        raise TypeError(f"{what} must be a string or a list of strings; got {type(texts).__name__}")
+    if not texts:
+        raise ValueError(f"{what} is empty: give at least one, e.g. [{example!r}]")
     out = []
-    for i, caption in enumerate(captions):
-        if isinstance(caption, (bytes, np.bytes_)):
+    for i, text in enumerate(texts):
+        if isinstance(text, (bytes, np.bytes_)):
             raise TypeError(f"{what}[{i}] is bytes, not a string: decode it first, "
-                            f"e.g. caption.decode('utf-8')")
-        if not isinstance(caption, (str, np.str_)):
-            raise TypeError(f"{what}[{i}] is a {type(caption).__name__}, not a string: "
-                            f"captions must be text such as 'a red heart'")
-        if not caption.strip():
-            raise ValueError(f"{what}[{i}] is an empty string: each caption needs at least one word")
-        out.append(str(caption))
+                            f"e.g. text.decode('utf-8')")
+        if not isinstance(text, (str, np.str_)):
+            raise TypeError(f"{what}[{i}] is a {type(text).__name__}, not a string: "
+                            f"{what} must be text such as {example!r}")
+        if not text.strip():
+            raise ValueError(f"{what}[{i}] is an empty string: each needs at least one word")
+        out.append(str(text))
     return out
 
 

@@ -353,8 +353,11 @@ def test_text_translation_round_trip_and_clear_errors(vocabulary, tmp_path):
         model.translate(["the lord", ""], "en", "es")
     with pytest.raises(ValueError, match=r"sentences\[0\] is \d+ subwords long; the limit is 31"):
         model.translate([" ".join(WORDS)], "en", "es")
-    with pytest.raises(TypeError, match=r"sentences\[0\] is a int"):
+    with pytest.raises(TypeError, match=r"sentences\[0\] is a int") as error:
         model.translate([7], "en", "es")
+    assert "caption" not in str(error.value)  # the messages name what a translator reads
+    with pytest.raises(ValueError, match=r"sentences is empty: give at least one, e.g. \['In the beginning"):
+        model.translate([], "en", "es")
     with pytest.raises(ValueError, match="beam_size"):
         model.translate(["the lord"], "en", "es", beam_size=0)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):

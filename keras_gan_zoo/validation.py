@@ -32,6 +32,9 @@ def check_images(images, image_shape, name="images"):
                          "e.g. images.astype('uint8') * 255")
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
         raise ValueError(f"{expected}; got an array of dtype {array.dtype}")
+    if tuple(array.shape) == image_shape:
+        raise ValueError(f"{expected}; got one image of shape {array.shape}: add the batch axis, "
+                         "e.g. image[None]")
     if array.ndim == len(image_shape) and image_shape[-1] == 1:
         array = array[..., None]
     if array.ndim != len(image_shape) + 1:
@@ -43,6 +46,10 @@ def check_images(images, image_shape, name="images"):
                 f"{expected}; got {array.shape}: channels-last is required, "
                 "transpose with np.moveaxis(images, 1, -1)"
             )
+        if array.shape[-1] == image_shape[-1]:  # the size alone differs
+            size = image_shape[0]
+            raise ValueError(f"{expected}; got shape {array.shape}. Resize them to {size}x{size} first, "
+                             f"e.g. keras_gan_zoo.datasets.load_image_folder(folder, image_size={size})")
         raise ValueError(f"{expected}; got shape {array.shape}")
     if array.shape[0] == 0:
         raise ValueError(f"{expected}; got an empty batch")
@@ -115,12 +122,3 @@ def check_strings(texts, what="captions", example="a red heart"):
             raise ValueError(f"{what}[{i}] is an empty string: each needs at least one word")
         out.append(str(text))
     return out
-
-
-def check_translation_input(images, image_shape, what="images"):
-    """Numpy images for `translate`: float32 in [-1, 1], with a clear error."""
-    try:
-        return check_images(images, image_shape, name=what)
-    except ValueError as error:
-        raise ValueError(f"{error}. Resize inputs to the model's image_size first, e.g. "
-                         "with keras_gan_zoo.datasets.load_image_folder(dir, image_size).") from None

@@ -59,8 +59,11 @@ def test_translate_is_deterministic_and_batch_independent(pairs):
 
 
 @pytest.mark.parametrize("images, match", [
-    (np.zeros((2, 32, 32, 3), "uint8"), r"shape \(N, 16, 16, 3\).*got shape \(2, 32, 32, 3\).*image_size"),
-    (np.zeros((2, 16, 16, 1), "uint8"), r"got shape \(2, 16, 16, 1\)"),
+    (np.zeros((2, 32, 32, 3), "uint8"), r"shape \(N, 16, 16, 3\).*got shape \(2, 32, 32, 3\)\. Resize them "
+                                        r"to 16x16 first, e\.g\. .*load_image_folder\(folder, image_size=16\)"),
+    (np.zeros((2, 16, 16, 1), "uint8"), r"got shape \(2, 16, 16, 1\)$"),  # not a size to resize
+    (np.zeros((16, 16, 3), "uint8"), r"got one image of shape \(16, 16, 3\): add the batch axis, e\.g\. image\[None\]"),
+    (np.zeros((0, 16, 16, 3), "uint8"), r"got an empty batch$"),
     (np.zeros((2, 3, 16, 16), "uint8"), "channels-last"),
     (np.full((2, 16, 16, 3), 2.0, "float32"), r"floats in \[2, 2\]"),
 ])

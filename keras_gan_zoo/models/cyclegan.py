@@ -296,7 +296,7 @@ class CycleGAN(ImageGAN):
         """
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
-        x = validation.check_translation_input(images, self.image_shape)
+        x = validation.check_images(images, self.image_shape)
         generator = self.generator_ab if direction == "a2b" else self.generator_ba
         return self.predict_images(generator, x, batch_size=batch_size, output=output)
 
@@ -315,8 +315,8 @@ class CycleGAN(ImageGAN):
         """
         self._compile_if_needed(stacklevel=3)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-            x = validation.check_translation_input(x, self.image_shape, "domain A images")
-            y = validation.check_translation_input(y, self.image_shape, "domain B images")
+            x = validation.check_images(x, self.image_shape, name="domain A images")
+            y = validation.check_images(y, self.image_shape, name="domain B images")
             batches = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,
                                       seed=self.seed if seed is None else seed)
             kwargs.setdefault("steps_per_epoch", len(batches))

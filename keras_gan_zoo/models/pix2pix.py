@@ -207,7 +207,7 @@ class Pix2Pix(ImageGAN):
         """Translates input images (uint8 in [0, 255] or floats in [-1, 1],
         `(N, image_size, image_size, in_channels)`). Dropout is off, so the
         output is deterministic and identical on every backend."""
-        x = validation.check_translation_input(images, self.input_shape_)
+        x = validation.check_images(images, self.input_shape_)
         generator = self.ema_generator if (use_ema and self.ema_generator is not None) else self.generator
         return self.predict_images(generator, x, batch_size=batch_size, output=output)
 
@@ -217,8 +217,8 @@ class Pix2Pix(ImageGAN):
     def validate_fit_data(self, x, y=None):
         if y is None:
             raise ValueError("Pix2Pix.fit needs pairs: fit(inputs, targets).")
-        x = validation.check_translation_input(x, self.input_shape_, "inputs")
-        y = validation.check_translation_input(y, self.output_shape_, "targets")
+        x = validation.check_images(x, self.input_shape_, name="inputs")
+        y = validation.check_images(y, self.output_shape_, name="targets")
         if len(x) != len(y):
             raise ValueError(f"got {len(x)} inputs but {len(y)} targets: pix2pix needs aligned pairs")
         return x, y

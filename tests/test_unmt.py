@@ -343,6 +343,13 @@ def test_text_translation_round_trip_and_clear_errors(vocabulary, tmp_path):
     assert loaded.vocabulary.model_proto == vocabulary.model_proto
     assert loaded.translate(["the lord said unto moses"], "en", "es") == model.translate(
         ["the lord said unto moses"], "en", "es")
+    # `keras-gan-zoo sample --text ... --source es --beam 2`: your own sentences, no references.
+    show = model.showcase(sentences=["hola", "dios dijo"], source="es", beam_size=2)
+    assert show.summary == "2 sentences, es->en" and show.lines[:2] == (
+        "es: hola", "en (model): " + model.translate(["hola", "dios dijo"], "es", "en", beam_size=2)[0])
+    assert not any("reference" in line for line in show.lines)
+    with pytest.raises(ValueError, match="unknown source language code 'fr'"):
+        model.showcase(sentences=["salut"], source="fr")
     with pytest.raises(ValueError, match="unknown source language code 'fr'"):
         model.translate(["hola"], source="fr", target="es")
     with pytest.raises(ValueError, match="unknown target language code 'de'"):

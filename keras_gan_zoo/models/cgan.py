@@ -5,7 +5,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gan_zoo import cards, tasks, validation
+from keras_gan_zoo import cards, datasets, tasks, validation
 from keras_gan_zoo.layers import gan_normal
 from keras_gan_zoo.models.dcgan import DCGAN, discriminator_body, generator_body
 
@@ -151,16 +151,31 @@ class ConditionalGAN(DCGAN):
         return self.adversarial_g_loss(discriminate, fake_images)
 
     # ---- what the CLI and cards show -----------------------------------
-    def showcase(self, num=64, seed=0, columns=None, truncation=None, **options):
+    def showcase(self, num=64, seed=0, columns=None, truncation=None, labels=None, **options):
         """`num` samples cycling through the classes (a row per class when
-        `num` is a multiple of `num_classes`)."""
+        `num` is a multiple of `num_classes`), or, with `labels` (class
+        numbers or names of the preset's data set, see `class_labels`), a
+        row of `num` samples of each."""
         self.reject_options(type(self).__name__, options)
         extra = self.truncation_args(truncation)
+        settings = f"seed {seed}" + "".join(f", {k}={v}" for k, v in extra.items())
+        if labels:
+            classes = self.class_labels(labels)
+            images = self.generate(num * len(classes), labels=np.repeat(classes, num), seed=seed, **extra)
+            return tasks.Showcase(images=images, columns=columns or num,
+                                  summary=f"{num} samples of each of classes {classes.tolist()} ({settings})")
         images = self.generate(num, labels=np.arange(num) % self.num_classes, seed=seed, **extra)
         columns = columns or (self.num_classes if num >= self.num_classes else None)
         return tasks.Showcase(images=images, columns=columns,
-                              summary=f"{num} samples, classes 0..{self.num_classes - 1} in turn (seed {seed}"
-                              + "".join(f", {k}={v}" for k, v in extra.items()) + ")")
+                              summary=f"{num} samples, classes 0..{self.num_classes - 1} in turn ({settings})")
+
+    def class_labels(self, labels):
+        """Checked int32 labels from class numbers or the names of the classes
+        of the data set this preset trained on (`datasets.class_labels`), e.g.
+        `["sneaker", "bag"]` for a Fashion-MNIST preset."""
+        if isinstance(labels, (str, int, np.integer)):
+            labels = [labels]
+        return self.check_labels(datasets.class_labels(self._dataset_and_args()[0], labels))
 
     @classmethod
     def headline(cls, metrics):

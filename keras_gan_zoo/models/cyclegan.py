@@ -14,6 +14,11 @@ from keras_gan_zoo.layers import build_patch_discriminator, gan_normal, power_of
 DIRECTIONS = ("a2b", "b2a")
 
 
+def check_direction(direction):
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
+
+
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class ReflectionPadding2D(layers.Layer):
     """Pads height and width by mirroring the border (no zero frame)."""
@@ -241,15 +246,17 @@ class CycleGAN(ImageGAN):
         return self._discriminator_loss(self.discriminator_b, batch["b"], fake_b)
 
     # ---- what the CLI and cards show -----------------------------------
-    def showcase(self, num=16, seed=0, columns=None, direction="a2b", **options):
-        """The first `num` held-out images of the source domain over their translations."""
+    def showcase(self, num=16, seed=0, columns=None, direction="a2b", inputs=None, **options):
+        """The first `num` held-out images of the source domain over their
+        translations, or your own `inputs` (image files or folders, or an
+        image array) of the `direction`'s source domain."""
         self.reject_options(type(self).__name__, options)
-        domain_a, domain_b = self.held_out_data()
-        inputs = (domain_a if direction == "a2b" else domain_b)[:num]
-        columns = columns or 8
+        check_direction(direction)
+        inputs, which = self.showcase_inputs(
+            inputs, lambda: self.held_out_data()[0 if direction == "a2b" else 1], self.image_shape, num)
+        columns = columns or min(8, len(inputs))
         return tasks.Showcase(images=self.pairs_grid(inputs, self.translate(inputs, direction=direction), columns),
-                              columns=columns, summary=f"{len(inputs)} held-out images (rows) over their "
-                              f"{direction} translations")
+                              columns=columns, summary=f"{which} images (rows) over their {direction} translations")
 
     @classmethod
     def headline(cls, metrics):
@@ -294,8 +301,7 @@ class CycleGAN(ImageGAN):
                 `(N, image_size, image_size, channels)`.
             direction: `"a2b"` or `"b2a"`.
         """
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}; got {direction!r}")
+        check_direction(direction)
         x = validation.check_images(images, self.image_shape)
         generator = self.generator_ab if direction == "a2b" else self.generator_ba
         return self.predict_images(generator, x, batch_size=batch_size, output=output)

@@ -179,6 +179,21 @@ class ImageGAN(AdversarialModel):
         raise ValueError(f"this {type(self).__name__} records no data set to take held-out inputs from")
 
     @staticmethod
+    def showcase_inputs(inputs, held_out, input_shape, num):
+        """The images an image-to-image showcase translates: the first `num`
+        of `held_out()` (a function, so that it is read only when needed), or
+        your own `inputs` (image files and folders, loaded at `input_shape` by
+        `datasets.load_images`, or an image array), with what to call them."""
+        if inputs is None or len(inputs) == 0:
+            images = held_out()[:num]
+            return images, f"{len(images)} held-out"
+        if isinstance(inputs, (str, bytes)) or all(isinstance(i, str) for i in inputs):
+            inputs = datasets.load_images(inputs, image_size=input_shape[0], channels=input_shape[-1])
+        else:
+            inputs = validation.to_uint8(validation.check_images(inputs, input_shape))
+        return inputs, f"{len(inputs)} given"
+
+    @staticmethod
     def pairs_grid(inputs, outputs, columns=8):
         """Rows of inputs over their outputs, `columns` a row (padded)."""
         rows = []

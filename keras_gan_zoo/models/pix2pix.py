@@ -176,14 +176,14 @@ class Pix2Pix(ImageGAN):
         return loss
 
     # ---- what the CLI and cards show -----------------------------------
-    def showcase(self, num=16, seed=0, columns=None, **options):
-        """The first `num` held-out inputs over their translations."""
+    def showcase(self, num=16, seed=0, columns=None, inputs=None, **options):
+        """The first `num` held-out inputs over their translations, or your
+        own `inputs` (image files or folders, or an image array)."""
         self.reject_options(type(self).__name__, options)
-        inputs, _ = self.held_out_data()
-        inputs = inputs[:num]
-        columns = columns or 8
+        inputs, which = self.showcase_inputs(inputs, lambda: self.held_out_data()[0], self.input_shape_, num)
+        columns = columns or min(8, len(inputs))
         return tasks.Showcase(images=self.pairs_grid(inputs, self.translate(inputs), columns), columns=columns,
-                              summary=f"{len(inputs)} held-out inputs (rows) over their translations")
+                              summary=f"{which} inputs (rows) over their translations")
 
     @classmethod
     def headline(cls, metrics):

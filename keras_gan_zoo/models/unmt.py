@@ -331,15 +331,25 @@ class UNMT(AdversarialModel):
                    for lang in tr.LANGUAGES)
 
     # ---- what the CLI and cards show -----------------------------------
-    def showcase(self, num=8, seed=0, columns=None, source="en", **options):
-        """Translations of the first `num` held-out verses (books never trained on)."""
+    def showcase(self, num=8, seed=0, columns=None, source="en", sentences=None, beam_size=1, **options):
+        """Translations of the first `num` held-out verses (books never trained
+        on) with their references, or of your own `sentences` (from `source`
+        into the other language; beam search with `beam_size` > 1)."""
         self.reject_options(type(self).__name__, options)
+        source = tr.check_language(source, "source language")
         target = "es" if source == "en" else "en"
+        if sentences:
+            sentences = tr.check_sentences(sentences)
+            outputs = self.translate(sentences, source=source, target=target, beam_size=beam_size)
+            lines = []
+            for sentence, output in zip(sentences, outputs):
+                lines += [f"{source}: {sentence}", f"{target} (model): {output}", ""]
+            return tasks.Showcase(lines=tuple(lines), summary=f"{len(sentences)} sentences, {source}->{target}")
         pairs = [pair for pair in bible.split()["test"][: 4 * num]
                  if all(0 < len(r) < self.max_length for r in self.vocabulary.processor.encode(list(pair)))][:num]
         sentences = [e if source == "en" else s for e, s in pairs]
         references = [s if source == "en" else e for e, s in pairs]
-        outputs = self.translate(sentences, source=source, target=target)
+        outputs = self.translate(sentences, source=source, target=target, beam_size=beam_size)
         lines = []
         for sentence, output, reference in zip(sentences, outputs, references):
             lines += [f"{source}: {sentence}", f"{target} (model): {output}",

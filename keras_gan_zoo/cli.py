@@ -91,7 +91,9 @@ def _find_recipe(name):
         path = pathlib.Path(__file__).resolve().parent.parent / "recipes" / f"{name.replace('-', '_')}.py"
     if not path.is_file():
         folder = pathlib.Path(__file__).resolve().parent.parent / "recipes"
-        known = sorted(p.stem for p in folder.glob("*.py")) if folder.is_dir() else []
+        # Only files that define a RECIPE; the others (gpu_all.py, classifiers.py) are scripts.
+        known = sorted(p.stem for p in folder.glob("*.py") if "\nRECIPE = " in p.read_text()) \
+            if folder.is_dir() else []
         raise SystemExit(f"Unknown recipe {name!r}. Recipes: {known} (or pass a path to a recipe .py file).")
     # Recipes may build on each other (`from dcgan_mnist import RECIPE`).
     if str(path.parent) not in sys.path:
@@ -99,6 +101,9 @@ def _find_recipe(name):
     spec = importlib.util.spec_from_file_location(f"recipe_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if not isinstance(getattr(module, "RECIPE", None), dict):
+        raise SystemExit(f"{path.name} defines no RECIPE: it is a script, not a training recipe. "
+                         f"Run it with `python {path}`.")
     return module.RECIPE
 
 

@@ -58,8 +58,11 @@ def test_train_smoke_through_the_cli_writes_a_preset(tmp_path):
 
 
 def test_unknown_recipe():
-    with pytest.raises(SystemExit, match="Unknown recipe 'nope'.*dcgan_mnist"):
+    with pytest.raises(SystemExit, match="Unknown recipe 'nope'.*dcgan_mnist") as error:
         cli.main(["train", "nope"])
+    assert "gpu_all" not in str(error.value) and "classifiers" not in str(error.value)  # scripts
+    with pytest.raises(SystemExit, match="classifiers.py defines no RECIPE: it is a script"):
+        cli.main(["train", "classifiers"])
 
 
 def test_python_dash_m_entry_point():

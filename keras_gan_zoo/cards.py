@@ -91,8 +91,8 @@ def resampling_lines(record, plain=None):
     modes = record.get("mode_coverage")
     mix = (f" The classifier reads {modes['classes_covered']} of {modes['num_classes']} classes, normalized "
            f"entropy {modes['normalized_entropy']:.3f}, class-mix distance to the test images "
-           f"{modes['total_variation']:.3f}; class shares (%): "
-           + ", ".join(f"{100 * share:.1f}" for share in modes["histogram"]) + "." if modes else "")
+           f"{modes['total_variation']:.3f}; class shares (%): " + per_class(modes["histogram"], modes) + "."
+           if modes else "")
     return [
         "",
         f"- Discriminator resampling (`sampling.discriminator_resample(model, n, candidates="
@@ -163,11 +163,18 @@ def memorisation_lines(result):
     ]
 
 
+def per_class(values, record, digits=1, percent=""):
+    """Per-class figures (fractions, shown as percentages) for a card: "sneaker 99.1%" where
+    the measurement recorded class names (`datasets.named_classes`), "7: 99.1%" otherwise."""
+    names = record.get("class_names") or [f"{c}:" for c in range(len(values))]
+    return ", ".join(f"{name} {100 * value:.{digits}f}{percent}" for name, value in zip(names, values))
+
+
 def mode_coverage_lines(modes):
     """Mode coverage on class-labelled data (`keras_gan_zoo.classifier.mode_coverage`)."""
     if not modes:
         return []
-    shares = ", ".join(f"{100 * share:.1f}" for share in modes["histogram"])
+    shares = per_class(modes["histogram"], modes)
     return [
         "",
         f"- Mode coverage: the shipped classifier (test accuracy {pct(modes['classifier_test_accuracy'])}) "

@@ -134,6 +134,7 @@ def class_fidelity(model, dataset, num_per_class=1000, seed=123, classifier=None
         "num_generated": int(len(labels)),
         "classifier_test_accuracy": info["test_accuracy"],
         "seed": seed,
+        **datasets.named_classes(dataset),
     }
 
 
@@ -186,4 +187,5 @@ def mode_coverage(model, dataset, num_images=10000, seed=123, classifier=None,
         "total_variation": float(0.5 * np.abs(p - q).sum()),
         "num_generated": int(num_images), "num_real": int(len(real)), "seed": seed,
         "classifier_test_accuracy": info["test_accuracy"],
+        **datasets.named_classes(dataset),
     }

@@ -314,6 +314,15 @@ def load_held_out(name, **kwargs):
     return load(name, **kwargs)[1]
 
 
+def named_classes(name):
+    """`{"class_names": [...]}` for a figure per class of the data set `name`
+    when its classes have names other than their numbers (Fashion-MNIST's
+    "sneaker"), else {}: what a measurement records beside its per-class
+    figures so that a card can name them."""
+    names = CATALOG[name].class_names if name in CATALOG else ()
+    return {"class_names": list(names)} if names and list(names) != [str(i) for i in range(len(names))] else {}
+
+
 def class_labels(name, labels):
     """Integer labels of the data set `name` from class numbers or class names.
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import classifier, cli, datasets, evaluation, inception
+from keras_gan_zoo import cards, classifier, cli, datasets, evaluation, inception
 
 heavy = pytest.mark.skipif(
     keras.backend.backend() != "torch",
@@ -334,6 +334,12 @@ def test_mode_coverage_tells_a_one_class_generator_from_the_real_mix(tmp_path):
                                       real_images=real)
     assert sevens["classes_covered"] == 1 and sevens["normalized_entropy"] < 0.1
     assert sevens["total_variation"] > 0.85 and sevens["histogram"][7] > 0.97
+    # MNIST's classes are their numbers: nothing to name; Fashion-MNIST's have names the card shows.
+    assert "class_names" not in sevens and datasets.named_classes("mnist") == {}
+    assert cards.per_class(sevens["histogram"], sevens).startswith("0: 0.")
+    named = {**sevens, **datasets.named_classes("fashion_mnist")}
+    assert cards.per_class(sevens["histogram"], named).split(", ")[7] == f"sneaker {100 * sevens['histogram'][7]:.1f}"
+    assert cards.per_class([0.5, 0.25], {}, digits=2, percent="%") == "0: 50.00%, 1: 25.00%"
     gan = kgz.DCGAN(latent_dim=8, image_size=28, channels=1, width=4, seed=0)
     folder = gan.save_pretrained(tmp_path / "tiny", metadata={"training": {"dataset": "mnist"}})
     assert cli.main(["modes", str(folder), "--num", "50", "--write"]) == 0

@@ -168,6 +168,7 @@ def test_shipped_biggan_draws_the_requested_classes_and_truncation_narrows_them(
     model = kgz.BigGAN.from_pretrained("biggan-fashion-mnist", compile=False)
     result = classifier.class_fidelity(model, "fashion_mnist", num_per_class=20, seed=0)
     assert result["accuracy"] >= BIGGAN_FIDELITY_FLOOR, result
+    assert result["class_names"][7] == "sneaker"  # recorded, so that the card names the classes
     images = model.generate(labels=np.full(64, 7), seed=0, output="float")  # sneakers
     truncated = model.generate(labels=np.full(64, 7), seed=0, truncation=0.25, output="float")
     assert images.shape == (64, 32, 32, 1)

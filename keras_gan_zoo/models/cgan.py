@@ -58,7 +58,7 @@ def class_fidelity_lines(fidelity):
     """Model-card lines of class fidelity (`keras_gan_zoo.classifier`)."""
     if not fidelity:
         return []
-    per_class = ", ".join(f"{c}: {cards.pct(v)}" for c, v in enumerate(fidelity["per_class"]))
+    per_class = cards.per_class(fidelity["per_class"], fidelity, digits=2, percent="%")
     return [
         f"- Class fidelity: **{cards.pct(fidelity['accuracy'])}** of {cards.num(fidelity['num_generated'])} "
         "generated images (equal numbers per class) are classified as the requested class by the "

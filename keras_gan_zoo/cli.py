@@ -151,25 +151,30 @@ def _cmd_remeasure(args):
         raise SystemExit(1)
 
 
-def _conditions(args, num):
-    """`labels=` for the class-conditional families (every image of --label)."""
-    return {} if args.label is None else {"labels": np.full(num, args.label, "int32")}
+def _conditions(args, num, model):
+    """`labels=` for the class-conditional families (every image of --label,
+    a class number or name)."""
+    if args.label is None:
+        return {}
+    if not hasattr(model, "class_labels"):
+        raise ValueError(f"{args.preset} is a {type(model).__name__}, which has no classes: drop --label")
+    return {"labels": np.repeat(model.class_labels([args.label]), num)}
 
 
 def _read_images(model, paths):
-    """Image files as uint8 of the model's shape (resized, converted to gray or RGB)."""
-    size, channels = model.image_shape[0], model.image_shape[-1]
-    mode = "L" if channels == 1 else "RGB"
-    images = [np.asarray(Image.open(path).convert(mode).resize((size, size), Image.BILINEAR))
-              for path in paths]
-    return np.stack(images).reshape((len(images), size, size, channels)).astype("uint8")
+    """Image files as uint8 of the model's shape (`datasets.load_images`: resized, converted to
+    gray or RGB, transparency on white), one per path so that results line up with the paths."""
+    folders = [path for path in paths if pathlib.Path(path).is_dir()]
+    if folders:
+        raise ValueError(f"{folders[0]!r} is a folder: pass image files (e.g. {folders[0]}/*.png)")
+    return datasets.load_images(paths, image_size=model.image_shape[0], channels=model.image_shape[-1])
 
 
 def _cmd_interpolate(args):
     model = _latent_model(args)
     ends = model.sample_latents(2, seed=args.seed)
     path = latent.interpolate(ends[0], ends[1], steps=args.steps, method=args.method)
-    images = model.generate(latents=path, **_conditions(args, len(path)))
+    images = model.generate(latents=path, **_conditions(args, len(path), model))
     latent.save_strip(images, args.out)
     print(f"Wrote {args.steps} {args.method} steps between two latents (seed {args.seed}) to {args.out}")
     if args.gif:
@@ -184,7 +189,7 @@ def _cmd_project(args):
         scores, own = latent.scores_with_discriminator(
             model, images, method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
             calibration=args.calibration, learning_rate=args.learning_rate, bank=args.bank,
-            **_conditions(args, len(images)))
+            **_conditions(args, len(images), model))
         low, median = np.percentile(own, [5, 50])
         print(f"generated_score with the discriminator; {len(own)} of the preset's own samples score "
               f"median {median:.2f}, 95% of them above {low:.2f}")
@@ -193,7 +198,7 @@ def _cmd_project(args):
         return
     fit = latent.project(model, images, method=args.method, steps=args.steps, restarts=args.restarts,
                          seed=args.seed, learning_rate=args.learning_rate, bank=args.bank,
-                         **_conditions(args, len(images)))
+                         **_conditions(args, len(images), model))
     if args.command == "detect":
         for path, error in zip(args.images, fit.errors):
             print(f"{path}: generated_score {-error:.4f} (RMS reconstruction error {error:.4f})")
@@ -338,7 +343,8 @@ def _latent_parser(sub, name, help_text, func):
     p = sub.add_parser(name, help=help_text)
     p.add_argument("preset")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--label", type=int, default=None, help="class-conditional presets: the class")
+    p.add_argument("--label", default=None, help="class-conditional presets: the class, a number or a name "
+                                                 "(e.g. sneaker)")
     p.set_defaults(func=func)
     return p
 

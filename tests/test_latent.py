@@ -248,6 +248,17 @@ def test_cli_latent_commands(tmp_path, capsys):
     assert "the preset's own discriminator logit" in card and "discriminator alone" in card
     assert cli.main(["interpolate", "pix2pix-openmoji-line2color"]) == 2
     assert "no latent space" in capsys.readouterr().err
+    assert cli.main(["interpolate", folder, "--label", "3", "--out", str(tmp_path / "i.png")]) == 2
+    assert "which has no classes: drop --label" in capsys.readouterr().err
+    assert cli.main(["project", folder, str(tmp_path), "--steps", "2"]) == 2
+    assert "is a folder: pass image files" in capsys.readouterr().err
+    # A class by name: the strip of a class-conditional preset draws that class throughout.
+    cgan = kgz.ConditionalGAN(**{**kgz.ConditionalGAN.tiny_config, "num_classes": 10}, seed=0)
+    named = str(cgan.save_pretrained(tmp_path / "cgan", metadata={"training": {"dataset": "fashion_mnist"}}))
+    assert cli.main(["interpolate", named, "--label", "bag", "--steps", "3", "--out", str(tmp_path / "c.png")]) == 0
+    ends = cgan.sample_latents(2, seed=0)
+    first = cgan.generate(latents=ends[:1], labels=[8])[0]
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "c.png"))[:, :first.shape[1]], first[..., 0])
 
 
 def test_cli_detection_against_another_preset_of_the_same_data_set(tmp_path, capsys):

@@ -68,10 +68,14 @@ def _cmd_sample(args):
                          f"when sampling; its own options: {', '.join(own) or 'none'}")
     if args.resample is not None:
         extra = model.truncation_args(args.truncation) if args.truncation is not None else {}
-        images = sampling.discriminator_resample(model, args.num, seed=args.seed, candidates=args.resample,
+        num, columns = args.num, args.columns
+        if args.label:  # a row of --num per class, as without --resample
+            classes = model.class_labels(args.label)
+            extra["labels"], num, columns = np.repeat(classes, num), num * len(classes), columns or num
+        images = sampling.discriminator_resample(model, num, seed=args.seed, candidates=args.resample,
                                                  temperature=args.temperature, **extra)
-        save_image(image_grid(images, args.columns), args.out)
-        print(f"Wrote {args.num} samples of {args.preset} (seed {args.seed}), each the discriminator's pick "
+        save_image(image_grid(images, columns), args.out)
+        print(f"Wrote {num} samples of {args.preset} (seed {args.seed}), each the discriminator's pick "
               f"of {args.resample} at temperature {args.temperature:g}, to {args.out}")
         return
     show = model.showcase(num=args.num, seed=args.seed, columns=args.columns, **options)

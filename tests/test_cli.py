@@ -186,6 +186,13 @@ def test_sample_draws_the_classes_you_name(tmp_path, capsys):
     assert grid.shape[:2] == (2 * size, 3 * size)
     expected = model.generate(labels=[8, 8, 8, 1, 1, 1], seed=0)
     np.testing.assert_array_equal(grid[size:, :size].reshape(expected[3].shape), expected[3])
+    # With --resample too: each image its class's pick of 2 candidates.
+    assert cli.main(["sample", str(folder), "--label", "bag", "--num", "2", "--resample", "2", "--out", str(out)]) == 0
+    picked = np.asarray(Image.open(out))
+    assert "Wrote 2 samples" in capsys.readouterr().out and picked.shape[:2] == (size, 2 * size)
+    from keras_gan_zoo import sampling
+    bags = sampling.discriminator_resample(model, 2, seed=0, candidates=2, labels=[8, 8], progress=False)
+    np.testing.assert_array_equal(picked.reshape(size, 2, size, -1).transpose(1, 0, 2, 3), bags)
     assert cli.main(["sample", str(folder), "--label", "11", "--out", str(out)]) == 2
     assert "labels must be in [0, 9]" in capsys.readouterr().err
     assert cli.main(["sample", "dcgan-mnist", "--label", "3", "--out", str(out)]) == 2

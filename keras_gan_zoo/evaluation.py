@@ -25,7 +25,7 @@ import time
 import keras
 import numpy as np
 
-from keras_gan_zoo import alignment, bible, cache, classifier, datasets, gradients, presets, tasks
+from keras_gan_zoo import alignment, bible, cache, classifier, datasets, gradients, presets, tasks, validation
 from keras_gan_zoo import translation as tr
 from keras_gan_zoo import inception
 from keras_gan_zoo.inception import check_uint8_images, legacy_bilinear_matrix  # noqa: F401 (API)
@@ -299,7 +299,8 @@ def fid(images1, images2, extractor=None, progress=True):
 
 
 def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, progress=True,
-                   num_reference=None, dataset_args=None, generate_args=None, sampler=None):
+                   num_reference=None, dataset_args=None, generate_args=None, sampler=None,
+                   reference_images=None):
     """FID and KID of `model.generate` samples against a test set (its first
     `num_reference` images; all of them by default).
 
@@ -310,13 +311,22 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
             `{"truncation": 0.5}`).
         sampler: `(num_images, seed) -> uint8 images` in place of
             `model.generate` (e.g. `sampling.discriminator_resample`).
+        reference_images: uint8 images in place of the data set's test split
+            (`dataset` is then unused), e.g. your own held-out images after
+            fine-tuning: `datasets.load_images("held_out/", 28, channels=1)`.
 
-    Returns a dict with `fid`, `kid`, `kid_std`, counts and timing.
+    Returns a dict with `fid`, `kid`, `kid_std`, precision / recall,
+    density / coverage, counts and timing.
     """
     start = time.time()
     extractor = extractor or feature_extractor()
-    reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
-                                   limit=num_reference, **(dataset_args or {}))
+    if reference_images is not None:
+        reference_images = validation.to_uint8(validation.check_images(reference_images, model.image_shape,
+                                                                       name="reference_images"))
+        reference = extractor(reference_images, progress=progress, desc="reference features")
+    else:
+        reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
+                                       limit=num_reference, **(dataset_args or {}))
     if sampler is None:
         images = model.generate(num_images, seed=seed, **(generate_args or {}))
     else:

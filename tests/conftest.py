@@ -48,6 +48,14 @@ def count_changed(model_or_layer, before, atol=0.0):
     return sum(not np.allclose(a, b, atol=atol, rtol=0) for a, b in zip(after, before))
 
 
+class PixelFeatures:
+    """A stand-in feature network for FID-style tests: a few pixel statistics per image (fast)."""
+
+    def __call__(self, images, progress=True, desc=None):
+        x = images.reshape(len(images), -1).astype(np.float64) / 255.0
+        return np.stack([x.mean(1), x.std(1), (x > 0.5).mean(1), x[:, : x.shape[1] // 2].mean(1)], 1)
+
+
 @pytest.fixture
 def tiny_dcgan():
     keras.utils.set_random_seed(0)

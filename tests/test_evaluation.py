@@ -11,6 +11,7 @@ import pytest
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import cards, classifier, cli, datasets, evaluation, inception
+from conftest import PixelFeatures
 
 heavy = pytest.mark.skipif(
     keras.backend.backend() != "torch",
@@ -345,3 +346,30 @@ def test_mode_coverage_tells_a_one_class_generator_from_the_real_mix(tmp_path):
     assert cli.main(["modes", str(folder), "--num", "50", "--write"]) == 0
     assert "- Mode coverage: the shipped classifier" in (folder / "README.md").read_text()
     assert cli.main(["modes", "cgan-mnist"]) == 2  # class-conditional: class fidelity instead
+
+
+def test_evaluate_against_your_own_images_prints_and_records_nothing(tmp_path, monkeypatch, capsys):
+    """`keras-gan-zoo evaluate PRESET --real FOLDER`: the preset's samples
+    against the given images (resized to the model's), printed; the card keeps
+    its data set's protocol."""
+    from PIL import Image
+
+    monkeypatch.setattr(evaluation, "feature_extractor", lambda *args, **kwargs: PixelFeatures())
+    gan = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4, seed=0)
+    folder = gan.save_pretrained(tmp_path / "toy")
+    before = (folder / "metadata.json").read_text()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for i, value in enumerate(np.linspace(0, 255, 12).astype(np.uint8)):
+        Image.fromarray(np.full((16, 16), value, np.uint8)).save(mine / f"{i}.png")
+    assert cli.main(["evaluate", str(folder), "--real", str(mine), "--num", "12"]) == 0
+    real = datasets.load_images(mine, image_size=8, channels=1)
+    expected = evaluation.evaluate_model(gan, None, num_images=12, seed=123, extractor=PixelFeatures(),
+                                         reference_images=real)
+    out = capsys.readouterr().out
+    assert f"12 samples (seed 123) against your 12 images: FID {expected['fid']:.2f}" in out
+    assert (folder / "metadata.json").read_text() == before
+    with pytest.raises(ValueError, match="expected reference_images of shape"):
+        evaluation.evaluate_model(gan, None, num_images=4, extractor=PixelFeatures(), reference_images=real[:, :4])
+    assert cli.main(["evaluate", "pix2pix-openmoji-line2color", "--real", str(mine)]) == 2
+    assert "no latent space" in capsys.readouterr().err

@@ -8,6 +8,7 @@ from PIL import Image
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import cli, datasets, presets, sampling
+from conftest import PixelFeatures
 
 
 def _brightness_critic(image_shape, scale=3000.0):
@@ -90,14 +91,6 @@ def test_class_conditional_candidates_keep_the_class_of_their_image():
     np.testing.assert_array_equal(seen[0], [2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1])
 
 
-class _PixelFeatures:
-    """A stand-in feature network: a few pixel statistics per image (fast)."""
-
-    def __call__(self, images, progress=True, desc=None):
-        x = images.reshape(len(images), -1).astype(np.float64) / 255.0
-        return np.stack([x.mean(1), x.std(1), (x > 0.5).mean(1), x[:, : x.shape[1] // 2].mean(1)], 1)
-
-
 def test_evaluation_is_recorded_next_to_the_plain_figures(gan, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # the fake reference features stay in this test
     monkeypatch.delenv("KERAS_GAN_ZOO_SHARED_CACHE", raising=False)
@@ -114,12 +107,12 @@ def test_evaluation_is_recorded_next_to_the_plain_figures(gan, tmp_path, monkeyp
 
     monkeypatch.setattr(presets, "load", load)
     plain = sampling.evaluate_preset(folder, candidates=1, num_images=40, num_reference=40, write=False,
-                                     extractor=_PixelFeatures(), progress=False)
+                                     extractor=PixelFeatures(), progress=False)
     presets.update_metadata(folder, {"metrics": {"fid": {
         "value": plain["fid"], "num_generated": 40, "num_reference": 40, "seed": 123, "command": "c",
         "backend": "jax", "device": "d", "wall_time_s": 1.0}}})
     record = sampling.evaluate_preset(folder, candidates=8, temperature=0.5, num_images=40, num_reference=40,
-                                      extractor=_PixelFeatures(), progress=False)
+                                      extractor=PixelFeatures(), progress=False)
     assert record["fid"] < plain["fid"]
     assert record["command"] == "keras-gan-zoo evaluate toy --resample 8 --temperature 0.5 --num 40 --num-reference 40"
     assert record["backend"] == keras.backend.backend() and record["wall_time_s"] >= 0

@@ -141,7 +141,8 @@ def _evaluate_against_images(args):
     a card's figures use its data set's protocol."""
     model = _latent_model(args)
     real = datasets.load_images(args.real, image_size=model.image_shape[0], channels=model.image_shape[-1])
-    result = evaluation.evaluate_model(model, None, num_images=args.num, seed=args.seed, reference_images=real)
+    result = evaluation.evaluate_model(model, None, num_images=args.num, seed=args.seed,
+                                       reference_images=real, num_reference=args.num_reference)
     print(f"{args.preset}: {result['num_generated']:,} samples (seed {args.seed}) against your "
           f"{result['num_reference']:,} images: FID {result['fid']:.2f}, KID {result['kid']:.4f} "
           f"(+- {result['kid_std']:.4f}), precision {result['precision']:.3f}, recall {result['recall']:.3f}, "
@@ -440,7 +441,7 @@ def build_parser():
     p.add_argument("--num", type=int, default=10000)
     p.add_argument("--seed", type=int, default=123)
     p.add_argument("--num-reference", type=int, default=None,
-                   help="compare with the first N test images (default: all)")
+                   help="compare with the first N test images, or of --real's images (default: all)")
     p.add_argument("--num-per-class", type=int, default=1000,
                    help="class-conditional models: generated images per class for class fidelity")
     p.add_argument("--baseline", default=None,

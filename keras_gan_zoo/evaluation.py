@@ -312,8 +312,9 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
         sampler: `(num_images, seed) -> uint8 images` in place of
             `model.generate` (e.g. `sampling.discriminator_resample`).
         reference_images: uint8 images in place of the data set's test split
-            (`dataset` is then unused), e.g. your own held-out images after
-            fine-tuning: `datasets.load_images("held_out/", 28, channels=1)`.
+            (`dataset` is then unused; the first `num_reference` of them),
+            e.g. your own held-out images after fine-tuning:
+            `datasets.load_images("held_out/", 28, channels=1)`.
 
     Returns a dict with `fid`, `kid`, `kid_std`, precision / recall,
     density / coverage, counts and timing.
@@ -323,7 +324,7 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
     if reference_images is not None:
         reference_images = validation.to_uint8(validation.check_images(reference_images, model.image_shape,
                                                                        name="reference_images"))
-        reference = extractor(reference_images, progress=progress, desc="reference features")
+        reference = extractor(reference_images[:num_reference], progress=progress, desc="reference features")
     else:
         reference = reference_features(dataset, "test", extractor=extractor, progress=progress,
                                        limit=num_reference, **(dataset_args or {}))

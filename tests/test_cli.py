@@ -165,6 +165,10 @@ def test_sample_translates_your_own_images_from_files_and_folders(tmp_path, monk
     np.testing.assert_array_equal(grid[:16, 48:], inputs[3])
     np.testing.assert_array_equal(grid[16:, :16], model.translate(inputs[:1])[0])
     assert cli.main(["sample", str(folder), "--input", str(tmp_path / "nope"), "--out", str(out)]) == 2
+    # in Python, pathlib paths are paths too (not an array of images)
+    shown = model.showcase(inputs=[mine / "1.png", mine / "2.png"], columns=2)
+    assert shown.summary.startswith("2 given")
+    np.testing.assert_array_equal(shown.images[0], inputs[1])
 
 
 def test_sample_draws_the_classes_you_name(tmp_path, capsys):

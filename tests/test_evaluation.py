@@ -369,6 +369,10 @@ def test_evaluate_against_your_own_images_prints_and_records_nothing(tmp_path, m
     out = capsys.readouterr().out
     assert f"12 samples (seed 123) against your 12 images: FID {expected['fid']:.2f}" in out
     assert (folder / "metadata.json").read_text() == before
+    assert cli.main(["evaluate", str(folder), "--real", str(mine), "--num", "12", "--num-reference", "8"]) == 0
+    expected = evaluation.evaluate_model(gan, None, num_images=12, seed=123, extractor=PixelFeatures(),
+                                         reference_images=real[:8])
+    assert f"against your 8 images: FID {expected['fid']:.2f}" in capsys.readouterr().out
     with pytest.raises(ValueError, match="expected reference_images of shape"):
         evaluation.evaluate_model(gan, None, num_images=4, extractor=PixelFeatures(), reference_images=real[:, :4])
     assert cli.main(["evaluate", "pix2pix-openmoji-line2color", "--real", str(mine)]) == 2

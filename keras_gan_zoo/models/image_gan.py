@@ -2,6 +2,8 @@
 sampling in batches, and the discriminator's side of the game with
 augmentation and penalties applied in one place)."""
 
+import os
+
 import keras
 import numpy as np
 from keras import ops
@@ -187,7 +189,8 @@ class ImageGAN(AdversarialModel):
         if inputs is None or len(inputs) == 0:
             images = held_out()[:num]
             return images, f"{len(images)} held-out"
-        if isinstance(inputs, (str, bytes)) or all(isinstance(i, str) for i in inputs):
+        paths = (str, os.PathLike)
+        if isinstance(inputs, paths) or all(isinstance(i, paths) for i in inputs):
             inputs = datasets.load_images(inputs, image_size=input_shape[0], channels=input_shape[-1])
         else:
             inputs = validation.to_uint8(validation.check_images(inputs, input_shape))

@@ -344,7 +344,8 @@ def class_labels(name, labels):
             out.append(int(label))
         else:
             known = f"one of {list(names)} or a class number" if names else "a class number"
-            raise ValueError(f"unknown class {label!r} for data set {name!r}: use {known}")
+            where = f"for data set {name!r}" if name else "(no data set with class names is recorded)"
+            raise ValueError(f"unknown class {label!r} {where}: use {known}")
     return np.asarray(out, dtype="int32")
 
 

@@ -47,6 +47,18 @@ def test_generate_follows_the_labels(labelled_images):
     np.testing.assert_array_equal(model.generate(6, seed=3), model.generate(6, labels=[0, 1, 2, 0, 1, 2], seed=3))
 
 
+def test_labels_by_the_names_of_the_data_sets_classes():
+    model = kgz.ConditionalGAN(**{**CTINY, "num_classes": 10}, seed=0)
+    model.preset_metadata = {"training": {"dataset": "fashion_mnist"}}  # as from_pretrained records it
+    np.testing.assert_array_equal(model.generate(3, labels="Sneaker", seed=1), model.generate(3, labels=7, seed=1))
+    np.testing.assert_array_equal(model.generate(labels=["bag", "1", 2], seed=1),
+                                  model.generate(labels=[8, 1, 2], seed=1))
+    with pytest.raises(ValueError, match=r"unknown class 'shoe' for data set 'fashion_mnist': use one of \['t-shirt"):
+        model.generate(labels=["shoe"])
+    with pytest.raises(ValueError, match="unknown class 'bag' for data set 'mnist'"):  # the family's default set
+        kgz.ConditionalGAN(**{**CTINY, "num_classes": 10}).generate(labels=["bag"])
+
+
 @pytest.mark.parametrize(
     "call, match",
     [

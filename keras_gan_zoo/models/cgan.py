@@ -175,7 +175,11 @@ class ConditionalGAN(DCGAN):
         `["sneaker", "bag"]` for a Fashion-MNIST preset."""
         if isinstance(labels, (str, int, np.integer)):
             labels = [labels]
-        return self.check_labels(datasets.class_labels(self._dataset_and_args()[0], labels))
+        try:
+            dataset = self._dataset_and_args()[0]
+        except ValueError:
+            dataset = None  # a model of your own: class numbers only
+        return self.check_labels(datasets.class_labels(dataset, labels))
 
     @classmethod
     def headline(cls, metrics):
@@ -196,11 +200,16 @@ class ConditionalGAN(DCGAN):
 
     # ---- sampling ----------------------------------------------------
     def check_labels(self, labels, num_images=None):
-        """Integer labels in [0, num_classes) as an int32 numpy vector."""
+        """Integer labels in [0, num_classes) as an int32 numpy vector; class
+        names of the preset's data set ("sneaker") are read as their numbers."""
         if labels is None:
             if num_images is None:
                 raise ValueError("Pass num_images or labels.")
             return np.arange(validation.check_count(num_images)) % self.num_classes
+        if isinstance(labels, str):
+            labels = self.class_labels(labels)[0]
+        elif np.ndim(labels) == 1 and np.asarray(labels).dtype.kind in "USO":
+            labels = self.class_labels(np.asarray(labels).tolist())
         labels = np.asarray(labels)
         if labels.ndim == 0:
             if num_images is None:
@@ -227,7 +236,9 @@ class ConditionalGAN(DCGAN):
         Args:
             num_images: how many images. With `labels=None`, the classes
                 cycle 0, 1, ..., num_classes - 1, 0, ...
-            labels: an int (every image of that class) or one int per image.
+            labels: a class (every image of that class) or one class per
+                image: numbers, or names of the preset's data set's classes
+                (`labels="sneaker"` for a Fashion-MNIST preset).
             seed, latents, batch_size, use_ema, output: as `DCGAN.generate`.
 
         Returns:

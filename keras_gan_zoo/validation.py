@@ -81,6 +81,14 @@ def check_count(num, name="num_images"):
     return int(num)
 
 
+def random_generator(seed):
+    """`np.random.default_rng(seed)` for a seed a user passed: None (fresh
+    randomness) or a non-negative integer, else a clear error."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"seed must be None or a non-negative integer; got {seed!r}")
+    return np.random.default_rng(seed)
+
+
 def check_latents(latents, latent_dim, name="latents"):
     """Latent vectors as float32 `(N, latent_dim)`; a wrong shape, an empty
     batch or NaN/infinite values are clear errors."""

@@ -114,6 +114,19 @@ def test_bad_input_raises_and_leaves_every_weight_unchanged(family):
     assert all(np.array_equal(a, b) for a, b in zip(values(model.weights), before))
 
 
+@pytest.mark.parametrize("seed", ["a", -1, 1.5, True])
+def test_a_bad_seed_is_a_clear_error(family, seed):
+    model = build(family)
+    if hasattr(model, "sample_latents"):
+        draw = lambda: model.sample_latents(2, seed=seed)  # noqa: E731
+    elif family.task.name == "text-to-image":  # the noise of z and of the condition
+        draw = lambda: model.generator_inputs(family.tiny_data(model, num=2)[1], seed=seed)  # noqa: E731
+    else:
+        pytest.skip(f"{family.__name__} draws nothing at random when it samples")
+    with pytest.raises(ValueError, match="seed must be None or a non-negative integer"):
+        draw()
+
+
 def test_unsupported_losses_are_refused_by_name(family):
     model = build(family)
     for name in losses.LOSSES:

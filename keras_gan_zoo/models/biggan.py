@@ -160,7 +160,7 @@ class BigGAN(ConditionalGAN):
         """Gaussian latents (numpy); with `truncation`, values beyond
         +-truncation are resampled until none is left (the truncation trick)."""
         num_images = validation.check_count(num_images)
-        rng = np.random.default_rng(seed)
+        rng = validation.random_generator(seed)
         z = rng.standard_normal((num_images, self.latent_dim)).astype("float32")
         if truncation is None:
             return z

@@ -254,7 +254,7 @@ class ImageGAN(AdversarialModel):
         """Standard normal latents drawn with numpy: the same seed gives the
         same latents (and so the same images) on every backend."""
         num_images = validation.check_count(num_images)
-        rng = np.random.default_rng(seed)
+        rng = validation.random_generator(seed)
         return rng.standard_normal((num_images, latent_dim)).astype("float32")
 
     def image_batch(self, data):

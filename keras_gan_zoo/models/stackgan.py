@@ -419,6 +419,7 @@ class StackGAN(ImageGAN):
         n = len(embeddings)
         # One stream each for z and each stage's noise: the first k images
         # of a seed are the same whatever the number asked for.
+        validation.random_generator(seed)  # a clear error for a bad seed
         streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
         if latents is None:
             latents = streams[0].standard_normal((n, self.latent_dim)).astype("float32")

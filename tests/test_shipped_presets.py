@@ -2,7 +2,8 @@
 and gives the same outputs as before the family-contract redesign (the
 fingerprints in data/preset_fingerprints.json were written by the code before
 it, on TensorFlow; a preset retrained since gets its fingerprint rewritten
-with its new weights, as unmt-en-es-bible's was), `keras-gan-zoo sample` works
+with its new weights, as unmt-en-es-bible's was; progan-mnist's was first
+written with its continued weights), `keras-gan-zoo sample` works
 for each, and its card's parameter counts cover every network."""
 
 import json

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import copy
 import importlib.util
+import inspect
 import json
 import math
 import pathlib
@@ -662,6 +663,11 @@ def load_initial_weights(model, name_or_path):
         raise ValueError(f"init_from={name_or_path!r} is a {config.get('class_name')}; this recipe "
                          f"trains a {ours}. Start from a {ours} preset of the same configuration.")
     wanted, saved = model.get_config(), config.get("config", {})
+    # A preset saved before an argument existed loads with its default (as
+    # `from_pretrained` builds it), so a missing key compares as the default.
+    defaults = {key: parameter.default for key, parameter in inspect.signature(type(model).__init__).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    saved = {**{key: defaults[key] for key in wanted if key in defaults and key not in saved}, **saved}
     # Keys that do not change what the weights mean may differ.
     free = ("name", "trainable", "dtype", "seed", "ema_warmup")
     differ = sorted(key for key in set(wanted) | set(saved)

@@ -1,5 +1,6 @@
 """Exact resume (keras_gan_zoo.checkpoint and run_recipe's steps mode)."""
 
+import json
 import os
 import signal
 import subprocess
@@ -196,6 +197,20 @@ def test_init_from_starts_from_a_presets_weights_and_refuses_another_network(tmp
     other = ConditionalGAN(**ConditionalGAN.tiny_config, seed=0)
     with pytest.raises(ValueError, match="is a DCGAN; this recipe trains a ConditionalGAN"):
         training.load_initial_weights(other, tmp_path / "a" / "preset")
+
+    # A preset saved before an argument existed lacks its key: it compares as
+    # the argument's default, as from_pretrained builds it.
+    config_file = tmp_path / "a" / "preset" / "config.json"
+    config = json.loads(config_file.read_text())
+    del config["config"]["latent_dim"]  # the recipe's 100 is the default
+    config_file.write_text(json.dumps(config))
+    training.load_initial_weights(training.build_model(recipe), tmp_path / "a" / "preset")
+    del config["config"]["width"]  # the recipe's 8 is not: the preset reads as width 64
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="width: recipe 8, preset 64"):
+        training.load_initial_weights(training.build_model(recipe), tmp_path / "a" / "preset")
+    config["config"]["width"] = 8
+    config_file.write_text(json.dumps(config))
 
     # The continued run records where it started, with that preset's own training.
     training.run_recipe(recipe, smoke=True, steps=2, run_dir=tmp_path / "b", init_from=tmp_path / "a" / "preset",

@@ -165,6 +165,22 @@ def _cmd_cards(args):
     print(f"Wrote the cards of {len(presets.list_presets())} presets and {out}")
 
 
+def _cmd_push(args):
+    """`push PRESET ORG/NAME`: a preset (a shipped name, or the folder that
+    `train --out` wrote) to a Hugging Face Hub repo, card and optional parts
+    (e.g. its inverting encoder) included."""
+    model = kgz.from_pretrained(args.preset, compile=False)  # checksums verified first
+    try:
+        commit = model.push_to_hub(args.repo_id, private=args.private, commit_message=args.message)
+    except (ValueError, TypeError):
+        raise  # what was asked is wrong (e.g. the repo id): said as it is
+    except Exception as error:  # no token, no network, or the Hub refused (the client's own error types)
+        raise ValueError(f"the upload to {args.repo_id!r} failed: {error}. Log in with `huggingface-cli "
+                         "login` (or set HF_TOKEN) and check that you may write to that repo.") from error
+    print(f"Pushed {args.preset} to {args.repo_id}: {getattr(commit, 'commit_url', commit)}\n"
+          f"Load it with kgz.from_pretrained('hf://{args.repo_id}').")
+
+
 def _cmd_remeasure(args):
     try:
         remeasure.run(args.preset, commands_from=args.commands_from, backend=args.backend, start=args.start,
@@ -527,6 +543,13 @@ def build_parser():
     p.add_argument("--start", type=int, default=1, help="begin with this step (after a failure)")
     p.add_argument("--only", default=None, help="comma-separated metric keys (e.g. fid,inversion)")
     p.set_defaults(func=_cmd_remeasure)
+    p = sub.add_parser("push", help="upload a preset (a shipped name or a folder from `train --out`) "
+                                    "with its card to a Hugging Face Hub repo")
+    p.add_argument("preset")
+    p.add_argument("repo_id", metavar="ORG/NAME")
+    p.add_argument("--private", action="store_true", help="create the repo as private")
+    p.add_argument("--message", default=None, help="the commit message")
+    p.set_defaults(func=_cmd_push)
     p = sub.add_parser("cards", help="regenerate each preset's card and MODEL_CARDS.md from weights/")
     p.add_argument("--out", default="MODEL_CARDS.md")
     p.add_argument("--parameters", action="store_true",

@@ -322,9 +322,14 @@ def update_metadata(directory, updates):
 def push_to_hub(model, repo_id, private=False, token=None, commit_message=None):
     """Saves `model` as a preset and uploads the folder to the Hub.
 
-    Returns the commit info of the upload.
+    `repo_id` is "org/name"; the token is `token`, else the one that
+    `huggingface-cli login` stored or `HF_TOKEN`. Returns the commit info of
+    the upload.
     """
     from huggingface_hub import HfApi
+
+    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise ValueError(f"repo_id must be 'org/name' (e.g. 'me/my-dcgan'); got {repo_id!r}")
 
     api = HfApi(token=token)
     metadata = getattr(model, "preset_metadata", None)

@@ -116,3 +116,40 @@ def test_push_to_hub_uploads_a_loadable_preset(tmp_path, tiny_dcgan, monkeypatch
     shutil.rmtree(folder)
     with_encoder.push_to_hub("me/tiny")
     assert encoders.of(kgz.from_pretrained(str(folder))) is not None
+
+
+def test_push_command_uploads_a_trained_folder_and_explains_failures(tmp_path, tiny_dcgan, monkeypatch, capsys):
+    """`keras-gan-zoo push FOLDER org/name`: what `train --out` wrote goes to
+    the Hub as a loadable preset; a malformed repo id or a refused upload is a
+    clear error (exit status 2), not a traceback."""
+    import huggingface_hub
+
+    from keras_gan_zoo import cli
+
+    uploaded = {}
+
+    class RecordingApi:
+        def __init__(self, token=None):
+            pass
+
+        def create_repo(self, repo_id, private=False, exist_ok=False, repo_type=None):
+            if repo_id == "me/refused":
+                raise huggingface_hub.errors.LocalTokenNotFoundError("Token is required")
+            uploaded["repo"] = (repo_id, private)
+
+        def upload_folder(self, repo_id, folder_path, repo_type=None, commit_message=None):
+            shutil.copytree(folder_path, tmp_path / "uploaded")
+            uploaded["message"] = commit_message
+            return "commit-url"
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", RecordingApi)
+    folder = tiny_dcgan.save_pretrained(tmp_path / "trained")
+    assert cli.main(["push", str(folder), "me/tiny", "--private", "--message", "first weights"]) == 0
+    assert uploaded == {"repo": ("me/tiny", True), "message": "first weights"}
+    assert "Pushed" in capsys.readouterr().out
+    loaded = kgz.from_pretrained(str(tmp_path / "uploaded"))
+    np.testing.assert_array_equal(loaded.generate(2, seed=1), tiny_dcgan.generate(2, seed=1))
+    assert cli.main(["push", str(folder), "tiny"]) == 2
+    assert "repo_id must be 'org/name'" in capsys.readouterr().err
+    assert cli.main(["push", str(folder), "me/refused"]) == 2
+    assert "huggingface-cli login" in capsys.readouterr().err

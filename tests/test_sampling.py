@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import keras_gan_zoo as kgz
-from keras_gan_zoo import cli, datasets, presets, sampling
+from keras_gan_zoo import cli, datasets, latent, presets, sampling
 from conftest import PixelFeatures
 
 
@@ -213,7 +213,31 @@ def test_calibration_of_a_class_conditional_model_and_its_clear_errors():
     with pytest.raises(ValueError, match="expected images of shape"):
         with sampling.calibrated_discriminator(dcgan, np.zeros((70, 8, 8, 1), "uint8")):
             pass
-    progan = kgz.ProGAN(**kgz.ProGAN.tiny_config)
-    with pytest.raises(ValueError, match="calibrating it is not supported"):
-        with sampling.calibrated_discriminator(progan, np.zeros((70,) + tuple(progan.image_shape), "uint8")):
-            pass
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_calibration_of_progan_trains_its_levels_discriminator_alone(level):
+    """ProGAN scores at its current level (pooled images, the fade-in's
+    alpha): calibration fine-tunes that level's discriminator as it scores,
+    moves no generator weight and no alpha, and puts everything back."""
+    progan = kgz.ProGAN(**kgz.ProGAN.tiny_config, seed=0)
+    progan.compile(level=level, fade_steps=4 if level else 0)
+    progan.alpha.assign(0.5 if level else 1.0)  # mid-fade: the scorer must blend as the model does
+    reals = np.random.default_rng(0).integers(200, 256, (128,) + tuple(progan.image_shape)).astype("uint8")
+    scorer = progan.scoring_network()
+    probe = progan.generate(8, seed=3)
+    np.testing.assert_allclose(
+        np.asarray(keras.ops.convert_to_numpy(scorer(keras.ops.convert_to_tensor(probe / 127.5 - 1)))).ravel(),
+        latent.discriminator_score(progan, probe, batched=True), rtol=1e-4, atol=1e-4)  # one batch as well
+    generator = [np.array(keras.ops.convert_to_numpy(v)) for v in progan.generator.variables]
+    before = [w.copy() for w in progan.get_weights()]
+    with sampling.calibrated_discriminator(progan, reals, steps=10, learning_rate=1e-3, batch_size=16,
+                                           progress=False) as record:
+        for a, v in zip(generator, progan.generator.variables):
+            np.testing.assert_array_equal(a, keras.ops.convert_to_numpy(v))
+        assert float(keras.ops.convert_to_numpy(progan.alpha)) == (0.5 if level else 1.0)
+        images = sampling.discriminator_resample(progan, 4, seed=0, candidates=2, progress=False)
+    assert images.shape == (4,) + tuple(progan.image_shape)
+    assert record["after"]["loss"] < record["before"]["loss"]
+    for a, b in zip(before, progan.get_weights()):
+        np.testing.assert_array_equal(a, b)

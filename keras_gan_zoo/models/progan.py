@@ -128,6 +128,23 @@ def build_growing_discriminator(image_size, channels, width, max_width, mbstd_gr
 
 
 @keras.saving.register_keras_serializable(package="keras_gan_zoo")
+class _LevelScorer(keras.layers.Layer):
+    """ProGAN's scoring at one level as a trainable layer. It tracks only the
+    level's discriminator: the resizing and the fade-in's alpha are functions
+    of the model, kept as plain callables, so fine-tuning the layer moves no
+    generator weight and no alpha."""
+
+    def __init__(self, network, prepare, alpha_column):
+        super().__init__(name="progan_level_scorer")
+        self.network = network
+        self._functions = (prepare, alpha_column)  # a tuple of methods: not tracked
+
+    def call(self, images, training=False):
+        prepare, alpha_column = self._functions
+        x = prepare(images)
+        return self.network([x, alpha_column(ops.shape(x)[0])], training=training)
+
+
 class ProGAN(ImageGAN):
     """Progressive growing of GANs (Karras et al. 2018).
 
@@ -302,9 +319,11 @@ class ProGAN(ImageGAN):
         return self.discriminator_at(self.level)([x, self._alpha_column(ops.shape(x)[0])], training=False)
 
     def scoring_network(self):
-        raise ValueError("ProGAN scores images with its current level's discriminator after resizing them "
-                         "and with a fade-in: calibrating it is not supported; resample with the shipped "
-                         "discriminator (sampling.discriminator_resample without calibrated_discriminator)")
+        """The current level's discriminator behind `_discriminator_batch`
+        (images at the model's size, pooled to the level's resolution and
+        faded as training fades the reals): a layer whose variables are that
+        discriminator's alone, for `sampling.calibrated_discriminator`."""
+        return _LevelScorer(self.discriminator_at(self.level), self._reals_at_level, self._alpha_column)
 
     def discriminator_loss(self, batch):
         real_images = self._reals_at_level(batch["images"])

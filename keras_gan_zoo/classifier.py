@@ -96,6 +96,9 @@ def load_classifier(dataset, directory=ASSETS):
 
 
 def predict_labels(model, images, batch_size=1000):
+    """The class the classifier `model` reads in each image (numpy ints);
+    images larger than its input by a zero-padded border (ProGAN's and the
+    32x32 presets' frame) are centre-cropped to its size first."""
     shape = tuple(model.input_shape[1:])
     if images.ndim == 4 and images.shape[1] > shape[0] and images.shape[3:] == shape[2:]:
         images = datasets.center_crop(images, shape[0])  # e.g. 32x32 zero-padded -> 28x28

@@ -72,6 +72,12 @@ def interpolate(start, end, steps=8, method="slerp"):
 
     Returns:
         numpy float32 `(steps, D)`, or `(N, steps, D)` for batches.
+
+    Example:
+
+    >>> a, b = gan.sample_latents(2, seed=0)
+    >>> path = latent.interpolate(a, b, steps=8)          # (8, latent_dim)
+    >>> latent.save_strip(latent.render(gan, path), "walk.png")
     """
     start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
     if start.shape != end.shape or start.ndim not in (1, 2) or start.shape[-1] == 0:
@@ -113,7 +119,10 @@ def _frames(images):
 
 
 def save_strip(images, path, columns=None):
-    """Saves uint8 images side by side (in rows of `columns`) as one PNG."""
+    """Saves uint8 images side by side (in rows of `columns`) as one PNG.
+
+    >>> latent.save_strip(gan.generate(16, seed=0), "grid.png", columns=8)
+    """
     _frames(images)  # checks them
     grid = tasks.image_grid(np.asarray(images), columns or len(images))
     Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(path)
@@ -121,7 +130,11 @@ def save_strip(images, path, columns=None):
 
 
 def save_gif(images, path, duration_ms=120, loop=True, scale=1):
-    """Saves uint8 images as an animated GIF, there and back when `loop`."""
+    """Saves uint8 images as an animated GIF, there and back when `loop`.
+
+    >>> frames = latent.render(gan, latent.interpolate(*gan.sample_latents(2, seed=0), steps=16))
+    >>> latent.save_gif(frames, "walk.gif", scale=4)
+    """
     frames = _frames(images)
     if int(scale) > 1:
         frames = [f.resize((f.width * int(scale), f.height * int(scale)), Image.NEAREST) for f in frames]
@@ -486,6 +499,12 @@ def compare_inversions(model, images, steps=200, restarts=1, encoder=None, seed=
         A dict: `rows`, one per method ("encoder", "optimize", "hybrid"),
         each with the mean and median RMS pixel error on [0, 1] and the wall
         time; and `num`, `steps`, `restarts`, `space`.
+
+    Example:
+
+    >>> images, _ = latent.held_out_sample(gan, num=50)
+    >>> table = latent.compare_inversions(gan, images, steps=200)
+    >>> [(row["method"], round(row["mean_rms_error"], 4)) for row in table["rows"]]
     """
     rows = []
     for method in ("encoder", "optimize", "hybrid"):
@@ -502,7 +521,10 @@ def compare_inversions(model, images, steps=200, restarts=1, encoder=None, seed=
 def held_out_sample(model, num=200, seed=0):
     """The `num` held-out test images of the model's data set that the
     latent commands score (a seeded choice without replacement), and their
-    labels (None where the data set has none)."""
+    labels (None where the data set has none).
+
+    >>> images, labels = latent.held_out_sample(kgz.from_pretrained("cgan-mnist"), num=8)
+    """
     _, (x_test, y_test) = model.data_splits()
     pick = np.random.default_rng(seed).choice(len(x_test), num, replace=False)
     return x_test[pick], (None if y_test is None else y_test[pick])
@@ -830,7 +852,10 @@ def attribute_vector(model, score, num=2000, fraction=0.1, groups=None, space=No
 
 
 def shift(latents, vector, amount=1.0):
-    """`latents + amount * vector` (each latent moved along the attribute)."""
+    """`latents + amount * vector` (each latent moved along the attribute).
+
+    >>> bolder = latent.shift(gan.sample_latents(8, seed=1), thick.vector, amount=1.5)
+    """
     latents, vector = np.asarray(latents, "float32"), np.asarray(vector, "float32")
     if latents.shape[1:] != vector.shape:
         raise ValueError(f"vector has shape {vector.shape}; each latent has shape {latents.shape[1:]}")
@@ -872,6 +897,11 @@ def nearest_neighbours(images, reference, k=1, space="pixels", extractor=None, p
 
     Returns:
         `(indices, distances)`, both `(N, k)`, nearest first.
+
+    Example:
+
+    >>> (train, _), _ = datasets.load("mnist")
+    >>> indices, distances = latent.nearest_neighbours(gan.generate(16, seed=0), train, k=3)
     """
     a = _vectors(images, space, extractor, progress)
     b = _vectors(reference, space, extractor, progress)
@@ -906,6 +936,12 @@ def memorisation(generated, train, held_out, space="pixels", extractor=None, pro
     their ratio (generated / held-out), and the share of generated images
     nearer to a training image than the 1st percentile of the held-out
     distances (`near_copies`; about 0.01 without copying).
+
+    Example:
+
+    >>> (train, _), (test, _) = datasets.load("mnist")
+    >>> result = latent.memorisation(gan.generate(1000, seed=0), train, test[:1000])
+    >>> result["ratio"], result["near_copies"]
     """
     _, generated_d = nearest_neighbours(generated, train, space=space, extractor=extractor,
                                         progress=progress)

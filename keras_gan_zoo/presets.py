@@ -91,6 +91,8 @@ def _hub_offline():
 
 
 def sha256(path):
+    """The hex SHA-256 of a file, read in 1 MiB blocks (what the metadata
+    records of each weight file)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -158,6 +160,8 @@ def resolve(name_or_path):
 
 
 def read_json(path, what):
+    """A preset's JSON file, or a clear error naming the folder and `what`
+    the file should have held when it is missing or not valid JSON."""
     if not path.is_file():
         raise FileNotFoundError(f"The preset folder {path.parent} has no {path.name} ({what}).")
     try:
@@ -188,7 +192,11 @@ def verify_weights(folder, metadata):
 
 
 def load(name_or_path, expected_class=None, compile=True):
-    """Loads a preset (see `from_pretrained`)."""
+    """Loads a preset (see `from_pretrained`): checks the class, verifies
+    every weight file's checksum, then builds and fills the model.
+
+    >>> model = presets.load("runs/mine/preset", expected_class="DCGAN", compile=False)
+    """
     folder = resolve(name_or_path)
     config = read_json(folder / CONFIG_FILE, "model class and configuration")
     metadata = read_json(folder / METADATA_FILE, "versions, checksums, metrics")
@@ -246,6 +254,8 @@ def save(model, directory, metadata=None, model_card=None):
     leaves the old preset or the new one, both loadable (a kill between
     the two renames leaves the old one as `.<name>.old-*`, which `resolve`
     and the next `save` pick up).
+
+    >>> presets.save(model, "runs/mine/preset", metadata={"notes": "fine-tuned on my digits"})
     """
     directory = pathlib.Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -310,7 +320,12 @@ def _write_text_atomic(path, text):
 
 def update_metadata(directory, updates):
     """Merges `updates` into a preset's metadata and regenerates its card
-    (each file replaced atomically)."""
+    (each file replaced atomically). A dict merges key by key into the dict
+    it updates, one level down: `{"metrics": {"goal": ...}}` keeps the other
+    metrics, but replaces the whole of `metrics["goal"]`.
+
+    >>> presets.update_metadata("weights/dcgan-mnist", {"metrics": {"goal": "FID <= 5: reached"}})
+    """
     directory = pathlib.Path(directory)
     metadata = _merge(read_json(directory / METADATA_FILE, "metadata"), updates)
     _write_text_atomic(directory / METADATA_FILE, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
@@ -325,6 +340,8 @@ def push_to_hub(model, repo_id, private=False, token=None, commit_message=None):
     `repo_id` is "org/name"; the token is `token`, else the one that
     `huggingface-cli login` stored or `HF_TOKEN`. Returns the commit info of
     the upload.
+
+    >>> presets.push_to_hub(kgz.from_pretrained("runs/mine/preset"), "me/my-dcgan", private=True)
     """
     from huggingface_hub import HfApi
 

@@ -88,6 +88,11 @@ def discriminator_resample(model, num_images, seed=None, candidates=10, temperat
 
     Returns:
         uint8 numpy images `(num_images, H, W, C)`.
+
+    Example:
+
+    >>> images = sampling.discriminator_resample(gan, 64, seed=0, candidates=10, temperature=0.25)
+    >>> bags = sampling.discriminator_resample(cgan, 8, labels="bag", candidates=10)  # a Fashion-MNIST cGAN
     """
     _check_model(model)
     num_images = validation.check_count(num_images)

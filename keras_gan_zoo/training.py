@@ -790,6 +790,8 @@ def _resume_stages(model, stages, run_dir, from_stage):
 
 
 def main(recipe, argv=None):
+    """A recipe file's command line (`python recipes/NAME.py [--smoke]
+    [--epochs N] [--out DIR] ...`): parses the flags and calls `run_recipe`."""
     parser = argparse.ArgumentParser(description=f"Train the {recipe['preset']} preset.")
     parser.add_argument("--smoke", action="store_true", help="tiny, fast run of the same pipeline")
     parser.add_argument("--epochs", type=int, default=None)

@@ -26,6 +26,7 @@ INSTALL = "pip install sentencepiece sacrebleu"
 
 
 def check_language(code, what="language"):
+    """`code` if it is one of `LANGUAGES`, else a clear error listing them."""
     if code not in LANGUAGES:
         raise ValueError(f"unknown {what} code {code!r}; use one of {list(LANGUAGES)}")
     return code

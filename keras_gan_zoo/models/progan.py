@@ -127,7 +127,6 @@ def build_growing_discriminator(image_size, channels, width, max_width, mbstd_gr
     return full, per_level
 
 
-@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class _LevelScorer(keras.layers.Layer):
     """ProGAN's scoring at one level as a trainable layer. It tracks only the
     level's discriminator: the resizing and the fade-in's alpha are functions
@@ -145,6 +144,7 @@ class _LevelScorer(keras.layers.Layer):
         return self.network([x, alpha_column(ops.shape(x)[0])], training=training)
 
 
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class ProGAN(ImageGAN):
     """Progressive growing of GANs (Karras et al. 2018).
 

@@ -46,6 +46,20 @@ def test_four_optimizers_each_update_their_own_network(domains):
     assert steps == {"g_ab": 5, "g_ba": 5, "d_a": 5, "d_b": 5}  # 20 images in A, batch 4
 
 
+def test_the_two_domains_as_one_tuple_train_as_two_sets(domains):
+    """fit((a, b)) is fit(a, b): Keras alone would read the tuple as paired
+    inputs and refuse sets of different sizes."""
+    weights = []
+    for args in ((domains,), domains):
+        keras.utils.set_random_seed(0)
+        model = kgz.CycleGAN(**CTINY, seed=0)
+        model.compile()
+        model.fit(*args, batch_size=4, epochs=1, verbose=0)
+        weights.append(weights_of(model))
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_history_pool_fills_then_stays_full(domains):
     model = kgz.CycleGAN(**CTINY, seed=0)
     model.compile()

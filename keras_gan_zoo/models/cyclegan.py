@@ -318,8 +318,12 @@ class CycleGAN(ImageGAN):
         Example:
 
         >>> model.fit(images_a, images_b, batch_size=8, epochs=10)
+        >>> model.fit((images_a, images_b), batch_size=8)  # the same
         """
         self._compile_if_needed(stacklevel=3)
+        if y is None and isinstance(x, (tuple, list)) and len(x) == 2 and all(
+                isinstance(images, np.ndarray) for images in x):
+            x, y = x  # the two domains as one tuple (Keras would read them as paired inputs)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             x = validation.check_images(x, self.image_shape, name="domain A images")
             y = validation.check_images(y, self.image_shape, name="domain B images")

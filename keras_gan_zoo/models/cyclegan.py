@@ -184,13 +184,9 @@ class CycleGAN(ImageGAN):
         ]
 
     def prepare_batch(self, data):
-        a, b, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(a, (tuple, list)) and b is None and len(a) == 2:
-            a, b = a
-        if b is None:
-            raise ValueError("CycleGAN trains on two domains: fit(images_a, images_b) or yield (a, b).")
-        return {"a": self.scale_batch_images(a, self.image_shape, "domain A images"),
-                "b": self.scale_batch_images(b, self.image_shape, "domain B images")}
+        return self.image_pair_batch(
+            data, ("a", self.image_shape, "domain A images"), ("b", self.image_shape, "domain B images"),
+            needs="CycleGAN trains on two domains: fit(images_a, images_b) or yield (a, b).")
 
     def generator_loss(self, batch):
         real_a, real_b = batch["a"], batch["b"]

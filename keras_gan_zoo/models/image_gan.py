@@ -266,6 +266,19 @@ class ImageGAN(AdversarialModel):
             images = images[0]
         return {"images": self.scale_batch_images(images, self.image_shape)}
 
+    def image_pair_batch(self, data, first, second, needs):
+        """The two image sets of an image-to-image batch, each scaled by
+        `scale_batch_images`: `(x, y)` as `fit(x, y)` yields them, or one
+        `(x, y)` tuple as a data set may. `first` and `second` are `(key,
+        shape, what)`; `needs` is the error when the second set is missing."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(x, (tuple, list)) and y is None and len(x) == 2:
+            x, y = x
+        if y is None:
+            raise ValueError(needs)
+        return {key: self.scale_batch_images(images, shape, what)
+                for images, (key, shape, what) in ((x, first), (y, second))}
+
     @staticmethod
     def scale_batch_images(images, shape, what="images"):
         """A training batch of images as float32 in [-1, 1]: integer values

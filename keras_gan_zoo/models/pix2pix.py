@@ -147,13 +147,9 @@ class Pix2Pix(ImageGAN):
                 generator]
 
     def prepare_batch(self, data):
-        inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(inputs, (tuple, list)) and targets is None and len(inputs) == 2:
-            inputs, targets = inputs
-        if targets is None:
-            raise ValueError("Pix2Pix trains on pairs: fit(inputs, targets) or yield (inputs, targets).")
-        return {"inputs": self.scale_batch_images(inputs, self.input_shape_, "inputs"),
-                "targets": self.scale_batch_images(targets, self.output_shape_, "targets")}
+        return self.image_pair_batch(
+            data, ("inputs", self.input_shape_, "inputs"), ("targets", self.output_shape_, "targets"),
+            needs="Pix2Pix trains on pairs: fit(inputs, targets) or yield (inputs, targets).")
 
     def discriminator_loss(self, batch):
         inputs, targets = batch["inputs"], batch["targets"]

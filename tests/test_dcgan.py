@@ -123,6 +123,20 @@ def test_fit_accepts_floats_uint8_and_pydataset(tiny_dcgan, tiny_images):
     assert np.isfinite(history.history["d_loss"][-1])
 
 
+def test_labels_given_to_an_unconditional_model_are_named_unused(tiny_dcgan, tiny_images):
+    """(images, labels), as keras.utils.image_dataset_from_directory yields by
+    default, trains on the images and says the labels went unused; images
+    alone say nothing."""
+    import warnings
+
+    tiny_dcgan.compile()
+    with pytest.warns(UserWarning, match="the labels that come with the images are not used"):
+        tiny_dcgan.fit(tiny_images, np.zeros(len(tiny_images)), batch_size=32, epochs=1, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiny_dcgan.fit(tiny_images, batch_size=32, epochs=1, verbose=0)
+
+
 def test_config_round_trip(tiny_dcgan):
     config = tiny_dcgan.get_config()
     clone = kgz.DCGAN.from_config(config)

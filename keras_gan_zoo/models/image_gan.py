@@ -3,6 +3,7 @@ sampling in batches, and the discriminator's side of the game with
 augmentation and penalties applied in one place)."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -261,9 +262,14 @@ class ImageGAN(AdversarialModel):
         """`{"images": ...}` for an unconditional model: what `fit` yields
         (images, or a tuple whose first element is the images) scaled to
         [-1, 1] and checked against `self.image_shape`."""
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         if isinstance(images, (tuple, list)):
-            images = images[0]
+            images, labels = images[0], (images[1] if len(images) > 1 else labels)
+        if labels is not None:  # e.g. keras.utils.image_dataset_from_directory yields (images, labels)
+            warnings.warn(f"{type(self).__name__} draws images without classes: the labels that come with the "
+                          "images are not used. Train a ConditionalGAN or BigGAN to condition on them, or "
+                          "pass the images alone (label_mode=None for image_dataset_from_directory).",
+                          stacklevel=2)
         return {"images": self.scale_batch_images(images, self.image_shape)}
 
     def image_pair_batch(self, data, first, second, needs):

@@ -73,3 +73,12 @@ def test_card_counts_the_parameters_of_every_network(name):
     model = kgz.from_pretrained(name, compile=False)
     counted = json.loads((presets.preset_dir(name) / "metadata.json").read_text())["parameters"]
     assert {layer.name for layer in model.layers if layer.weights} <= set(counted)
+
+
+def test_list_gives_every_shipped_preset_its_headline_figure(capsys):
+    """`keras-gan-zoo list`: each preset's family is found and reads its main
+    figure (a family missing from the registry printed "not evaluated")."""
+    assert cli.main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split()[0] for line in lines) == sorted(presets.list_presets())
+    assert not [line for line in lines if "not evaluated" in line]

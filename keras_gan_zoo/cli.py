@@ -210,15 +210,34 @@ def _read_images(model, paths):
 
 
 def _cmd_interpolate(args):
-    model = _latent_model(args)
-    ends = model.sample_latents(2, seed=args.seed)
-    path = latent.interpolate(ends[0], ends[1], steps=args.steps, method=args.method)
-    images = model.generate(latents=path, **_conditions(args, len(path), model))
+    model = kgz.from_pretrained(args.preset, compile=False)
+    if hasattr(model, "interpolate_captions") or args.caption:
+        images, what = _caption_walk(args, model)
+    else:
+        latent.space_of(model)  # a clear error for presets that no latent draws
+        ends = model.sample_latents(2, seed=args.seed)
+        path = latent.interpolate(ends[0], ends[1], steps=args.steps, method=args.method)
+        images = model.generate(latents=path, **_conditions(args, len(path), model))
+        what = f"{args.method} steps between two latents"
     latent.save_strip(images, args.out)
-    print(f"Wrote {args.steps} {args.method} steps between two latents (seed {args.seed}) to {args.out}")
+    print(f"Wrote {args.steps} {what} (seed {args.seed}) to {args.out}")
     if args.gif:
         latent.save_gif(images, args.gif, scale=max(1, 128 // images.shape[1]))
         print(f"Wrote {args.gif}")
+
+
+def _caption_walk(args, model):
+    """`interpolate --caption A --caption B`: a text-to-image preset's images
+    from one caption to the other, z fixed (`StackGAN.interpolate_captions`)."""
+    if not hasattr(model, "interpolate_captions"):
+        raise ValueError(f"{args.preset} is a {type(model).__name__}, which takes no captions: drop --caption")
+    if not args.caption or len(args.caption) != 2:
+        raise ValueError(f"{args.preset} interpolates between two captions: give --caption twice, e.g. "
+                         "--caption 'red heart' --caption 'blue heart'")
+    if args.method != "slerp":
+        raise ValueError("between captions the path is the great circle of their unit embeddings: drop --method")
+    images = model.interpolate_captions(*args.caption, steps=args.steps, seed=args.seed)
+    return images, f"steps from {args.caption[0]!r} to {args.caption[1]!r}"
 
 
 def _cmd_project(args):
@@ -482,6 +501,8 @@ def build_parser():
     p.add_argument("--method", choices=latent.METHODS, default="slerp")
     p.add_argument("--out", default="interpolation.png")
     p.add_argument("--gif", default=None, help="also write an animated GIF here")
+    p.add_argument("--caption", action="append", default=None,
+                   help="text-to-image presets: twice, the start and the end of the walk (z held fixed)")
     for name, help_text in (("project", "find the latents of images and write their reconstructions"),
                             ("detect", "score images by how likely the preset drew them")):
         p = _latent_parser(sub, name, help_text, _cmd_project)

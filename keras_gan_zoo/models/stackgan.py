@@ -464,6 +464,45 @@ class StackGAN(ImageGAN):
         return self.predict_images(network, inputs, batch_size=batch_size, output=output,
                                    output_index=stage - 1 if self.num_stages > 1 else None)
 
+    def interpolate_captions(self, start, end, steps=8, seed=0, stage=None):
+        """Images along the path from caption `start` to caption `end` with
+        z held fixed and each condition at its mean (no condition noise), so
+        that only the text changes: StackGAN's sentence-embedding
+        interpolation (Zhang et al. 2017, figure 8). The embeddings are unit
+        vectors; the path is the great circle between them (spherical
+        interpolation, even steps of angle), so every point is one too.
+
+        Args:
+            start, end: caption strings, or two unit embeddings `(text_dim,)`.
+            steps: images, at least 2; the first is `start`'s, the last `end`'s.
+            seed: seed of the shared z.
+            stage: 1 for the stage-I images; default the last stage.
+
+        Returns:
+            uint8 `(steps, size, size, channels)`.
+
+        Example:
+
+        >>> strip = gan.interpolate_captions("red heart", "blue heart", steps=8, seed=0)
+        """
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+            raise ValueError(f"steps must be an integer >= 2; got {steps!r}")
+        if isinstance(start, str) and isinstance(end, str):
+            ends = self.embed([start, end])
+        else:
+            ends = self.embed(np.stack([np.asarray(start, "float32"), np.asarray(end, "float32")]))
+        a, b = ends.astype("float64")
+        angle = float(np.arccos(np.clip(a @ b, -1.0, 1.0)))
+        if angle > np.pi - 1e-3:
+            raise ValueError("the two embeddings point in opposite directions: no single great circle "
+                             "joins them; pick another pair of captions")
+        t = np.linspace(0.0, 1.0, int(steps))[:, None]
+        path = (np.repeat(a[None], steps, axis=0) if angle < 1e-6 else
+                (np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / np.sin(angle))
+        path = (path / np.linalg.norm(path, axis=1, keepdims=True)).astype("float32")
+        z = self.generator_inputs(path[:1], seed=seed)[0]
+        return self.generate(path, latents=np.repeat(z, len(path), axis=0), stage=stage, condition_noise=False)
+
     # ---- what the CLI and cards show -----------------------------------
     def showcase(self, num=16, seed=0, columns=None, captions=None, stage=None, **options):
         """Images of the given captions, or of the first `num` held-out captions."""

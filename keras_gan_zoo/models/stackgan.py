@@ -467,10 +467,11 @@ class StackGAN(ImageGAN):
     def interpolate_captions(self, start, end, steps=8, seed=0, stage=None):
         """Images along the path from caption `start` to caption `end` with
         z held fixed and each condition at its mean (no condition noise), so
-        that only the text changes: StackGAN's sentence-embedding
-        interpolation (Zhang et al. 2017, figure 8). The embeddings are unit
-        vectors; the path is the great circle between them (spherical
-        interpolation, even steps of angle), so every point is one too.
+        that only the text changes, as the StackGAN paper walks between two
+        sentence embeddings with z fixed (Zhang et al. 2017). The embeddings
+        are unit vectors; the path is the great circle between them
+        (spherical interpolation, even steps of angle), so every point is
+        one too.
 
         Args:
             start, end: caption strings, or two unit embeddings `(text_dim,)`.

@@ -320,6 +320,9 @@ def evaluate_model(model, dataset, num_images=10000, seed=123, extractor=None, p
     density / coverage, counts and timing.
     """
     start = time.time()
+    validation.check_count(num_images, "num_images")  # before the reference features, which take long
+    if num_reference is not None:
+        validation.check_count(num_reference, "num_reference")
     extractor = extractor or feature_extractor()
     if reference_images is not None:
         reference_images = validation.to_uint8(validation.check_images(reference_images, model.image_shape,
@@ -869,6 +872,13 @@ def evaluate_preset(preset, num_images=10000, seed=123, write=True, num_referenc
     Returns:
         The metrics dict.
     """
+    # Counts are checked before anything slow (test-set features) starts.
+    validation.check_count(num_images, "num_images")
+    validation.check_count(num_per_class, "num_per_class")
+    validation.check_count(beam, "beam")
+    for name, value in (("num_reference", num_reference), ("limit", limit)):
+        if value is not None:
+            validation.check_count(value, name)
     folder = presets.resolve(preset)
     model = presets.load(folder, compile=False)
     if model.task is None or model.task.name not in EVALUATORS:

@@ -377,3 +377,19 @@ def test_evaluate_against_your_own_images_prints_and_records_nothing(tmp_path, m
         evaluation.evaluate_model(gan, None, num_images=4, extractor=PixelFeatures(), reference_images=real[:, :4])
     assert cli.main(["evaluate", "pix2pix-openmoji-line2color", "--real", str(mine)]) == 2
     assert "no latent space" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"num_images": 0}, "num_images must be a positive integer"),
+    ({"num_reference": -5}, "num_reference must be a positive integer"),
+    ({"num_per_class": 0}, "num_per_class must be a positive integer"),
+    ({"limit": 0}, "limit must be a positive integer")])
+def test_bad_counts_are_refused_before_any_slow_work(tmp_path, monkeypatch, options, match):
+    """`evaluate --num 0` used to compute the test set's Inception features
+    (minutes) before failing on the zero; now it fails first."""
+    monkeypatch.setattr(evaluation, "feature_extractor", lambda *a, **k: pytest.fail("features were computed"))
+    folder = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4, seed=0).save_pretrained(tmp_path / "toy")
+    with pytest.raises(ValueError, match=match):
+        evaluation.evaluate_preset(str(folder), **options)
+    with pytest.raises(ValueError, match="num_images must be a positive integer"):
+        evaluation.evaluate_model(kgz.from_pretrained(str(folder)), "mnist", num_images=0)

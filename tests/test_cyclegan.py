@@ -194,3 +194,16 @@ def test_the_anneal_recipe_continues_the_preset_and_decays_all_four_rates(tmp_pa
     record = kgz.from_pretrained(str(tmp_path / "preset")).preset_metadata["training"]
     assert record["steps"] == 8 and record["lr_decay"] == {"unit": "step", "start": 4, "end": 8, "every": 2}
     assert record["continued_from"]["training"]["steps"] == 6
+
+
+def test_the_card_says_whether_translation_cut_or_raised_fid():
+    def card(reduction):
+        entry = {"fid": 100.0, "kid": 0.01}
+        result = {"num_test_a": 4, "num_test_b": 5, "a_vs_b": entry, "translated_a2b_vs_b": entry,
+                  "translated_b2a_vs_a": entry, "a2b_fid_reduction": reduction, "cycle_l1_a": 0.1,
+                  "cycle_l1_b": 0.2, "command": "keras-gan-zoo evaluate x"}
+        return "\n".join(kgz.CycleGAN.card_sections({"translation": result}))
+
+    assert "cuts FID by 25.00%" in card(0.25)
+    raised = card(-0.124)
+    assert "raises FID by 12.40%" in raised and "cuts FID" not in raised and "-12" not in raised

@@ -192,7 +192,18 @@ def _cmd_remeasure(args):
 
 def _conditions(args, num, model):
     """`labels=` for the class-conditional families (every image of --label,
-    a class number or name)."""
+    a class number or name); `captions=` for text-to-image (--caption once
+    for every image, or once per image)."""
+    captions = getattr(args, "caption", None)
+    if model.condition_name == "captions":
+        if args.label is not None:
+            raise ValueError(f"{args.preset} draws images of captions, not classes: use --caption, not --label")
+        if not captions or len(captions) not in (1, num):
+            raise ValueError(f"{args.preset} draws each image from a caption: give --caption once for every "
+                             f"image, or once per image ({num})")
+        return {"captions": captions}
+    if captions:
+        raise ValueError(f"{args.preset} is a {type(model).__name__}, which takes no captions: drop --caption")
     if args.label is None:
         return {}
     if not hasattr(model, "class_labels"):
@@ -314,8 +325,8 @@ def _cmd_inversion(args):
     start = time.time()
     model = _latent_model(args)
     images, labels = latent.held_out_sample(model, args.num, args.seed)
-    # Class-conditional presets project each image with its own class.
-    conditions = {"labels": labels} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
+    # Conditional presets project each image with its own class or caption.
+    conditions = {model.condition_name: labels} if model.condition_name else {}
     table = latent.compare_inversions(model, images, steps=args.steps, restarts=args.restarts,
                                       seed=args.seed, learning_rate=args.learning_rate, **conditions)
     print(f"| method | mean RMS pixel error | median | wall time |  ({table['num']} held-out images, "
@@ -341,12 +352,17 @@ def _cmd_detection(args):
     other_images = other_labels = None
     if args.other:
         other = _latent_model(argparse.Namespace(preset=args.other))
-        other_images = _same_frame(other.generate(args.num, seed=args.seed + 1), model.image_shape,
+        drawn, drawn_with = other.own_samples(args.num, args.seed + 1)
+        other_images = _same_frame(drawn, model.image_shape,
                                    f"{args.other} draws {tuple(other.image_shape)} images; {args.preset} "
                                    f"draws {tuple(model.image_shape)}: choose a preset of the same data set")
-        if model.task is tasks.CLASS_CONDITIONAL_IMAGE:
-            other_labels = (other.check_labels(None, args.num) if other.task is tasks.CLASS_CONDITIONAL_IMAGE
-                            else _classify(model, other_images))
+        if model.condition_name is not None:
+            other_labels = drawn_with.get(model.condition_name)
+        if model.condition_name == "labels" and other_labels is None:
+            other_labels = _classify(model, other_images)  # an unconditional preset's samples
+        elif model.condition_name is not None and other_labels is None:
+            raise ValueError(f"{args.other} draws no images of {model.condition_name}: choose a "
+                             f"{model.task.name} preset of the same data set")
     result = latent.detection(model, images, labels, num=args.num,
                               method=args.method, steps=args.steps, restarts=args.restarts, seed=args.seed,
                               other_images=other_images, other_labels=other_labels,
@@ -507,6 +523,8 @@ def build_parser():
                             ("detect", "score images by how likely the preset drew them")):
         p = _latent_parser(sub, name, help_text, _cmd_project)
         p.add_argument("images", nargs="+", help="image files (resized to the preset's size)")
+        p.add_argument("--caption", action="append", default=None,
+                       help="text-to-image presets: the images' caption (once for all, or once per image)")
         _descent_options(p, steps=600, restarts=4)
         p.add_argument("--method", choices=latent.PROJECTIONS, default="optimize",
                        help="iGAN's inversions; encoder and hybrid use the preset's inverting encoder")

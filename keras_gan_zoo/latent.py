@@ -23,7 +23,8 @@
 
 Every function works on every backend and with every family that draws an
 image from a latent (`Family.latent_spaces` is not empty): DCGAN, the
-class-conditional families (pass `labels=`), StyleGAN and ProGAN.
+class-conditional families (pass `labels=`), StyleGAN, ProGAN and StackGAN
+(pass `captions=`).
 
 Example:
 
@@ -245,7 +246,7 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
 
     Args:
         model: an image family with a latent space (DCGAN, cGAN, BigGAN,
-            StyleGAN, ProGAN).
+            StyleGAN, ProGAN, StackGAN).
         images: `(N, H, W, C)` of the model's image shape: uint8, or
             floats in [-1, 1].
         method: iGAN's three inversions. `"optimize"`: Adam on the latent
@@ -278,8 +279,10 @@ def project(model, images, method="optimize", space=None, steps=200, learning_ra
             only the others, and returns what one uninterrupted call does.
             A folder written by another call (other images, settings or
             weights) is refused, never mixed in.
-        **conditions: what else fixes the image, e.g. `labels=` for the
-            class-conditional families.
+        **conditions: what else fixes the image (`model.condition_name`):
+            `labels=` for the class-conditional families, `captions=` for
+            StackGAN (strings or unit embeddings; one per image, or one for
+            all).
 
     Returns:
         A `Projection`.
@@ -521,11 +524,14 @@ def compare_inversions(model, images, steps=200, restarts=1, encoder=None, seed=
 def held_out_sample(model, num=200, seed=0):
     """The `num` held-out test images of the model's data set that the
     latent commands score (a seeded choice without replacement), and their
-    labels (None where the data set has none).
+    labels or captions (None where the data set has none).
 
     >>> images, labels = latent.held_out_sample(kgz.from_pretrained("cgan-mnist"), num=8)
     """
+    num = validation.check_count(num, "num")
     _, (x_test, y_test) = model.data_splits()
+    if num > len(x_test):
+        raise ValueError(f"the data set holds {len(x_test)} held-out images; asked for {num}")
     pick = np.random.default_rng(seed).choice(len(x_test), num, replace=False)
     return x_test[pick], (None if y_test is None else y_test[pick])
 
@@ -581,13 +587,13 @@ def scores_with_discriminator(model, images, steps=200, calibration=200, seed=0,
     score of the `calibration` own samples that set its scale: a reference
     for reading the first (own samples score around the second's median)."""
     calibration = validation.check_count(calibration, "calibration")
-    labels = options.pop("labels", None)
-    conditions = {} if labels is None else {"labels": labels}
+    name = model.condition_name
+    conditions = {name: options.pop(name)} if name is not None and name in options else {}
     folder = options.pop("checkpoint", None)
     kept = lambda name: None if folder is None else pathlib.Path(folder) / name
     signals, _ = _signals(model, images, conditions, steps=steps, seed=seed, checkpoint=kept("scored"),
                           **options)
-    own, own_conditions = _own_samples(model, calibration, seed + 1)
+    own, own_conditions = model.own_samples(calibration, seed + 1)
     own_signals, _ = _signals(model, own, own_conditions, steps=steps, seed=seed,
                               checkpoint=kept("calibration"), **options)
     return _calibrated_score(signals, own_signals), _calibrated_score(own_signals, own_signals)
@@ -614,7 +620,7 @@ def discriminator_score(model, images, batch_size=256, batched=False, **conditio
     statistics).
 
     `conditions`: what else the discriminator reads (`labels=` for the
-    class-conditional families). `batched`: see
+    class-conditional families, `captions=` for StackGAN). `batched`: see
     `ImageGAN.discriminator_logits` (faster for a minibatch-std
     discriminator, each score then reading its batch-mates a little).
 
@@ -630,15 +636,6 @@ def discriminator_score(model, images, batch_size=256, batched=False, **conditio
     conditions = model.latent_conditions(len(targets), **conditions)
     return np.asarray(model.discriminator_logits(targets, conditions, batch_size=batch_size, batched=batched),
                       "float64")
-
-
-def _own_samples(model, num, seed):
-    """`num` of the model's samples and the conditions they were drawn with
-    (generate's class cycle for a class-conditional model)."""
-    images = model.generate(num, seed=seed)
-    if model.task is tasks.CLASS_CONDITIONAL_IMAGE:
-        return images, {"labels": model.check_labels(None, num)}
-    return images, {}
 
 
 def _calibrated_score(signals, own_signals):
@@ -672,13 +669,15 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
         model: an image family with a latent space.
         real_images: held-out real images (never the training split);
             the first `num` are used.
-        real_labels: their classes, for a class-conditional model (each
-            image is projected with its class, and the model's own samples
-            with the class they were drawn from).
+        real_labels: what else fixes each image, for a conditional model:
+            its class (class-conditional) or its caption (text-to-image).
+            Each image is projected with it, and the model's own samples
+            with what they were drawn from (`ImageGAN.own_samples`).
         num: images on each side.
         method, steps, restarts, learning_rate, bank: how `project` inverts each image.
         seed: the model's samples and the restarts.
-        other_images, other_labels: another model's samples.
+        other_images, other_labels: another model's samples (and their
+            classes or captions, for a conditional model).
         discriminator: score with the projection error and the model's
             discriminator (`generated_score(..., discriminator=True)`); the
             calibration uses `num` more own samples (seed + 1), never the
@@ -703,22 +702,23 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
     if checked is not None and not isinstance(checked, (int, np.integer)):
         bank = checked = _check_latents(model, checked, space_of(model))  # before anything is projected
     recorded_bank = _bank_record(checked)
-    conditional = model.task is tasks.CLASS_CONDITIONAL_IMAGE
+    condition = model.condition_name
     kept = lambda name: None if checkpoint is None else pathlib.Path(checkpoint) / name
 
     def side(images, labels, what, name):
         images = np.asarray(images)[:num]
         if len(images) < num:
             raise ValueError(f"detection needs {num} {what}; got {len(images)}")
-        if conditional and labels is None:
-            raise ValueError(f"{type(model).__name__} is class-conditional: pass the {what}' labels")
-        conditions = {"labels": np.asarray(labels)[:num]} if conditional else {}
+        if condition is not None and labels is None:
+            raise ValueError(f"{type(model).__name__} draws each image from its {condition}: pass the "
+                             f"{what}' {condition}")
+        conditions = {condition: np.asarray(labels)[:num]} if condition is not None else {}
         return _signals(model, images, conditions, discriminator, method=method, steps=steps,
                         restarts=restarts, seed=seed, progress=progress, learning_rate=learning_rate,
                         batch_size=batch_size, checkpoint=kept(name), bank=bank)
 
-    own, own_conditions = _own_samples(model, num, seed)
-    sides = {"own": side(own, own_conditions.get("labels"), "own samples", "own"),
+    own, own_conditions = model.own_samples(num, seed)
+    sides = {"own": side(own, own_conditions.get(condition), "own samples", "own"),
              "real": side(real_images, real_labels, "real images", "real")}
     if other_images is not None:
         sides["other"] = side(other_images, other_labels, "other model's samples", "other")
@@ -726,8 +726,8 @@ def detection(model, real_images, real_labels=None, num=200, method="optimize", 
               "batch_size": int(batch_size), "learning_rate": float(learning_rate), "space": sides["own"][1],
               **recorded_bank}
     if discriminator:
-        calibration, calibration_conditions = _own_samples(model, num, seed + 1)
-        own_signals, _ = side(calibration, calibration_conditions.get("labels"), "calibration samples",
+        calibration, calibration_conditions = model.own_samples(num, seed + 1)
+        own_signals, _ = side(calibration, calibration_conditions.get(condition), "calibration samples",
                               "calibration")
         result.update({"score": DISCRIMINATOR_SCORE, "calibration": num})
         scores = {name: _calibrated_score(signals, own_signals) for name, (signals, _) in sides.items()}

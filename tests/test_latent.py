@@ -182,15 +182,17 @@ def test_a_bank_starts_each_descent_at_the_latent_whose_image_is_nearest():
 
 
 class NoLatentSpace(kgz.DCGAN):
-    """A family that declares no latent space (as Pix2Pix or StackGAN)."""
+    """A family that declares no latent space (as Pix2Pix or CycleGAN)."""
 
     latent_spaces = ()
 
 
-def test_families_driven_by_more_than_a_latent_declare_no_latent_space():
-    for family in (kgz.Pix2Pix, kgz.CycleGAN, kgz.StackGAN):
+def test_families_driven_by_an_input_image_declare_no_latent_space():
+    for family in (kgz.Pix2Pix, kgz.CycleGAN):
         assert family.latent_spaces == ()
     assert kgz.DCGAN.latent_spaces == kgz.ProGAN.latent_spaces == ("z",)
+    assert kgz.StackGAN(**kgz.StackGAN.tiny_config).latent_spaces == ("z+noise", "z")
+    assert kgz.StackGAN(**kgz.StackGAN.tiny_config, conditioning_augmentation=False).latent_spaces == ("z",)
 
 
 @pytest.mark.parametrize("case, match", [
@@ -318,7 +320,7 @@ def test_detection_tells_own_samples_from_other_images(tmp_path):
     with pytest.raises(ValueError, match="needs 6 real images; got 2"):
         latent.detection(gan, noise[:2], num=6, steps=2, progress=False)
     cgan = kgz.ConditionalGAN(**{**TINY, "num_classes": 3}, seed=0)
-    with pytest.raises(ValueError, match="class-conditional: pass the real images' labels"):
+    with pytest.raises(ValueError, match="draws each image from its labels: pass the real images' labels"):
         latent.detection(cgan, noise, num=6, steps=2, progress=False)
     labelled = latent.detection(cgan, noise, real_labels=[0, 1, 2, 0, 1, 2], num=6, steps=5, progress=False)
     assert 0.0 <= labelled["auc_own_vs_real"] <= 1.0

@@ -433,3 +433,103 @@ def test_staged_recipe_resumes_an_interrupted_stage_and_restarts_at_a_later_stag
         training.run_recipe(recipe, run_dir=run_dir, from_stage=1)
     with pytest.raises(FileNotFoundError, match="after-stage1.weights.h5"):
         training.run_recipe(recipe, run_dir=tmp_path / "empty", from_stage=2)
+
+
+# ---- the latent tools: a caption fixes the image, the latent the rest ------
+def _own(gan, n=4, seed=3):
+    """n own samples of the training stage, their embeddings, and the
+    "z+noise" latents they were drawn with."""
+    _, embeddings = _data(n, seed=seed)
+    inputs = gan.generator_inputs(embeddings, seed=seed)
+    latents = np.concatenate([inputs[0]] + inputs[2:], axis=1)
+    return gan.generate(embeddings, seed=seed, stage=gan.training_stage), embeddings, latents
+
+
+@pytest.mark.parametrize("stage", [1, 2])
+def test_latents_render_what_generate_draws_and_own_samples_project_back(stage):
+    from keras_gan_zoo import latent
+
+    gan = kgz.StackGAN(**TINY)
+    gan.compile(stage=stage)
+    images, embeddings, latents = _own(gan)
+    assert latents.shape == (4, 8 + 2 * 8)
+    np.testing.assert_allclose(latent.render(gan, latents, captions=embeddings).astype(int), images, atol=1)
+    # "z": the mean condition, as interpolate_captions draws.
+    mean = gan.generate(embeddings, latents=latents[:, :8], condition_noise=False, stage=stage)
+    np.testing.assert_allclose(latent.render(gan, latents[:, :8], space="z", captions=embeddings).astype(int),
+                               mean, atol=1)
+    own = latent.project(gan, images, steps=60, captions=embeddings, progress=False)
+    other = latent.project(gan, _data(4, size=gan.image_size, seed=9)[0], steps=60, captions=embeddings,
+                           progress=False)
+    assert own.space == "z+noise" and own.latents.shape == latents.shape
+    assert own.errors.max() < other.errors.min()
+    one = latent.project(gan, images[:2], steps=2, captions=embeddings[:1], space="z", progress=False)
+    assert one.latents.shape == (2, 8)
+
+
+@pytest.mark.parametrize("conditions, match", [
+    ({}, "pass captions="),
+    ({"captions": _data(2)[1]}, "got 2 captions for 4 images"),
+    ({"labels": [0, 1, 2, 3]}, r"does not take \['labels'\]"),
+])
+def test_projection_without_the_right_captions_is_a_clear_error(conditions, match):
+    from keras_gan_zoo import latent
+
+    gan = kgz.StackGAN(**TINY)
+    with pytest.raises(ValueError, match=match):
+        latent.project(gan, _data(4)[0], steps=1, progress=False, **conditions)
+
+
+def test_detection_scores_own_samples_of_held_out_captions_against_real_images(monkeypatch):
+    """"Was this generated?" for text-to-image: own samples are drawn from
+    held-out captions (a stand-in list here), each image projected with its
+    caption; the discriminator signal reads the caption too."""
+    from keras_gan_zoo import latent
+
+    held_out = _data(6, seed=5)[1]
+    monkeypatch.setattr(kgz.StackGAN, "held_out_captions", lambda self: held_out)
+    gan = kgz.StackGAN(**TINY)
+    images, drawn = gan.own_samples(8, seed=1)
+    assert images.shape == (8, 8, 8, 3)
+    rows = [int(np.flatnonzero(np.all(held_out == row, axis=1))[0]) for row in drawn["captions"]]
+    assert sorted(rows[:6]) == list(range(6)) and rows[6:] == rows[:2]  # each caption once, then again
+    real, captions = _data(4, seed=7)
+    result = latent.detection(gan, real, captions, num=4, steps=40, discriminator=True, progress=False)
+    assert 0.0 <= result["auc_own_vs_real"] <= 1.0 and result["space"] == "z+noise"
+    assert result["rms_error_own"] < result["rms_error_real"]
+    with pytest.raises(ValueError, match="draws each image from its captions"):
+        latent.detection(gan, real, None, num=4, steps=1, progress=False)
+    logits = latent.discriminator_score(gan, real, captions=captions)
+    swapped = latent.discriminator_score(gan, real, captions=np.roll(captions, 1, axis=0))
+    assert logits.shape == (4,) and not np.allclose(logits, swapped)  # the matching-aware logit
+
+
+def test_cli_projects_and_detects_with_captions(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from keras_gan_zoo import cli
+
+    table = dict(zip(["red heart", "blue heart"], _data(2)[1]))
+    monkeypatch.setattr(kgz.StackGAN, "embed", lambda self, captions, what="captions": (
+        np.stack([table[c] for c in captions]) if isinstance(captions, list) else captions))
+    gan = kgz.StackGAN(**TINY)
+    gan.compile(stage=2)
+    folder = str(gan.save_pretrained(tmp_path / "t2i"))
+    paths = []
+    for i, image in enumerate(gan.generate(np.stack([table["red heart"]] * 2), seed=0)):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image).save(paths[-1])
+    out = tmp_path / "projection.png"
+    common = ["--steps", "3", "--restarts", "1", "--out", str(out)]
+    assert cli.main(["project", folder, *paths, "--caption", "red heart", *common]) == 0
+    assert "(z+noise space)" in capsys.readouterr().out and out.is_file()
+    assert cli.main(["detect", folder, *paths, "--caption", "red heart", "--caption", "blue heart",
+                     *common]) == 0
+    assert capsys.readouterr().out.count("generated_score") == 2
+    for extra, match in ((["--caption", "a", "--caption", "b", "--caption", "c"], "once per image (2)"),
+                         ([], "give --caption"), (["--label", "3"], "use --caption, not --label")):
+        assert cli.main(["project", folder, *paths, *extra, *common]) == 2
+        assert match in capsys.readouterr().err
+    dcgan = str(kgz.DCGAN(**kgz.DCGAN.tiny_config).save_pretrained(tmp_path / "dc"))
+    assert cli.main(["project", dcgan, paths[0], "--caption", "a", *common]) == 2
+    assert "takes no captions: drop --caption" in capsys.readouterr().err

@@ -257,6 +257,12 @@ class ConditionalGAN(DCGAN):
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
 
+    condition_name = "labels"
+
+    def own_samples(self, num, seed):
+        """`generate`'s samples with the classes in turn, and those classes."""
+        return self.generate(num, seed=seed), {"labels": self.check_labels(None, num)}
+
     def latent_conditions(self, num_images, labels=None, **conditions):
         """`[labels]`: the class of each image projected or drawn (required)."""
         self.reject_options(type(self).__name__, conditions)

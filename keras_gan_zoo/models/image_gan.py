@@ -57,12 +57,23 @@ class ImageGAN(AdversarialModel):
     # The spaces `latent.project` can search, its default first; () where
     # a latent alone does not draw an image (image-to-image, text-to-image).
     latent_spaces = ()
+    # The keyword under which the latent tools take what else fixes each
+    # image (`labels` for the class-conditional families, `captions` for
+    # text-to-image); None where the latent alone draws it.
+    condition_name = None
 
     def latent_conditions(self, num_images, **conditions):
-        """Numpy inputs besides the latent that fix the images (class labels),
-        checked, as a list; unconditional families take none."""
+        """Numpy inputs besides the latent that fix the images (class labels,
+        caption embeddings), checked, as a list; unconditional families take
+        none."""
         self.reject_options(type(self).__name__, conditions)
         return []
+
+    def own_samples(self, num, seed):
+        """`num` of the model's samples for `seed` and what they were drawn
+        with, as keywords of `latent_conditions` (`{}` for an unconditional
+        family): the model's own side of "was this generated?"."""
+        return self.generate(num, seed=seed), {}
 
     def initial_latents(self, num_images, space):
         """Where projection starts in `space`: the mean of its latents."""
@@ -114,7 +125,7 @@ class ImageGAN(AdversarialModel):
         """The discriminator's logits on one batch (inference mode)."""
         images = ops.convert_to_tensor(images)
         inputs = [images, *[ops.convert_to_tensor(c) for c in conditions]] if conditions else images
-        return self.discriminator(inputs, training=False)
+        return self.scoring_network()(inputs, training=False)
 
     def scoring_network(self):
         """The network behind `discriminator_logits`, as a Keras layer to

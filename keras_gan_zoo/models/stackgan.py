@@ -275,8 +275,12 @@ class StackGAN(ImageGAN):
     @property
     def image_shape(self):
         """Shape of the images the current training stage reads."""
-        size = self.image_sizes[self.training_stage - 1]
-        return (size, size, self.channels)
+        return (self.image_size, self.image_size, self.channels)
+
+    @property
+    def image_size(self):
+        """Side of the images the current training stage reads."""
+        return self.image_sizes[self.training_stage - 1]
 
     # ---- the game ----------------------------------------------------
     def compile(self, loss=None, stage=None, **kwargs):
@@ -504,13 +508,87 @@ class StackGAN(ImageGAN):
         z = self.generator_inputs(path[:1], seed=seed)[0]
         return self.generate(path, latents=np.repeat(z, len(path), axis=0), stage=stage, condition_noise=False)
 
+    # ---- the latent space (`keras_gan_zoo.latent`) ----------------------
+    condition_name = "captions"
+
+    @property
+    def latent_spaces(self):
+        """`"z+noise"`: everything `generate` draws for a caption (z, then
+        each stage's condition noise, `latent_dim + num_stages * cond_dim`
+        numbers), so that the model's own samples lie in it; `"z"`: z alone,
+        each condition at its mean (as `interpolate_captions` draws).
+        Without conditioning augmentation there is no noise: only "z"."""
+        return ("z+noise", "z") if self.conditioning_augmentation else ("z",)
+
+    def _latent_size(self, space):
+        return self.latent_dim + (self.num_stages * self.cond_dim if space == "z+noise" else 0)
+
+    def initial_latents(self, num_images, space):
+        return np.zeros((num_images, self._latent_size(space)), "float32")
+
+    def random_latents(self, num_images, space, rng):
+        return rng.standard_normal((num_images, self._latent_size(space))).astype("float32")
+
+    def latent_conditions(self, num_images, captions=None, **conditions):
+        """`[embeddings]`: the caption of each image projected or scored
+        (required; one per image, or one for all), as strings or unit
+        embeddings."""
+        self.reject_options(type(self).__name__, conditions)
+        if captions is None:
+            raise ValueError("StackGAN draws each image from a caption: pass captions= (one per image, "
+                             "or one for all)")
+        embeddings = self.embed([captions] if isinstance(captions, str) else captions)
+        if len(embeddings) == 1:
+            embeddings = np.repeat(embeddings, num_images, axis=0)
+        if len(embeddings) != num_images:
+            raise ValueError(f"got {len(embeddings)} captions for {num_images} images: give one per "
+                             "image, or one for all")
+        return [embeddings]
+
+    def render_latents(self, latents, conditions, space="z+noise"):
+        """The EMA generator's images of the training stage (the size of
+        `image_shape`) for latents of `space` and caption embeddings."""
+        inputs = [latents[:, :self.latent_dim], ops.convert_to_tensor(conditions[0])]
+        if self.conditioning_augmentation:
+            for stage in range(self.num_stages):
+                start = self.latent_dim + stage * self.cond_dim
+                inputs.append(latents[:, start:start + self.cond_dim] if space == "z+noise"
+                              else ops.zeros((ops.shape(latents)[0], self.cond_dim)))
+        network = self.ema_generator if self.ema_generator is not None else self.generator
+        images = network(inputs, training=False)
+        return images[self.training_stage - 1] if isinstance(images, (list, tuple)) else images
+
+    def own_samples(self, num, seed):
+        """`generate`'s samples (condition noise included) of held-out
+        captions, a seeded choice (repeating once every caption is drawn),
+        and those captions."""
+        captions = self.held_out_captions()
+        order = np.random.default_rng(seed).permutation(len(captions))
+        picked = captions[np.resize(order, validation.check_count(num, "num"))]
+        return self.generate(picked, seed=seed, stage=self.training_stage), {"captions": picked}
+
+    def held_out_captions(self):
+        """The captions of the data set's held-out images (numpy strings)."""
+        name, args = self._dataset_and_args()
+        return datasets.load_held_out(name, **{**args, "image_size": self.stage1_size})[1]
+
+    def data_splits(self, **dataset_args):
+        """As `ImageGAN.data_splits`, with the images at `image_size` (the
+        training stage's), where the latent tools compare them with the
+        model's images."""
+        return super().data_splits(**{"image_size": self.image_size, **dataset_args})
+
+    def scoring_network(self):
+        """The matching-aware discriminator of the training stage, called
+        on `[images, caption embeddings]`."""
+        return self.discriminators[self.training_stage - 1]
+
     # ---- what the CLI and cards show -----------------------------------
     def showcase(self, num=16, seed=0, columns=None, captions=None, stage=None, **options):
         """Images of the given captions, or of the first `num` held-out captions."""
         self.reject_options(type(self).__name__, options)
         if not captions:
-            _, held_out = datasets.load_held_out(self.default_dataset, image_size=self.stage1_size)
-            captions = list(held_out[:num])
+            captions = list(self.held_out_captions()[:num])
         images = self.generate(captions, seed=seed, stage=stage)
         return tasks.Showcase(images=images, columns=columns, lines=tuple(captions),
                               summary=f"{len(images)} samples (seed {seed}) of the captions")
@@ -539,7 +617,13 @@ class StackGAN(ImageGAN):
         for row in result["rows"]:
             lines.append(f"| {row['label']} | {row['image_size']} | {row['fid']:.1f} | {row['kid']:.4f} | "
                          f"{cards.pct(row['r_precision'])} |")
-        return lines + [""]
+        latent_lines = cards.detection_lines(metrics.get("detection")) + cards.memorisation_lines(
+            metrics.get("memorisation"))
+        if latent_lines:
+            latent_lines = ["", "The latent tools read each image with its caption: the preset's own samples "
+                            "are drawn from held-out captions, and every image, drawn or real, is projected "
+                            "(into z and the condition noise) with its own caption."] + latent_lines
+        return lines + latent_lines + [""]
 
     @classmethod
     def tiny_data(cls, model, num=8, seed=0):

@@ -258,6 +258,10 @@ def pick(logits, candidates, temperature, rng):
 def _check_model(model):
     """A clear error for a model `discriminator_resample` cannot use."""
     latent.space_of(model)  # an image family that draws from a latent
+    if model.condition_name not in (None, "labels"):
+        raise ValueError(f"discriminator resampling draws images of a class or of none; a "
+                         f"{type(model).__name__} draws each image from its {model.condition_name}, which "
+                         "it does not take yet: sample with generate() instead")
     if getattr(model, "discriminator", None) is None:
         raise ValueError(f"this {type(model).__name__} has no discriminator to resample with "
                          "(a preset saved without it); sample with generate() instead")

@@ -141,13 +141,14 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
     generator as `latent.project` renders it: sampling weights, inference
     mode, no noise). The generator's weights never change.
 
-    For a class-conditional family (cGAN, BigGAN) the encoder still reads
-    the image alone; the generator draws its latent with the image's class
-    (`labels=`), as `latent.project(..., labels=)` does later.
+    For a conditional family (cGAN, BigGAN, StackGAN) the encoder still
+    reads the image alone; the generator draws its latent with the image's
+    class (`labels=`) or caption (`captions=`), as `latent.project` does
+    later.
 
     Args:
         model: an image family with a latent space (DCGAN, StyleGAN,
-            ProGAN, cGAN, BigGAN).
+            ProGAN, cGAN, BigGAN, StackGAN).
         images: `(N, H, W, C)` training images (uint8 or [-1, 1]).
         space: the latent space to predict (default: the model's first).
         epochs, batch_size, learning_rate: Adam's schedule.
@@ -159,7 +160,8 @@ def train_encoder(model, images, space=None, epochs=5, batch_size=64, learning_r
             the same folder resumes an interrupted run from its last epoch.
         callbacks: more Keras callbacks for the encoder's `fit`.
         **conditions: what else fixes each image, e.g. `labels=` (the
-            training labels) for the class-conditional families.
+            training labels) for the class-conditional families,
+            `captions=` for StackGAN.
 
     Returns:
         An `Encoder`.

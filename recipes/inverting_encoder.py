@@ -24,7 +24,7 @@ import keras
 
 import keras_gan_zoo as kgz
 from keras_gan_zoo import encoder as encoders
-from keras_gan_zoo import gradients, presets, tasks, training
+from keras_gan_zoo import gradients, presets, training
 
 
 def main(argv=None):
@@ -38,8 +38,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     model = kgz.from_pretrained(args.preset, compile=False)
     (x_train, y_train), _ = model.data_splits()
-    # A class-conditional generator draws each training image's latent with its class.
-    conditions = {"labels": y_train} if model.task is tasks.CLASS_CONDITIONAL_IMAGE else {}
+    # A conditional generator draws each training image's latent with its class (or caption).
+    conditions = {model.condition_name: y_train} if model.condition_name else {}
     if args.smoke:
         x_train, args.epochs = x_train[:256], 1
         conditions = {k: v[:256] for k, v in conditions.items()}

@@ -148,3 +148,23 @@ def test_a_backup_torn_mid_write_falls_back_to_the_one_before(tmp_path):
                                      callbacks=[Epochs()])
     assert seen == [2, 3, 4]  # resumed after epoch 2 of the backup before the torn one
     assert np.isfinite(encoder.config["training"]["final_rms_error"])
+
+
+def test_text_to_image_encoder_trains_with_the_captions_and_inverts_with_them():
+    """StackGAN: the encoder predicts "z+noise" from the image; the
+    generator draws it with the image's caption (unit embeddings here)."""
+    gan = kgz.StackGAN(**kgz.StackGAN.tiny_config, seed=0)
+    images, captions = kgz.StackGAN.tiny_data(gan, 32)
+    images = gan.generate(captions, seed=1, stage=1, output="float")
+    before = weights_of(gan)
+    encoder = encoders.train_encoder(gan, images, epochs=1, batch_size=16, width=8, captions=captions,
+                                     verbose=0)
+    assert all(np.array_equal(x, y) for x, y in zip(before, weights_of(gan)))  # G stays frozen
+    assert encoder.space == "z+noise"
+    fit = latent.project(gan, images[:6], method="encoder", encoder=encoder, captions=captions[:6])
+    assert fit.latents.shape == (6, gan.latent_dim + 2 * gan.cond_dim)
+    np.testing.assert_allclose(fit.latents, encoder.encode(images[:6]), atol=1e-6)
+    hybrid = latent.project(gan, images[:6], method="hybrid", encoder=encoder, steps=10, captions=captions[:6])
+    assert hybrid.errors.mean() <= fit.errors.mean() + 1e-4
+    with pytest.raises(ValueError, match="pass captions="):
+        encoders.train_encoder(gan, images, epochs=1, verbose=0)

@@ -288,7 +288,8 @@ class CycleGAN(ImageGAN):
         """What translation did to FID(A, B), in words that read right either way."""
         if reduction >= 0:
             return f"Translation A->B cuts FID by {cards.pct(reduction)}"
-        return f"Translation A->B raises FID by {cards.pct(-reduction)} (the translated images lie further from B than the untranslated ones)"
+        return (f"Translation A->B raises FID by {cards.pct(-reduction)} (the translated images lie further "
+                "from B than the untranslated ones)")
 
     @classmethod
     def tiny_data(cls, model, num=8, seed=0):

@@ -55,7 +55,7 @@ class ImageGAN(AdversarialModel):
 
     # ---- the latent space (`keras_gan_zoo.latent`) ----------------------
     # The spaces `latent.project` can search, its default first; () where
-    # a latent alone does not draw an image (image-to-image, text-to-image).
+    # an input image, not a latent, fixes the output (image-to-image).
     latent_spaces = ()
     # The keyword under which the latent tools take what else fixes each
     # image (`labels` for the class-conditional families, `captions` for

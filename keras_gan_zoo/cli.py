@@ -72,6 +72,11 @@ def _cmd_sample(args):
         if args.label:  # a row of --num per class, as without --resample
             classes = model.class_labels(args.label)
             extra["labels"], num, columns = np.repeat(classes, num), num * len(classes), columns or num
+        if model.condition_name == "captions":  # one image per caption, as without --resample
+            if args.stage is not None:
+                raise ValueError("--resample picks with the last stage's discriminator: drop --stage")
+            extra["captions"] = args.caption or [str(c) for c in model.held_out_captions()[:num]]
+            num = len(extra["captions"])
         images = sampling.discriminator_resample(model, num, seed=args.seed, candidates=args.resample,
                                                  temperature=args.temperature, **extra)
         save_image(image_grid(images, columns), args.out)

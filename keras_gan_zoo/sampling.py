@@ -82,6 +82,9 @@ def discriminator_resample(model, num_images, seed=None, candidates=10, temperat
             density-ratio estimate, smaller is choosier.
         labels: class-conditional families: the class of each image (as
             `generate` takes them; every candidate of an image has its class).
+        **generate_args: for StackGAN, `captions=` (one per image, or one
+            for all; every candidate of an image has its caption, and the
+            matching-aware discriminator reads it).
         batch_size: generator and discriminator batch size.
         progress: show a progress bar.
         **generate_args: more arguments of `model.generate` (`truncation=`).
@@ -100,11 +103,15 @@ def discriminator_resample(model, num_images, seed=None, candidates=10, temperat
     temperature = float(temperature)
     if not np.isfinite(temperature) or temperature <= 0:
         raise ValueError(f"temperature must be a positive number; got {temperature}")
-    class_conditional = model.task is tasks.CLASS_CONDITIONAL_IMAGE
-    if class_conditional:
-        labels = model.check_labels(labels, num_images)
+    name, given = model.condition_name, None  # what fixes each image besides its latent
+    if name == "labels":
+        given = model.check_labels(labels, num_images)
     elif labels is not None:
-        raise ValueError(f"{type(model).__name__} is unconditional: drop labels=")
+        raise ValueError(f"{type(model).__name__} " + ("is unconditional" if name is None else
+                                                       f"draws images of {name}, not classes")
+                         + ": drop labels=")
+    if name == "captions":
+        given = model.latent_conditions(num_images, captions=generate_args.pop("captions", None))[0]
     sequence = np.random.SeedSequence(seed)
     chunks = range(0, num_images, CHUNK)
     kept = []
@@ -112,11 +119,9 @@ def discriminator_resample(model, num_images, seed=None, candidates=10, temperat
                                  disable=not progress or len(chunks) < 2), sequence.spawn(len(chunks))):
         count = min(CHUNK, num_images - start)
         draw_seed, pick_seed = (int(s) for s in child.generate_state(2))
-        conditions = {}
-        if class_conditional:
-            conditions = {"labels": np.repeat(labels[start:start + count], candidates)}
-        pool = model.generate(count * candidates, seed=draw_seed, batch_size=batch_size,
-                              **conditions, **generate_args)
+        conditions = {} if name is None else {name: np.repeat(given[start:start + count], candidates, axis=0)}
+        pool = model.draw(count * candidates, seed=draw_seed, batch_size=batch_size, **conditions,
+                          **generate_args)
         logits = latent.discriminator_score(model, pool, batch_size=batch_size, batched=True, **conditions)
         best = pick(logits, candidates, temperature, np.random.default_rng(pick_seed))
         kept.append(pool[np.arange(count) * candidates + best])
@@ -185,6 +190,10 @@ def calibrated_discriminator(model, images, steps=500, labels=None, batch_size=N
     learning_rate = float(learning_rate)
     if not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate must be a positive number; got {learning_rate}")
+    if model.condition_name not in (None, "labels"):
+        raise ValueError(f"calibration fine-tunes a discriminator on images of a class or of none; a "
+                         f"{type(model).__name__}'s reads {model.condition_name} too, which it does not "
+                         "take yet: resample with the discriminator as trained")
     network = model.scoring_network()
     reals = validation.check_images(images, tuple(model.image_shape))
     if model.task is tasks.CLASS_CONDITIONAL_IMAGE:
@@ -258,11 +267,7 @@ def pick(logits, candidates, temperature, rng):
 def _check_model(model):
     """A clear error for a model `discriminator_resample` cannot use."""
     latent.space_of(model)  # an image family that draws from a latent
-    if model.condition_name not in (None, "labels"):
-        raise ValueError(f"discriminator resampling draws images of a class or of none; a "
-                         f"{type(model).__name__} draws each image from its {model.condition_name}, which "
-                         "it does not take yet: sample with generate() instead")
-    if getattr(model, "discriminator", None) is None:
+    if model.scoring_network() is None:
         raise ValueError(f"this {type(model).__name__} has no discriminator to resample with "
                          "(a preset saved without it); sample with generate() instead")
 

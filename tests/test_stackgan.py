@@ -533,3 +533,49 @@ def test_cli_projects_and_detects_with_captions(tmp_path, monkeypatch, capsys):
     dcgan = str(kgz.DCGAN(**kgz.DCGAN.tiny_config).save_pretrained(tmp_path / "dc"))
     assert cli.main(["project", dcgan, paths[0], "--caption", "a", *common]) == 2
     assert "takes no captions: drop --caption" in capsys.readouterr().err
+
+
+def test_discriminator_resampling_keeps_each_images_caption(tmp_path, monkeypatch, capsys):
+    """Each image is the matching-aware discriminator's pick among the
+    candidates of its own caption; the CLI's `sample --resample` takes
+    --caption (one image each)."""
+    from PIL import Image
+
+    from keras_gan_zoo import cli, latent, sampling
+
+    gan = kgz.StackGAN(**TINY)
+    gan.compile(stage=2)
+    captions = _data(3, seed=4)[1]
+    picked = sampling.discriminator_resample(gan, 3, seed=0, candidates=5, captions=captions, progress=False)
+    assert picked.shape == (3, 16, 16, 3)
+    again = sampling.discriminator_resample(gan, 3, seed=0, candidates=5, captions=captions, progress=False)
+    np.testing.assert_array_equal(picked, again)
+    draw_seed = int(np.random.SeedSequence(0).spawn(1)[0].generate_state(2)[0])
+    pool = gan.draw(15, draw_seed, captions=np.repeat(captions, 5, axis=0))
+    for i, image in enumerate(picked):  # a candidate of its own caption, not of another
+        assert any(np.array_equal(image, candidate) for candidate in pool[5 * i:5 * i + 5])
+    logits = latent.discriminator_score(gan, pool, captions=np.repeat(captions, 5, axis=0))
+    assert not np.allclose(logits, latent.discriminator_score(gan, pool, captions=np.roll(
+        np.repeat(captions, 5, axis=0), 5, axis=0)))  # the pick reads the caption
+    with pytest.raises(ValueError, match="pass captions="):
+        sampling.discriminator_resample(gan, 3, candidates=2, progress=False)
+    with pytest.raises(ValueError, match="draws images of captions, not classes: drop labels="):
+        sampling.discriminator_resample(gan, 3, candidates=2, labels=[0, 1, 2], captions=captions)
+    with pytest.raises(ValueError, match="does not take yet"):
+        with sampling.calibrated_discriminator(gan, pool, steps=1):
+            pass
+
+    table = dict(zip(["red heart", "blue heart"], captions))
+    monkeypatch.setattr(kgz.StackGAN, "embed", lambda self, given, what="captions": (
+        np.stack([table[c] for c in given]) if isinstance(given, list) else given))
+    folder = str(gan.save_pretrained(tmp_path / "t2i"))
+    out = tmp_path / "grid.png"
+    assert cli.main(["sample", folder, "--caption", "red heart", "--caption", "blue heart", "--resample", "4",
+                     "--out", str(out)]) == 0
+    assert "Wrote 2 samples" in capsys.readouterr().out
+    expected = sampling.discriminator_resample(kgz.from_pretrained(folder), 2, seed=0, candidates=4,
+                                               captions=["red heart", "blue heart"], progress=False)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.concatenate(list(expected), axis=1))
+    assert cli.main(["sample", folder, "--caption", "red heart", "--resample", "4", "--stage", "1",
+                     "--out", str(out)]) == 2
+    assert "drop --stage" in capsys.readouterr().err

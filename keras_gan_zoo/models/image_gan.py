@@ -69,6 +69,13 @@ class ImageGAN(AdversarialModel):
         self.reject_options(type(self).__name__, conditions)
         return []
 
+    def draw(self, num, seed, batch_size=256, **conditions):
+        """`num` uint8 samples of `image_shape` for `seed`, with the
+        conditions the latent tools pass (keywords of `latent_conditions`,
+        one per image): `generate` for every family whose first argument is
+        a count."""
+        return self.generate(num, seed=seed, batch_size=batch_size, **conditions)
+
     def own_samples(self, num, seed):
         """`num` of the model's samples for `seed` and what they were drawn
         with, as keywords of `latent_conditions` (`{}` for an unconditional

@@ -565,7 +565,13 @@ class StackGAN(ImageGAN):
         captions = self.held_out_captions()
         order = np.random.default_rng(seed).permutation(len(captions))
         picked = captions[np.resize(order, validation.check_count(num, "num"))]
-        return self.generate(picked, seed=seed, stage=self.training_stage), {"captions": picked}
+        return self.draw(len(picked), seed, captions=picked), {"captions": picked}
+
+    def draw(self, num, seed, batch_size=256, captions=None, **options):
+        """`generate` of `captions` (one per image) at the training stage's size."""
+        if captions is None or len(captions) != num:
+            raise ValueError(f"StackGAN draws each image from a caption: pass captions=, one for each of {num}")
+        return self.generate(captions, seed=seed, batch_size=batch_size, stage=self.training_stage, **options)
 
     def held_out_captions(self):
         """The captions of the data set's held-out images (numpy strings)."""

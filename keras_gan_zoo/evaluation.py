@@ -504,12 +504,14 @@ def truncation_sweep(model, dataset, values, num_images=2000, num_reference=2000
 
 
 def evaluate_text_to_image(model, stages=None, samples_per_caption=3, seed=123, judge=None,
-                           extractor=None, progress=True, limit=None):
+                           extractor=None, progress=True, limit=None, sampler=None):
     """Held-out figures of a text-to-image model on the captioned emoji.
 
     For each stage, `samples_per_caption` images per held-out caption (the
     335 emoji never trained on) are scored by FID/KID against the real
     held-out images at that stage's size, and by R-precision with the judge.
+    `sampler(captions, stage, seed)` draws the images in place of
+    `model.generate` (e.g. `sampling.discriminator_resample`).
 
     Returns `{"stage1": {...}, "stage2": {...}}` with `fid`, `kid`,
     `r_precision`, `num_generated` and `image_size`.
@@ -525,7 +527,8 @@ def evaluate_text_to_image(model, stages=None, samples_per_caption=3, seed=123, 
         real_features = reference_features("openmoji_captions", "test", extractor=extractor,
                                            progress=progress, limit=limit, image_size=size)
         repeated = np.tile(captions, samples_per_caption)
-        images = model.generate(list(repeated), seed=seed, stage=stage)
+        draw = sampler or (lambda given, at, seed: model.generate(given, seed=seed, stage=at))
+        images = draw(list(repeated), stage, seed)
         features = extractor(images, progress=progress, desc=f"stage {stage} features")
         results[f"stage{stage}"] = {
             "image_size": size,

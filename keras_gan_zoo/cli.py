@@ -145,6 +145,9 @@ def _evaluate_against_images(args):
     own images (e.g. held out from a fine-tuning set). Printed, never recorded:
     a card's figures use its data set's protocol."""
     model = _latent_model(args)
+    if model.condition_name == "captions":
+        raise ValueError(f"{args.preset} draws each image from a caption, and --real images come without "
+                         "captions: measure it with `keras-gan-zoo evaluate PRESET` (held-out captions)")
     real = datasets.load_images(args.real, image_size=model.image_shape[0], channels=model.image_shape[-1])
     result = evaluation.evaluate_model(model, None, num_images=args.num, seed=args.seed,
                                        reference_images=real, num_reference=args.num_reference)

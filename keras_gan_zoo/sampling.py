@@ -289,6 +289,9 @@ def evaluate_preset(preset, candidates=10, temperature=1.0, num_images=10000, se
     folder = presets.resolve(preset)
     model = presets.load(folder, compile=False)
     _check_model(model)
+    if model.condition_name == "captions":
+        raise ValueError(f"{folder.name} draws each image from a caption: its resampled figures come from "
+                         f"`python benchmarks/stackgan_resampling.py {folder.name}` (held-out captions)")
     training = model.preset_metadata.get("training", {})
     dataset = training.get("dataset") or model.default_dataset
     drawn = []

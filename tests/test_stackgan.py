@@ -579,3 +579,13 @@ def test_discriminator_resampling_keeps_each_images_caption(tmp_path, monkeypatc
     assert cli.main(["sample", folder, "--caption", "red heart", "--resample", "4", "--stage", "1",
                      "--out", str(out)]) == 2
     assert "drop --stage" in capsys.readouterr().err
+
+
+def test_evaluate_real_and_resample_refuse_a_text_to_image_preset_clearly(tmp_path, capsys):
+    from keras_gan_zoo import cli
+
+    folder = str(kgz.StackGAN(**TINY).save_pretrained(tmp_path / "t2i"))
+    assert cli.main(["evaluate", folder, "--real", str(tmp_path), "--num", "4"]) == 2
+    assert "--real images come without captions" in capsys.readouterr().err
+    assert cli.main(["evaluate", folder, "--resample", "2", "--num", "4"]) == 2
+    assert "benchmarks/stackgan_resampling.py" in capsys.readouterr().err

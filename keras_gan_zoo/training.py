@@ -426,7 +426,9 @@ def run_recipe(recipe, smoke=False, output_dir=None, epochs=None, fid_images=Non
             same shape. The preset's own training (steps, wall time,
             command) is recorded under `training.continued_from`. A stepped
             run that resumes from its checkpoint ignores its weights (the
-            checkpoint holds the later state).
+            checkpoint holds the later state) and keeps the record of the
+            preset it started from (the checkpoint holds it too), even if
+            the name now gives other weights.
 
     Example:
 
@@ -562,8 +564,10 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             callbacks.append(time_limit)
         stage_start = time.time()
         if stepped:
-            history, resumed = _fit_steps(model, part, x_train, targets, callbacks, plan, verbose)
+            history, resumed = _fit_steps(model, part, x_train, targets, callbacks, plan, verbose,
+                                          continued_from)
             start -= resumed.get("wall_time_s", 0.0)
+            continued_from = resumed.pop("continued_from")
         else:
             # BackupAndRestore sets this (private) Keras attribute when it resumes
             # an interrupted fit, and Keras never clears it: a later stage's fit
@@ -719,13 +723,17 @@ def _step_plan(x, part, epochs, steps, every, run_dir):
     return {"steps": intervals * every, "every": every, "intervals": intervals, "path": path}
 
 
-def _fit_steps(model, part, x, y, callbacks, plan, verbose):
+def _fit_steps(model, part, x, y, callbacks, plan, verbose, continued_from=None):
     """`fit` for `plan["steps"]` global steps, resumed exactly from the
     plan's checkpoint file if there is one (see `keras_gan_zoo.checkpoint`);
     returns (history, {"resumed_at_step", "wall_time_s" of the sittings before,
-    "sittings"}). "sittings" lists each sitting's steps, backend, device and
-    wall time (the checkpoint carries the list), since a resumed run may
-    change backend or machine.
+    "sittings", "continued_from"}). "sittings" lists each sitting's steps,
+    backend, device and wall time (the checkpoint carries the list), since a
+    resumed run may change backend or machine. "continued_from" is the
+    preset the run started from (`load_initial_weights`' record, or None),
+    as recorded in its checkpoint when it resumes: `--init-from NAME` may
+    resolve to other weights by then (the preset retrained meanwhile), and
+    the run's lineage is where it started.
     """
     info = checkpoint.read_info(plan["path"]) or {}
     step = checkpoint.restore(model, plan["path"])
@@ -733,6 +741,13 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
     before = float(info.get("wall_time_s", 0.0))
     if step:
         print(f"Resuming at step {step} of {plan['steps']} from {plan['path']}")
+        # (a checkpoint written before the start was recorded keeps what init_from gives now)
+        recorded = info.get("continued_from", continued_from)
+        if (recorded or {}).get("sha256") != (continued_from or {}).get("sha256"):
+            print("This run started from " + (
+                f"{recorded['preset']} (weights sha256 {recorded['sha256'][:12]})" if recorded else "scratch")
+                + "; its card records that start, not the weights the preset now names.")
+        continued_from = recorded
 
     def sittings(to_step):
         earlier = info.get("sittings", [])
@@ -744,7 +759,7 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
 
     saver = checkpoint.StepCheckpoint(plan["path"], every, extra=lambda: {
         "checkpoint_every": every, "wall_time_s": round(before + time.time() - sitting, 1),
-        "sittings": sittings(saver.saved_step)})
+        "sittings": sittings(saver.saved_step), "continued_from": continued_from})
     rank, processes = gradients.replica()
     history = keras.callbacks.History()
     if step < plan["steps"]:
@@ -760,7 +775,7 @@ def _fit_steps(model, part, x, y, callbacks, plan, verbose):
         history.epoch = []
     done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     resumed = {"resumed_at_step": step, "wall_time_s": before} if step else {}
-    return history, {**resumed, "sittings": sittings(done)}
+    return history, {**resumed, "sittings": sittings(done), "continued_from": continued_from}
 
 
 def _resume_stages(model, stages, run_dir, from_stage):

@@ -223,6 +223,36 @@ def test_init_from_starts_from_a_presets_weights_and_refuses_another_network(tmp
     assert "Started from the weights of `dcgan-mnist`" in card and "all runs together: 4 steps" in card
 
 
+def test_a_resumed_run_records_the_preset_it_started_from_not_what_the_name_now_gives(tmp_path, capsys):
+    """`--init-from NAME` resolves anew each sitting; if the preset was
+    retrained meanwhile (as when a run's own earlier result ships), the
+    resumed run's card still names the weights it started from."""
+    recipe = training.variant(cli._find_recipe("dcgan_mnist"), model={"width": 8})
+    for name in ("a", "b"):
+        training.run_recipe(recipe, smoke=True, steps=2, run_dir=tmp_path / name,
+                            output_dir=tmp_path / name / "preset", verbose=0)
+    assert _weights_sha(tmp_path / "a" / "preset") != _weights_sha(tmp_path / "b" / "preset")
+
+    def continued(init_from, steps):
+        training.run_recipe(recipe, smoke=True, steps=steps, checkpoint_every=2, run_dir=tmp_path / "c",
+                            output_dir=tmp_path / "c" / "preset", init_from=init_from, verbose=0)
+        return kgz.from_pretrained(str(tmp_path / "c" / "preset")).preset_metadata["training"]
+
+    assert continued(tmp_path / "a" / "preset", 2)["continued_from"]["sha256"] == _weights_sha(tmp_path / "a" / "preset")
+    capsys.readouterr()
+    resumed = continued(tmp_path / "b" / "preset", 4)  # resumes at step 2, the name now gives b's weights
+    assert [s["from_step"] for s in resumed["sittings"]] == [0, 2] and resumed["steps"] == 4
+    assert resumed["continued_from"]["sha256"] == _weights_sha(tmp_path / "a" / "preset")
+    assert "its card records that start" in capsys.readouterr().out
+
+    # A run from scratch stays one when a later sitting passes --init-from.
+    training.run_recipe(recipe, smoke=True, steps=2, checkpoint_every=2, run_dir=tmp_path / "d",
+                        output_dir=tmp_path / "d" / "preset", verbose=0)
+    training.run_recipe(recipe, smoke=True, steps=4, checkpoint_every=2, run_dir=tmp_path / "d",
+                        output_dir=tmp_path / "d" / "preset", init_from=tmp_path / "a" / "preset", verbose=0)
+    assert "continued_from" not in kgz.from_pretrained(str(tmp_path / "d" / "preset")).preset_metadata["training"]
+
+
 def test_a_stepped_run_decays_the_rates_per_interval_and_its_card_says_so(tmp_path):
     """recipes/dcgan_mnist_anneal.py: from 2e-4 toward 0, one change per
     checkpoint interval, so the last of three intervals runs at a third."""

@@ -4,6 +4,9 @@ the run without conditioning augmentation, measured as the preset was.
     keras-gan-zoo evaluate stackgan-openmoji                     # the preset's own rows (FID/KID, R-precision)
     python benchmarks/stackgan_openmoji_eval.py stackgan-openmoji \\
         --ablation runs/stackgan-openmoji-no-ca/preset            # adds the ablation rows
+    python benchmarks/stackgan_openmoji_eval.py stackgan-openmoji --no-write \\
+        --ablation runs/stackgan-openmoji-projection/preset \\
+        --label "projection discriminator, no conditioning augmentation"   # another ablation, printed
 
 `--samples` images per held-out caption (335 emoji never trained on), scored
 like the preset's rows (FID/KID against the real held-out emoji, R-precision
@@ -23,6 +26,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("preset")
     parser.add_argument("--ablation", required=True, help="preset folder of the no-CA stage-I run")
+    parser.add_argument("--label", default="no conditioning augmentation",
+                        help="the ablation's row label (a recorded row of the same label is replaced), e.g. "
+                             "'projection discriminator, no conditioning augmentation'")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     start = time.time()
@@ -32,12 +38,12 @@ def main(argv=None):
         parser.error(f"{args.preset} records no held-out table yet: run keras-gan-zoo evaluate {args.preset}")
     ablation = presets.load(args.ablation, compile=False)
     steps = ablation.preset_metadata.get("training", {}).get("steps")
-    rows = [r for r in recorded["rows"] if not r["label"].startswith("no conditioning")]
+    rows = [r for r in recorded["rows"] if not r["label"].startswith(args.label + ", stage 1")]
     results = evaluation.evaluate_text_to_image(
         ablation, stages=[1], samples_per_caption=recorded["samples_per_caption"], seed=recorded["seed"],
         judge=alignment.load_judge())
     for result in results.values():
-        rows.append({"label": f"no conditioning augmentation, stage 1 ({steps} steps)", **result})
+        rows.append({"label": f"{args.label}, stage 1 ({steps} steps)", **result})
     report = {**recorded, "rows": rows,
               "command": recorded["command"] + "; python benchmarks/stackgan_openmoji_eval.py "
               + " ".join(sys.argv[1:] if argv is None else argv),

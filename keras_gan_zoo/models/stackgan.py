@@ -94,7 +94,7 @@ def build_stage2_generator(cond_dim, stage1_size, image_size, channels, width, r
 
 
 def build_matching_discriminator(image_size, channels, text_dim, width, text_width=128, text_scale=1.0,
-                                 name="discriminator"):
+                                 projection=False, name="discriminator"):
     """Matching-aware discriminator: (image, text embedding) -> one logit.
 
     Strided spectral-norm convolutions take the image to 4x4 (channels
@@ -103,6 +103,13 @@ def build_matching_discriminator(image_size, channels, text_dim, width, text_wid
     The embedding is multiplied by `text_scale` first: spectral norm caps the
     gain of the text branch at 1, so a unit-norm embedding would otherwise
     reach the image features with about 1/sqrt(text_dim) of their size.
+
+    `projection=True` adds Miyato & Koyama's (2018) projection term to the
+    logit: the inner product of the image features (averaged over the 4x4
+    positions) with a spectral-norm linear map of the text. The
+    concatenation lets the text shift the logit through learned mixing; the
+    projection makes "does this image match this caption?" a similarity the
+    discriminator scores directly, as BigGAN's class projection does.
     """
     steps = _log2_steps(image_size, 4, "image_size")
     images = keras.Input((image_size, image_size, channels), name="images")
@@ -111,12 +118,18 @@ def build_matching_discriminator(image_size, channels, text_dim, width, text_wid
     for i in range(steps):
         x = SNConv2D(min(width * 2**i, 8 * width), 4, strides=2, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
+    features = x
     scaled = layers.Rescaling(text_scale, name="text_scale")(embedding)
     compressed = layers.LeakyReLU(0.2)(SNDense(text_width)(scaled))
     x = layers.Concatenate()([x, _tile(compressed, 4)])
     x = layers.LeakyReLU(0.2)(SNConv2D(8 * width, 1)(x))
     x = SNConv2D(1, 4, padding="valid")(x)
-    logits = layers.Activation("linear", dtype="float32")(layers.Flatten()(x))
+    logits = layers.Flatten()(x)
+    if projection:
+        pooled = layers.GlobalAveragePooling2D(name="pooled_features")(features)
+        text_map = SNDense(features.shape[-1], use_bias=False, name="text_projection")(scaled)
+        logits = layers.Add()([logits, layers.Dot(axes=1, name="projection")([pooled, text_map])])
+    logits = layers.Activation("linear", dtype="float32")(logits)
     return keras.Model([images, embedding], logits, name=name)
 
 
@@ -163,6 +176,11 @@ class StackGAN(ImageGAN):
             large as its noise and the discriminator's text branch as large
             as its image branch. With 1.0 (raw unit vectors) a first CPU run
             collapsed the condition to its prior and ignored the captions.
+        projection_discriminator: True adds the projection term (Miyato &
+            Koyama 2018) to both discriminators' logits: image features
+            dotted with a linear map of the text (see
+            `build_matching_discriminator`). False (the default, and the
+            shipped preset) is the paper's concatenation alone.
         text_encoder: name of the frozen text encoder.
         training_stage: the stage `fit` trains (set with `compile(stage=)`).
 
@@ -191,8 +209,8 @@ class StackGAN(ImageGAN):
 
     def __init__(self, latent_dim=100, cond_dim=128, stage1_size=64, stage2_size=128, num_stages=2,
                  channels=3, width=32, stage2_width=16, conditioning_augmentation=True, kl_weight=2.0,
-                 text_scale=None, text_encoder=text_lib.ENCODER_NAME, text_dim=text_lib.EMBEDDING_DIM,
-                 training_stage=1, ema_decay=0.999, seed=None, **kwargs):
+                 text_scale=None, projection_discriminator=False, text_encoder=text_lib.ENCODER_NAME,
+                 text_dim=text_lib.EMBEDDING_DIM, training_stage=1, ema_decay=0.999, seed=None, **kwargs):
         super().__init__(ema_decay=ema_decay, seed=seed, **kwargs)
         if num_stages not in (1, 2):
             raise ValueError(f"num_stages must be 1 or 2; got {num_stages}")
@@ -206,6 +224,7 @@ class StackGAN(ImageGAN):
         self.stage2_width = int(stage2_width)
         self.conditioning_augmentation = bool(conditioning_augmentation)
         self.kl_weight = float(kl_weight)
+        self.projection_discriminator = bool(projection_discriminator)
         self.text_encoder = text_encoder
         self.text_dim = int(text_dim)
         self.text_scale = float(np.sqrt(self.text_dim) if text_scale is None else text_scale)
@@ -217,7 +236,8 @@ class StackGAN(ImageGAN):
         self.generator = self._build_generator("generator")
         self.discriminators = [
             build_matching_discriminator(size, self.channels, self.text_dim, self.width,
-                                         text_scale=self.text_scale, name=f"stage{s}_discriminator")
+                                         text_scale=self.text_scale, projection=self.projection_discriminator,
+                                         name=f"stage{s}_discriminator")
             for s, size in enumerate(self.image_sizes, start=1)
         ]
         self.ema_generator = self.build_ema_generator()
@@ -647,7 +667,8 @@ class StackGAN(ImageGAN):
             "num_stages": self.num_stages, "channels": self.channels, "width": self.width,
             "stage2_width": self.stage2_width,
             "conditioning_augmentation": self.conditioning_augmentation,
-            "kl_weight": self.kl_weight, "text_scale": self.text_scale, "text_encoder": self.text_encoder,
+            "kl_weight": self.kl_weight, "text_scale": self.text_scale,
+            "projection_discriminator": self.projection_discriminator, "text_encoder": self.text_encoder,
             "text_dim": self.text_dim, "training_stage": self.training_stage,
         })
         return config

@@ -2,8 +2,10 @@
 and the results points at a file that exists, and every link to a section
 (of the same page or of `benchmarks/RESULTS.md`) names a heading that page
 has (GitHub's anchors), so renaming a section or moving a file cannot leave
-a dead link behind."""
+a dead link behind; and the README's gallery shows each image preset as the
+weights it ships draw."""
 
+import json
 import pathlib
 import re
 
@@ -63,3 +65,23 @@ def test_every_link_to_a_section_names_a_heading_it_has():
             dead += [f"{path.relative_to(ROOT)} -> RESULTS.md#{a}"
                      for a in re.findall(r"RESULTS\.md#([\w\-]+)", text) if a not in results_anchors]
     assert not dead, "links to sections that do not exist (was a heading renamed?):\n" + "\n".join(dead)
+
+
+def test_the_gallery_shows_every_image_preset_as_its_weights_draw_now():
+    """README's gallery: a picture per shipped image preset, drawn from the
+    weights it ships now (`benchmarks/preset_gallery.py` records their sha256)."""
+    from keras_gan_zoo import presets, registry
+
+    record = json.loads((ROOT / "docs" / "images" / "gallery.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    stale = []
+    for name in presets.list_presets():
+        metadata = json.loads((presets.preset_dir(name) / presets.METADATA_FILE).read_text())
+        if registry.family_class(metadata["class_name"]).task.output != "images":
+            continue
+        picture = f"docs/images/gallery-{name}.png"
+        assert (ROOT / picture).is_file() and f"]({picture})" in readme, f"{name} has no picture in the gallery"
+        if record.get(name, {}).get("weights_sha256") != metadata["files"][presets.WEIGHTS_FILE]["sha256"]:
+            stale.append(name)
+    assert not stale, (f"the gallery shows other weights than {stale} ship now: "
+                       f"python benchmarks/preset_gallery.py {' '.join(stale)}")

@@ -12,6 +12,7 @@ Examples:
     keras-gan-zoo interpolate dcgan-mnist --out strip.png     # and project, detect, neighbours, modes
     keras-gan-zoo detection dcgan-mnist --num 200             # and inversion: the lectures' tables
     keras-gan-zoo remeasure runs/new/dcgan-mnist --dry-run   # the card's commands, on new weights
+    keras-gan-zoo ship runs/new/dcgan-mnist --goal "..." --keep-notes   # then replace the shipped preset
     keras-gan-zoo cards            # regenerate MODEL_CARDS.md
 """
 
@@ -187,6 +188,10 @@ def _cmd_push(args):
                          "login` (or set HF_TOKEN) and check that you may write to that repo.") from error
     print(f"Pushed {args.preset} to {args.repo_id}: {getattr(commit, 'commit_url', commit)}\n"
           f"Load it with kgz.from_pretrained('hf://{args.repo_id}').")
+
+
+def _cmd_ship(args):
+    remeasure.ship(args.folder, goal=args.goal, notes=args.notes, keep_notes=args.keep_notes)
 
 
 def _cmd_remeasure(args):
@@ -590,6 +595,15 @@ def build_parser():
     p.add_argument("--start", type=int, default=1, help="begin with this step (after a failure)")
     p.add_argument("--only", default=None, help="comma-separated metric keys (e.g. fid,inversion)")
     p.set_defaults(func=_cmd_remeasure)
+    p = sub.add_parser("ship", help="replace a shipped preset with a remeasured candidate folder "
+                                    "(after `remeasure`; refuses while a card figure is not remeasured)")
+    p.add_argument("folder", help="the candidate, named as the preset (runs/new/candidate/dcgan-mnist)")
+    p.add_argument("--goal", default=None, help="the card's goal line with the new figures (required when "
+                                                "the shipped card has a goal)")
+    notes = p.add_mutually_exclusive_group()
+    notes.add_argument("--notes", default=None, help="the card's notes on how the weights were trained")
+    notes.add_argument("--keep-notes", action="store_true", help="keep the shipped card's notes")
+    p.set_defaults(func=_cmd_ship)
     p = sub.add_parser("push", help="upload a preset (a shipped name or a folder from `train --out`) "
                                     "with its card to a Hugging Face Hub repo")
     p.add_argument("preset")

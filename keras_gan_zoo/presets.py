@@ -291,10 +291,20 @@ def save(model, directory, metadata=None, model_card=None):
         (tmp / METADATA_FILE).write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
         card = model_card if model_card is not None else cards.render_model_card(config, merged)
         (tmp / CARD_FILE).write_text(card)
-        aside = None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return replace_folder(tmp, directory)
+
+
+def replace_folder(tmp, directory):
+    """Moves the finished folder `tmp` (a sibling of `directory`) into
+    `directory`'s place: the old folder is renamed aside first and removed
+    last, so a kill at any moment leaves one loadable preset (see `save`)."""
+    tmp, directory = pathlib.Path(tmp), pathlib.Path(directory)
+    try:
         if directory.exists():
-            aside = directory.parent / f".{directory.name}.old-{os.getpid()}"
-            os.rename(directory, aside)
+            os.rename(directory, directory.parent / f".{directory.name}.old-{os.getpid()}")
         os.rename(tmp, directory)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -32,6 +32,7 @@ import dataclasses
 import os
 import pathlib
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -206,3 +207,77 @@ def run(folder, commands_from=None, backend=None, start=1, only=None, dry_run=Fa
     if not dry_run:
         echo(f"Remeasured {folder}; `keras-gan-zoo cards` rewrites the card of a preset under weights/.")
     return steps[start - 1:]
+
+
+def ship(folder, goal=None, notes=None, keep_notes=False, echo=print):
+    """Replaces the shipped preset named as `folder` with `folder`: its
+    weights, its inverting encoder and the figures `run` remeasured on them.
+
+    Refuses, changing nothing, unless every figure a command of the shipped
+    card wrote has been measured again in `folder` (`keras-gan-zoo
+    remeasure FOLDER --commands-from NAME`): a card must not mix figures of
+    two generators. The shipped card's figures that no single command
+    writes (a side-by-side ablation, a real-image floor: they describe the
+    recipe or the data, not these weights) are carried over and listed.
+    The card's goal and notes are prose that may quote the old figures, so
+    `goal` (when the shipped card has one) and `notes` (or `keep_notes`)
+    must be given. The preset folder is replaced atomically.
+
+    >>> remeasure.ship("runs/more/candidate/dcgan-mnist",
+    ...                goal="FID <= 5: reached (4.8)", notes="Trained in two runs ...")
+
+    Returns:
+        The shipped preset's folder.
+    Raises:
+        ValueError: `folder` is not a preset folder named as a shipped
+            preset, a figure was not remeasured, or goal/notes are missing.
+    """
+    folder = pathlib.Path(folder)
+    if not (folder / presets.CONFIG_FILE).is_file():
+        raise ValueError(f"{folder} is not a preset folder (no {presets.CONFIG_FILE}); give the folder that "
+                         "`keras-gan-zoo remeasure` measured, e.g. runs/more/candidate/dcgan-mnist")
+    name, shipped = folder.name, presets.preset_dir(folder.name)
+    if shipped is None or shipped.resolve() == folder.resolve():
+        raise ValueError(f"{folder} must be a copy named as a shipped preset ({presets.list_presets()}), "
+                         "outside the weights folder")
+    new = presets.read_json(folder / presets.METADATA_FILE, "metadata")
+    old = presets.read_json(shipped / presets.METADATA_FILE, "metadata")
+    presets.verify_weights(folder, new)
+    steps, _ = card_commands(old)
+    written = {key for step in steps for key in step.keys}
+    metrics = old.get("metrics", {})
+    # A record with a command that no step runs is a procedure (an ablation, a floor): carried over.
+    procedures = {key for key, value in metrics.items()
+                  if isinstance(value, dict) and value.get("command") and key not in written}
+    have = set(new.get("metrics", {})) | ({"encoder"} if new.get("encoder", {}).get("training") else set())
+    missing = sorted((written | set(metrics)) - procedures - {"goal"} - have)
+    if missing:
+        raise ValueError(f"{folder} has not been measured for {missing}, which the shipped card of {name} "
+                         f"records: run `keras-gan-zoo remeasure {folder} --commands-from {name}` first "
+                         "(--only picks steps)")
+    carried = {key: metrics[key] for key in sorted(procedures - have)}
+    if "goal" in metrics and goal is None:
+        raise ValueError(f"the shipped card of {name} states a goal (\"{metrics['goal']}\"), which may quote "
+                         "the old figures: give the goal again with these weights' figures")
+    if old.get("notes") and notes is None and not keep_notes:
+        raise ValueError(f"the shipped card of {name} has notes, which may describe the old training: give "
+                         "new notes, or keep them as they are")
+    updates = {"metrics": {**carried, **({"goal": goal} if goal is not None else {})}}
+    if notes is not None or keep_notes:
+        updates["notes"] = notes if notes is not None else old["notes"]
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{name}.new-", dir=shipped.parent))
+    try:
+        for item in folder.iterdir():
+            if item.name != presets.CARD_FILE and not item.name.startswith("."):
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, tmp / item.name)
+        presets.update_metadata(tmp, updates)  # writes the card too
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    presets.replace_folder(tmp, shipped)
+    for key in carried:
+        echo(f"  carried over from the shipped card (no command remeasures it): {key}")
+    echo(f"Shipped {folder} as {shipped}. Then: `keras-gan-zoo cards` (MODEL_CARDS.md), the preset's "
+         "fingerprint in tests/data/preset_fingerprints.json, `python benchmarks/preset_gallery.py "
+         f"{name}` for an image preset, and the figures the README and benchmarks/RESULTS.md quote.")
+    return shipped

@@ -142,3 +142,56 @@ def test_commands_run_in_a_scratch_folder_with_the_checkouts_paths_made_absolute
     scratch = pathlib.Path(wrote[0].split(" in ", 1)[1])
     assert np.asarray(Image.open(scratch / name)).shape == (16, 32)
     shutil.rmtree(scratch)
+
+
+SHIPPED_METRICS = {
+    "score": {"command": "keras-gan-zoo evaluate dcgan-mnist --num 10000", "value": 16.5},
+    "spread": {"value": 0.01},  # written by the same command, recorded without one
+    "ablation": {"command": "python recipes/a.py and python recipes/b.py side by side", "value": "a beats b"},
+    "goal": "FID <= 5: not reached (16.5)",
+}
+
+
+def shipped_and_candidate(tmp_path, monkeypatch):
+    weights = tmp_path / "weights"
+    monkeypatch.setenv("KERAS_GAN_ZOO_WEIGHTS", str(weights))
+    DCGAN(**DCGAN.tiny_config, seed=0).save_pretrained(
+        weights / "dcgan-mnist", metadata={"metrics": SHIPPED_METRICS, "notes": "old run"})
+    candidate = tmp_path / "runs" / "candidate" / "dcgan-mnist"
+    DCGAN(**DCGAN.tiny_config, seed=1).save_pretrained(candidate, metadata={"metrics": {
+        "score": {"command": "keras-gan-zoo evaluate dcgan-mnist --num 10000", "value": 7.5}}})
+    return weights / "dcgan-mnist", candidate
+
+
+def test_ship_refuses_a_card_that_would_mix_figures_of_two_generators(tmp_path, monkeypatch):
+    shipped, candidate = shipped_and_candidate(tmp_path, monkeypatch)
+    before = (shipped / "model.weights.h5").read_bytes()
+    with pytest.raises(ValueError, match=r"not been measured for \['spread'\].*remeasure"):
+        remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True, echo=lambda line: None)
+    remeasure.presets.update_metadata(candidate, {"metrics": {"spread": {"value": 0.005}}})
+    with pytest.raises(ValueError, match="goal"):
+        remeasure.ship(candidate, keep_notes=True, echo=lambda line: None)
+    with pytest.raises(ValueError, match="notes"):
+        remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", echo=lambda line: None)
+    assert (shipped / "model.weights.h5").read_bytes() == before
+    assert cli.main(["ship", str(candidate), "--keep-notes"]) == 2  # the CLI says why, and changes nothing
+    assert (shipped / "model.weights.h5").read_bytes() == before
+
+
+def test_ship_replaces_the_preset_and_carries_only_the_procedures(tmp_path, monkeypatch):
+    shipped, candidate = shipped_and_candidate(tmp_path, monkeypatch)
+    remeasure.presets.update_metadata(candidate, {"metrics": {"spread": {"value": 0.005}}})
+    lines = []
+    assert remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True,
+                          echo=lines.append) == shipped
+    metadata = json.loads((shipped / "metadata.json").read_text())
+    assert (shipped / "model.weights.h5").read_bytes() == (candidate / "model.weights.h5").read_bytes()
+    assert metadata["metrics"]["score"]["value"] == 7.5 and metadata["metrics"]["spread"]["value"] == 0.005
+    assert metadata["metrics"]["ablation"] == SHIPPED_METRICS["ablation"]
+    assert metadata["metrics"]["goal"] == "FID <= 5: not reached (7.5)" and metadata["notes"] == "old run"
+    assert "old run" in (shipped / "README.md").read_text()  # the card written again, not the candidate's
+    assert any("ablation" in line for line in lines)
+    assert not list(shipped.parent.glob(".dcgan-mnist.*"))  # nothing left beside it
+    loaded = remeasure.presets.load("dcgan-mnist", compile=False)  # by name: the new weights, checksum verified
+    for got, want in zip(loaded.get_weights(), remeasure.presets.load(candidate, compile=False).get_weights()):
+        np.testing.assert_array_equal(got, want)

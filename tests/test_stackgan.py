@@ -64,6 +64,21 @@ def test_generate_returns_each_stage_and_is_seeded():
         gan.generate(embeddings, stage=3)
 
 
+def test_condition_noise_scales_the_noise_like_a_truncation():
+    gan = kgz.StackGAN(**TINY)
+    _, embeddings = _data(3)
+    full, half, none = (gan.generator_inputs(embeddings, seed=5, condition_noise=c) for c in (True, 0.5, False))
+    for stage_noise in range(2, len(full)):
+        np.testing.assert_allclose(half[stage_noise], 0.5 * full[stage_noise], rtol=1e-6)
+        assert not none[stage_noise].any()
+    np.testing.assert_array_equal(half[0], full[0])  # z is not scaled
+    np.testing.assert_array_equal(gan.generate(embeddings, seed=5, condition_noise=1.0),
+                                  gan.generate(embeddings, seed=5))
+    for bad in (-0.5, float("nan"), "half"):
+        with pytest.raises(ValueError, match="condition_noise must be True, False or a scale"):
+            gan.generate(embeddings, seed=5, condition_noise=bad)
+
+
 def test_caption_interpolation_holds_z_and_walks_the_great_circle():
     """StackGAN's figure 8: the ends are the two captions' own images (mean
     condition, the same z), every step a unit embedding at even angles."""

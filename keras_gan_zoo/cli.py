@@ -191,7 +191,8 @@ def _cmd_push(args):
 
 
 def _cmd_ship(args):
-    remeasure.ship(args.folder, goal=args.goal, notes=args.notes, keep_notes=args.keep_notes)
+    remeasure.ship(args.folder, goal=args.goal, notes=args.notes, keep_notes=args.keep_notes,
+                   carry=args.carry or ())
 
 
 def _cmd_remeasure(args):
@@ -600,6 +601,9 @@ def build_parser():
     p.add_argument("folder", help="the candidate, named as the preset (runs/new/candidate/dcgan-mnist)")
     p.add_argument("--goal", default=None, help="the card's goal line with the new figures (required when "
                                                 "the shipped card has a goal)")
+    p.add_argument("--carry", action="append", default=None, metavar="KEY",
+                   help="carry this figure of the shipped card over unmeasured (one that describes another "
+                        "model, e.g. a baseline); repeat for more")
     notes = p.add_mutually_exclusive_group()
     notes.add_argument("--notes", default=None, help="the card's notes on how the weights were trained")
     notes.add_argument("--keep-notes", action="store_true", help="keep the shipped card's notes")

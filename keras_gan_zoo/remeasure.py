@@ -209,7 +209,7 @@ def run(folder, commands_from=None, backend=None, start=1, only=None, dry_run=Fa
     return steps[start - 1:]
 
 
-def ship(folder, goal=None, notes=None, keep_notes=False, echo=print):
+def ship(folder, goal=None, notes=None, keep_notes=False, carry=(), echo=print):
     """Replaces the shipped preset named as `folder` with `folder`: its
     weights, its inverting encoder and the figures `run` remeasured on them.
 
@@ -217,8 +217,11 @@ def ship(folder, goal=None, notes=None, keep_notes=False, echo=print):
     card wrote has been measured again in `folder` (`keras-gan-zoo
     remeasure FOLDER --commands-from NAME`): a card must not mix figures of
     two generators. The shipped card's figures that no single command
-    writes (a side-by-side ablation, a real-image floor: they describe the
-    recipe or the data, not these weights) are carried over and listed.
+    writes (a side-by-side ablation, a real-image floor, a comparison with
+    another preset in words: they describe the recipe, the data or another
+    model, not these weights) are carried over and listed, and so are the
+    figures named in `carry` (e.g. a baseline model's row recorded without
+    a command).
     The card's goal and notes are prose that may quote the old figures, so
     `goal` (when the shipped card has one) and `notes` (or `keep_notes`)
     must be given. The preset folder is replaced atomically.
@@ -246,15 +249,21 @@ def ship(folder, goal=None, notes=None, keep_notes=False, echo=print):
     steps, _ = card_commands(old)
     written = {key for step in steps for key in step.keys}
     metrics = old.get("metrics", {})
-    # A record with a command that no step runs is a procedure (an ablation, a floor): carried over.
-    procedures = {key for key, value in metrics.items()
-                  if isinstance(value, dict) and value.get("command") and key not in written}
+    # Carried over: a record whose command no step runs (a procedure: an ablation, a floor), prose
+    # (a comparison with another preset), and what the caller names.
+    unknown = sorted(set(carry) - set(metrics))
+    if unknown:
+        raise ValueError(f"the shipped card of {name} has no figures {unknown} to carry over; it has "
+                         f"{sorted(metrics)}")
+    procedures = {key for key, value in metrics.items() if key not in written and key != "goal" and (
+        isinstance(value, str) or (isinstance(value, dict) and value.get("command")))} | set(carry)
     have = set(new.get("metrics", {})) | ({"encoder"} if new.get("encoder", {}).get("training") else set())
     missing = sorted((written | set(metrics)) - procedures - {"goal"} - have)
     if missing:
         raise ValueError(f"{folder} has not been measured for {missing}, which the shipped card of {name} "
                          f"records: run `keras-gan-zoo remeasure {folder} --commands-from {name}` first "
-                         "(--only picks steps)")
+                         "(--only picks steps); a figure that describes another model rather than these "
+                         "weights is carried over when named in `carry`")
     carried = {key: metrics[key] for key in sorted(procedures - have)}
     if "goal" in metrics and goal is None:
         raise ValueError(f"the shipped card of {name} states a goal (\"{metrics['goal']}\"), which may quote "

@@ -148,6 +148,8 @@ SHIPPED_METRICS = {
     "score": {"command": "keras-gan-zoo evaluate dcgan-mnist --num 10000", "value": 16.5},
     "spread": {"value": 0.01},  # written by the same command, recorded without one
     "ablation": {"command": "python recipes/a.py and python recipes/b.py side by side", "value": "a beats b"},
+    "comparison": "cgan-mnist under the same protocol: 3.75",  # prose on another preset
+    "baseline": {"value": 20.0},  # another model's figure, recorded without a command
     "goal": "FID <= 5: not reached (16.5)",
 }
 
@@ -166,15 +168,20 @@ def shipped_and_candidate(tmp_path, monkeypatch):
 def test_ship_refuses_a_card_that_would_mix_figures_of_two_generators(tmp_path, monkeypatch):
     shipped, candidate = shipped_and_candidate(tmp_path, monkeypatch)
     before = (shipped / "model.weights.h5").read_bytes()
-    with pytest.raises(ValueError, match=r"not been measured for \['spread'\].*remeasure"):
+    with pytest.raises(ValueError, match=r"not been measured for \['baseline', 'spread'\].*remeasure"):
         remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True, echo=lambda line: None)
     remeasure.presets.update_metadata(candidate, {"metrics": {"spread": {"value": 0.005}}})
+    with pytest.raises(ValueError, match=r"not been measured for \['baseline'\]"):
+        remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True, echo=lambda line: None)
+    with pytest.raises(ValueError, match=r"no figures \['baselin'\] to carry"):
+        remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True, carry=["baselin"])
     with pytest.raises(ValueError, match="goal"):
-        remeasure.ship(candidate, keep_notes=True, echo=lambda line: None)
+        remeasure.ship(candidate, keep_notes=True, carry=["baseline"], echo=lambda line: None)
     with pytest.raises(ValueError, match="notes"):
-        remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", echo=lambda line: None)
+        remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", carry=["baseline"], echo=lambda line: None)
     assert (shipped / "model.weights.h5").read_bytes() == before
-    assert cli.main(["ship", str(candidate), "--keep-notes"]) == 2  # the CLI says why, and changes nothing
+    # The CLI says why, and changes nothing.
+    assert cli.main(["ship", str(candidate), "--keep-notes", "--carry", "baseline"]) == 2
     assert (shipped / "model.weights.h5").read_bytes() == before
 
 
@@ -182,12 +189,13 @@ def test_ship_replaces_the_preset_and_carries_only_the_procedures(tmp_path, monk
     shipped, candidate = shipped_and_candidate(tmp_path, monkeypatch)
     remeasure.presets.update_metadata(candidate, {"metrics": {"spread": {"value": 0.005}}})
     lines = []
-    assert remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True,
+    assert remeasure.ship(candidate, goal="FID <= 5: not reached (7.5)", keep_notes=True, carry=["baseline"],
                           echo=lines.append) == shipped
     metadata = json.loads((shipped / "metadata.json").read_text())
     assert (shipped / "model.weights.h5").read_bytes() == (candidate / "model.weights.h5").read_bytes()
     assert metadata["metrics"]["score"]["value"] == 7.5 and metadata["metrics"]["spread"]["value"] == 0.005
-    assert metadata["metrics"]["ablation"] == SHIPPED_METRICS["ablation"]
+    for key in ("ablation", "comparison", "baseline"):
+        assert metadata["metrics"][key] == SHIPPED_METRICS[key]
     assert metadata["metrics"]["goal"] == "FID <= 5: not reached (7.5)" and metadata["notes"] == "old run"
     assert "old run" in (shipped / "README.md").read_text()  # the card written again, not the candidate's
     assert any("ablation" in line for line in lines)

@@ -634,3 +634,10 @@ def test_evaluate_real_and_resample_refuse_a_text_to_image_preset_clearly(tmp_pa
     assert "--real images come without captions" in capsys.readouterr().err
     assert cli.main(["evaluate", folder, "--resample", "2", "--num", "4"]) == 2
     assert "benchmarks/stackgan_resampling.py" in capsys.readouterr().err
+
+
+def test_headline_reads_the_presets_own_final_row_not_a_row_appended_after_it():
+    rows = [{"label": "stackgan-openmoji stage 2", "fid": 150.0, "r_precision": 0.3},
+            {"label": "the weights shipped before, stage 2", "fid": 183.5, "r_precision": 0.15}]
+    line = kgz.StackGAN.headline({"text_to_image": {"rows": rows}, "fid": {"value": 150.0}})
+    assert "30.00%" in line and "150.0" in line and "shipped before" not in line

@@ -640,8 +640,12 @@ class StackGAN(ImageGAN):
         result = metrics.get("text_to_image")
         if not result:
             return None
+        # The preset's own final stage is the row its FID was recorded from (the table also holds
+        # real images and other runs: ablations, the weights shipped before).
+        fid = metrics.get("fid", {}).get("value")
+        own = [row for row in result["rows"] if row["fid"] == fid]
         final = [row for row in result["rows"] if "stage" in row["label"] and "no conditioning" not in row["label"]]
-        row = final[-1] if final else result["rows"][-1]
+        row = own[-1] if own else final[-1] if final else result["rows"][-1]
         return (f"held-out R-precision {cards.pct(row['r_precision'])}, FID {row['fid']:.1f} "
                 f"({row['label']})")
 

@@ -13,12 +13,14 @@ the shipped recipe's stage I, FID 185.4 / 181.5 / 176.8; benchmarks/RESULTS.md).
 Stage I runs its full 40 epochs as in the ablation (no time limit), so the
 ablation's run folder can serve as this recipe's stage I:
 
+    python recipes/stackgan_stage1_from.py runs/stackgan-openmoji-projection \
+        stackgan_openmoji_projection_full runs/stackgan-projection-full
     python recipes/stackgan_openmoji_projection_full.py --run-dir runs/stackgan-projection-full \\
         --from-stage 2 --out runs/stackgan-projection-full/preset
 
-after `after-stage1.weights.h5` and `stages.json` were written there from the
-ablation's stage-I weights (the networks of stage I are the same in the one-
-and the two-stage model).
+(the first command writes the ablation's stage-I weights there as
+`after-stage1.weights.h5`, with its `stages.json`: the networks of stage I
+are the same in the one- and the two-stage model).
 
 Measured (benchmarks/RESULTS.md, "Both stages with the projection
 discriminator"): stage II 33.8% and FID 208.1 against the shipped preset's

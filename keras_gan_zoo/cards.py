@@ -342,6 +342,7 @@ def stage_line(stage):
     return (f"Stage {stage.get('stage')}: "
             + (f"{stage['label']}, " if stage.get("label") else "")
             + (f"{json.dumps(stage['dataset_args'])}, " if stage.get("dataset_args") else "")
+            + (f"augment {stage['augment']!r}, " if stage.get("augment") else "")
             + f"{stage.get('epochs_run', stage['epochs'])} of {stage['epochs']} epochs of "
             f"{num(stage['train_images'])} {'pairs' if stage.get('dataset_args') else 'images'}, "
             f"batch {stage['batch_size']}, "

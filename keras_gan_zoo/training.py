@@ -527,8 +527,9 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
                 [{**recipe, **stage} for stage in stages], index, deadline - time.time())
         if "stage" in overrides:
             # A stage compiles with its "compile" arguments (ProGAN's level and
-            # fade-in), or by default with its number (StackGAN's stage).
-            compile_model(model, recipe, **overrides.get("compile", {"stage": overrides["stage"]}))
+            # fade-in), or by default with its number (StackGAN's stage), and
+            # with its own augment where it sets one.
+            compile_model(model, part, **overrides.get("compile", {"stage": overrides["stage"]}))
         x_train, targets = _training_data(part)
         stage_epochs = recipe["epochs"] if fixed_epochs else part["epochs"]
         suffix = f"-stage{overrides['stage']}" if "stage" in overrides else ""
@@ -580,7 +581,7 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             resumed = ({"resumed_after_epoch": history.epoch[0]}
                        if history.epoch and history.epoch[0] else {})
         stage_log.append({
-            **{k: overrides[k] for k in ("stage", "label", "compile", "dataset_args") if k in overrides},
+            **{k: overrides[k] for k in ("stage", "label", "compile", "dataset_args", "augment") if k in overrides},
             "train_images": int(len(x_train)), "epochs": stage_epochs,
             "epochs_run": history.epoch[-1] + 1 if history.epoch else 0, "batch_size": part["batch_size"],
             **{k: v for k, v in resumed.items() if k != "wall_time_s"},

@@ -63,4 +63,4 @@ def test_recipe_fits_the_library(name):
     assert recipe["dataset"] in datasets.LOADERS, f"{name}: no data set {recipe['dataset']!r}"
     for stage in recipe.get("stages") or []:
         assert set(stage) <= {"stage", "label", "compile", "dataset_args", "epochs", "batch_size",
-                              "time_limit_minutes"}, f"{name}: a stage sets {sorted(stage)}"
+                              "time_limit_minutes", "augment"}, f"{name}: a stage sets {sorted(stage)}"

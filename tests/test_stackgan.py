@@ -480,6 +480,26 @@ def test_staged_recipe_resumes_an_interrupted_stage_and_restarts_at_a_later_stag
         training.run_recipe(recipe, run_dir=tmp_path / "empty", from_stage=2)
 
 
+def test_a_stage_compiles_with_its_own_augment(tmp_path, monkeypatch):
+    from keras_gan_zoo import presets, training
+
+    monkeypatch.setattr(training, "_training_data",
+                        lambda part: _data(n=8, size=part["dataset_args"]["image_size"]))
+    recipe = _tiny_staged_recipe()
+    recipe["stages"][1]["augment"] = "translation,cutout"  # stage II only
+    seen = []
+    compile_model = training.compile_model
+    monkeypatch.setattr(training, "compile_model", lambda model, part, **extra: (
+        compile_model(model, part, **extra), seen.append(model.augmentation))[0])
+    model = training.run_recipe(recipe, output_dir=tmp_path / "a", run_dir=tmp_path / "run", verbose=0)
+    assert seen[-2] is None and seen[-1].transforms == ("translation", "cutout")
+    assert model.augmentation.transforms == ("translation", "cutout")
+    stages = presets.load(tmp_path / "a", compile=False).preset_metadata["training"]["stages"]
+    assert "augment" not in stages[0] and stages[1]["augment"] == "translation,cutout"
+    card = (tmp_path / "a" / "README.md").read_text()
+    assert "augment 'translation,cutout'" in card and card.count("augment '") == 1
+
+
 # ---- the latent tools: a caption fixes the image, the latent the rest ------
 def _own(gan, n=4, seed=3):
     """n own samples of the training stage, their embeddings, and the

@@ -287,6 +287,7 @@ def ship(folder, goal=None, notes=None, keep_notes=False, carry=(), echo=print):
     for key in carried:
         echo(f"  carried over from the shipped card (no command remeasures it): {key}")
     echo(f"Shipped {folder} as {shipped}. Then: `keras-gan-zoo cards` (MODEL_CARDS.md), the preset's "
-         "fingerprint in tests/data/preset_fingerprints.json, `python benchmarks/preset_gallery.py "
-         f"{name}` for an image preset, and the figures the README and benchmarks/RESULTS.md quote.")
+         f"fingerprint (`python tests/write_fingerprint.py {name}` on TensorFlow), "
+         f"`python benchmarks/preset_gallery.py {name}` for an image preset, and the figures the README and "
+         "benchmarks/RESULTS.md quote.")
     return shipped

@@ -16,6 +16,7 @@ metadata and model card (same seed and samples per caption).
 
 import argparse
 import json
+import shlex
 import sys
 import time
 
@@ -46,7 +47,7 @@ def main(argv=None):
         rows.append({"label": f"{args.label}, stage 1 ({steps} steps)", **result})
     report = {**recorded, "rows": rows,
               "command": recorded["command"] + "; python benchmarks/stackgan_openmoji_eval.py "
-              + " ".join(sys.argv[1:] if argv is None else argv),
+              + shlex.join(sys.argv[1:] if argv is None else argv),  # quoted, to paste
               "wall_time_s": round(recorded.get("wall_time_s", 0.0) + time.time() - start, 1)}
     print(json.dumps(rows, indent=1))
     if not args.no_write:

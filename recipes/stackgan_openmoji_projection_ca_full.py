@@ -1,7 +1,8 @@
 """`stackgan-openmoji` with a projection discriminator and conditioning
 augmentation kept, both stages, and DiffAugment in stage II.
 
-    python recipes/stackgan_openmoji_projection_ca_full.py --out runs/stackgan-projection-ca-full/preset
+    python recipes/stackgan_openmoji_projection_ca_full.py           # full run (writes weights/stackgan-openmoji)
+    python recipes/stackgan_openmoji_projection_ca_full.py --smoke   # the same pipeline in seconds
 
 `stackgan_openmoji.py` (data, networks, optimizer, conditioning augmentation,
 stage II's 25-minute budget) with two changes, each an answer to something
@@ -27,8 +28,11 @@ run folder serves as this recipe's stage I:
     python recipes/stackgan_openmoji_projection_ca_full.py --run-dir runs/stackgan-projection-ca-full \\
         --from-stage 2 --out runs/stackgan-projection-ca-full/preset
 
-A candidate, measured before it may replace the shipped preset, so by
-default it writes to runs/, not weights/.
+This recipe makes the shipped preset (benchmarks/RESULTS.md, "stackgan-openmoji:
+the projection discriminator with conditioning augmentation"): held-out
+R-precision 32.6% and FID 168.0, against 15.0% and 183.5 for
+`stackgan_openmoji.py`'s. Run from the start, it trains stage I and then
+stage II and writes weights/stackgan-openmoji.
 """
 
 from keras_gan_zoo.training import main, variant
@@ -36,7 +40,7 @@ from stackgan_openmoji import RECIPE as BASE
 
 RECIPE = variant(
     BASE, model={"projection_discriminator": True},
-    recipe_file="stackgan_openmoji_projection_ca_full.py", ship=False,
+    recipe_file="stackgan_openmoji_projection_ca_full.py", ship=True,
     stages=[{**BASE["stages"][0], "time_limit_minutes": None},
             {**BASE["stages"][1], "augment": "translation,cutout"}],
 )

@@ -386,11 +386,12 @@ def test_shipped_judge_reproduces_its_held_out_figure(encoder):
     assert abs(measured["r_precision"] - recorded["r_precision"]) < 0.02, (measured, recorded)
 
 
-# Seven times chance, half of what the shipped preset scores here (14.0% on each
-# backend: stage II, one image per held-out caption, seed 0). The first CPU run
-# (not shipped) scored 0.9%: its conditioning augmentation collapsed to the
-# prior, so it ignored the captions.
-STACKGAN_R_PRECISION_FLOOR = 0.07
+# Half of what the shipped preset scores here (30.1% on TensorFlow: stage II,
+# one image per held-out caption, seed 0, `python benchmarks/stackgan_caption_variety.py
+# stackgan-openmoji --stage 2`), and above the 14.0% of the preset it replaced
+# (no projection discriminator). The first CPU run (not shipped) scored 0.9%:
+# its conditioning augmentation collapsed to the prior, so it ignored the captions.
+STACKGAN_R_PRECISION_FLOOR = 0.15
 
 
 @shipped_preset

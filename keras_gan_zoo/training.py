@@ -673,8 +673,9 @@ def load_initial_weights(model, name_or_path):
     defaults = {key: parameter.default for key, parameter in inspect.signature(type(model).__init__).parameters.items()
                 if parameter.default is not inspect.Parameter.empty}
     saved = {**{key: defaults[key] for key in wanted if key in defaults and key not in saved}, **saved}
-    # Keys that do not change what the weights mean may differ.
-    free = ("name", "trainable", "dtype", "seed", "ema_warmup")
+    # Keys that do not change what the weights mean may differ (StackGAN's
+    # training_stage is the stage it last trained; each stage compiles its own).
+    free = ("name", "trainable", "dtype", "seed", "ema_warmup", "training_stage")
     differ = sorted(key for key in set(wanted) | set(saved)
                     if key not in free and wanted.get(key) != saved.get(key))
     if differ:

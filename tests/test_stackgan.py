@@ -501,6 +501,26 @@ def test_a_stage_compiles_with_its_own_augment(tmp_path, monkeypatch):
     assert "augment 'translation,cutout'" in card and card.count("augment '") == 1
 
 
+def test_stage_two_continues_from_a_two_stage_preset(tmp_path, monkeypatch):
+    """`--init-from` a preset whose last stage was II, into a recipe that
+    trains stage II alone (more stage-II steps): stage I stays as it was."""
+    from keras_gan_zoo import presets, training
+
+    monkeypatch.setattr(training, "_training_data",
+                        lambda part: _data(n=8, size=part["dataset_args"]["image_size"]))
+    recipe = _tiny_staged_recipe()
+    first = training.run_recipe(recipe, output_dir=tmp_path / "a", run_dir=tmp_path / "run-a", verbose=0)
+    more = {**recipe, "stages": [recipe["stages"][1]]}
+    model = training.run_recipe(more, output_dir=tmp_path / "b", run_dir=tmp_path / "run-b", verbose=0,
+                                init_from=tmp_path / "a")
+    embeddings = _data(n=3)[1]
+    np.testing.assert_array_equal(first.generate(embeddings, seed=1, stage=1),
+                                  model.generate(embeddings, seed=1, stage=1))
+    assert not np.array_equal(first.generate(embeddings, seed=1), model.generate(embeddings, seed=1))
+    training_record = presets.load(tmp_path / "b", compile=False).preset_metadata["training"]
+    assert [s["stage"] for s in training_record["stages"]] == [2]
+
+
 # ---- the latent tools: a caption fixes the image, the latent the rest ------
 def _own(gan, n=4, seed=3):
     """n own samples of the training stage, their embeddings, and the

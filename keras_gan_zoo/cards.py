@@ -259,7 +259,10 @@ def augmentation_lines(training):
     if not augment:
         return []
     kind = "ADA (adaptive probability)" if augment.get("adaptive") else "DiffAugment"
-    return [f"- Augmentation: {kind}, policy `{augment['policy']}`, applied to real and generated "
+    # A staged run whose stages set their own augment: only those used it.
+    staged = [str(stage["stage"]) for stage in training.get("stages", []) if stage.get("augment")]
+    where = f" in stage {', '.join(staged)} only" if staged and len(staged) < len(training["stages"]) else ""
+    return [f"- Augmentation{where}: {kind}, policy `{augment['policy']}`, applied to real and generated "
             f"images in both players' losses; probability at the end of training "
             f"{augment['probability']:.3f}."]
 

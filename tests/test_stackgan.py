@@ -499,6 +499,7 @@ def test_a_stage_compiles_with_its_own_augment(tmp_path, monkeypatch):
     assert "augment" not in stages[0] and stages[1]["augment"] == "translation,cutout"
     card = (tmp_path / "a" / "README.md").read_text()
     assert "augment 'translation,cutout'" in card and card.count("augment '") == 1
+    assert "- Augmentation in stage 2 only: DiffAugment, policy `translation,cutout`" in card
 
 
 def test_stage_two_continues_from_a_two_stage_preset(tmp_path, monkeypatch):

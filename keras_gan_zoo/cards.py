@@ -301,9 +301,12 @@ def _training_lines(training, dataset, unit):
         return ["- Not recorded."]
     counts = {k: v for k, v in training.items() if k.endswith(("_sentences", "_pairs", "too_long"))}
     if "train_images" in training:
-        size = training.get("dataset_args", {}).get("image_size")
+        # A staged run's sizes are its stages' (a run of stage II alone: stage II's only).
+        sizes = [part.get("dataset_args", training.get("dataset_args", {})).get("image_size")
+                 for part in training.get("stages") or [training]]
+        sizes = [size for size in dict.fromkeys(sizes) if size]
         data_line = (f"- Data: {dataset.title} training set, {num(training.get('train_images'))} images"
-                     + (f" at {size}x{size}" if size else "") + ".")
+                     + (" at " + " then ".join(f"{size}x{size}" for size in sizes) if sizes else "") + ".")
     else:
         data_line = (f"- Data: {dataset.title}: "
                      + ", ".join(f"{k.replace('_', ' ')} {num(v)}" for k, v in counts.items())

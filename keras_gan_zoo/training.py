@@ -537,12 +537,18 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             keras.callbacks.CSVLogger(str(run_dir / f"history{suffix}.csv"), append=True)]) + (
             [ProgressBar()] if verbose == 2 else [])
         stepped = steps is not None or checkpoint_every is not None or processes > 1
+        earlier = 0.0  # seconds of this stage's epochs in the sittings before (epoch-resumed stages)
         if stepped:
             plan = _step_plan(x_train, part, stage_epochs, steps, checkpoint_every, run_dir)
         else:
+            # The clock adds up the stage's epochs over the sittings that resume it
+            # from its backup; a stage that starts afresh (no backup) starts it at 0.
+            backup, clock = run_dir / f"backup{suffix}", run_dir / f"clock{suffix}.json"
+            if not backup.exists():
+                clock.unlink(missing_ok=True)
+            earlier = RunClock.read(clock).get("train", 0.0)
             # double_checkpoint: a backup torn by a kill mid-write falls back to the one before.
-            callbacks.append(keras.callbacks.BackupAndRestore(str(run_dir / f"backup{suffix}"),
-                                                              double_checkpoint=True))
+            callbacks += [RunClock(clock), keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)]
         decay = None
         if part.get("lr_decay_start_epoch") is not None:
             # "lr_decay_start_epoch": full rates until then, linearly to 0 at
@@ -561,7 +567,11 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
                      {"unit": "epoch", "start": start_epoch, "end": end_epoch})
         time_limit = None
         if part.get("time_limit_minutes") and (not smoke or deadline is not None):
-            time_limit = TimeLimit(part["time_limit_minutes"])
+            # A recipe's limit counts the stage's earlier sittings too, so an
+            # interrupted stage trains as long as one that was not (the run's
+            # --minutes budgets this sitting).
+            spent = earlier / 60.0 if deadline is None else 0.0
+            time_limit = TimeLimit(max(part["time_limit_minutes"] - spent, 0.01))
             callbacks.append(time_limit)
         stage_start = time.time()
         if stepped:
@@ -577,9 +587,10 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             history = model.fit(x_train, targets, batch_size=part["batch_size"], epochs=stage_epochs,
                                 shuffle=True, callbacks=callbacks, verbose=verbose)
             # History keeps absolute epoch numbers: a first epoch past 0 means
-            # BackupAndRestore resumed this stage (its wall time counts this run only).
-            resumed = ({"resumed_after_epoch": history.epoch[0]}
+            # BackupAndRestore resumed this stage, after `earlier` seconds of epochs.
+            resumed = ({"resumed_after_epoch": history.epoch[0], "wall_time_s": earlier}
                        if history.epoch and history.epoch[0] else {})
+            start -= resumed.get("wall_time_s", 0.0)
         stage_log.append({
             **{k: overrides[k] for k in ("stage", "label", "compile", "dataset_args", "augment") if k in overrides},
             "train_images": int(len(x_train)), "epochs": stage_epochs,
@@ -588,7 +599,8 @@ def _train(recipe, smoke, output_dir, epochs, run_dir, from_stage, verbose, prec
             **({"checkpoint_every": plan["every"], "steps_planned": plan["steps"]} if stepped else {}),
             **({"lr_decay": decay} if decay else {}),
             "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-            "wall_time_s": round(time.time() - stage_start, 1),
+            # every sitting's (a resumed stage's earlier sittings, from its clock or checkpoint)
+            "wall_time_s": round(time.time() - stage_start + resumed.get("wall_time_s", 0.0), 1),
             "time_limit_minutes": part.get("time_limit_minutes"),
             "stopped_by_time_limit": bool(time_limit and time_limit.stopped_at_epoch is not None),
         })

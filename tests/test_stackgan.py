@@ -444,6 +444,18 @@ def _tiny_staged_recipe():
                        {"stage": 2, "dataset_args": {"image_size": 16}, "epochs": 1, "batch_size": 4}]}
 
 
+def _interrupt():
+    """A callback that stops a fit as a kill would, before its second epoch."""
+    import keras
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    return Interrupt()
+
+
 def test_staged_recipe_resumes_an_interrupted_stage_and_restarts_at_a_later_stage(tmp_path, monkeypatch):
     import keras
 
@@ -453,17 +465,12 @@ def test_staged_recipe_resumes_an_interrupted_stage_and_restarts_at_a_later_stag
                         lambda part: _data(n=8, size=part["dataset_args"]["image_size"]))
     recipe, run_dir = _tiny_staged_recipe(), tmp_path / "run"
 
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt
-
     # Stage I stopped after its first epoch, leaving its backup behind.
     model = training.build_model(recipe)
     training.compile_model(model, recipe, stage=1)
     with pytest.raises(KeyboardInterrupt):
         model.fit(*_data(n=8, size=8), batch_size=4, epochs=2, verbose=0, callbacks=[
-            keras.callbacks.BackupAndRestore(str(run_dir / "backup-stage1")), Interrupt()])
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup-stage1")), _interrupt()])
 
     # The rerun resumes stage I at its second epoch, then still trains stage II.
     training.run_recipe(recipe, output_dir=tmp_path / "a", run_dir=run_dir, verbose=0)
@@ -489,8 +496,6 @@ def test_a_resumed_stage_counts_its_earlier_sittings(tmp_path, monkeypatch):
     (its card's figure), and its time limit counts them, so an interrupted stage
     trains as long as one that was not; a fresh run in the same folder starts
     its clock again."""
-    import keras
-
     from keras_gan_zoo import presets, training
 
     monkeypatch.setattr(training, "_training_data",
@@ -504,14 +509,9 @@ def test_a_resumed_stage_counts_its_earlier_sittings(tmp_path, monkeypatch):
             super().__init__(minutes)
             limits.append(minutes)
 
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt
-
     monkeypatch.setattr(training, "TimeLimit", Limit)
     guard = training.DivergenceGuard
-    monkeypatch.setattr(training, "DivergenceGuard", Interrupt)  # the first callback of every stage
+    monkeypatch.setattr(training, "DivergenceGuard", _interrupt)  # the first callback of every stage
     with pytest.raises(KeyboardInterrupt):
         training.run_recipe(recipe, output_dir=tmp_path / "a", run_dir=run_dir, verbose=0)
     clock = run_dir / "clock-stage1.json"

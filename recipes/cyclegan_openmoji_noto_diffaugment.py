@@ -5,10 +5,11 @@ history pools, in both players' losses), on the schedule of
 half of the run, then all four rates decayed linearly toward 0.
 
 Why: the preset's discriminators end its run at a least-squares loss of
-0.07-0.09 (balance is 0.25): each is sure of the 4,066 training emoji of its
-domain, the limited-data regime DiffAugment was made for (Zhao et al. 2020),
-and the preset still translates OpenMoji into images further from the
-held-out Noto emoji than the untranslated input (FID 157.0 against 139.6).
+0.07-0.09 (one that outputs 0.5 for every image, real or generated, scores
+0.125): each has learnt the 4,066 training emoji of its domain, the
+limited-data regime DiffAugment was made for (Zhao et al. 2020), and the
+preset still translates OpenMoji into images further from the held-out Noto
+emoji than the untranslated input (FID 157.0 against 139.6).
 No colour transforms: the difference between the two domains is largely
 colour and shading, which the discriminators must keep seeing as it is.
 Meant for `--init-from` the preset:

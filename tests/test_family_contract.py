@@ -8,6 +8,8 @@ family gets these tests without editing this file.
 - a preset round-trips (weights and every network's outputs), its card
   renders, and the same weights give the same outputs on every backend;
 - compile refuses a loss the family does not play, naming the ones it does;
+- an image family's compiled augmentation reaches every discriminator in
+  both players' losses;
 - `showcase` (the CLI's `sample`) runs where it needs no data set.
 """
 
@@ -19,7 +21,7 @@ import pytest
 
 from conftest import cross_backend, outputs_on_other_backends
 import keras_gan_zoo as kgz
-from keras_gan_zoo import losses, registry, tasks
+from keras_gan_zoo import augment, losses, registry, tasks
 from keras_gan_zoo.models.adversarial_model import AdversarialModel
 
 FAMILIES = registry.families()
@@ -143,6 +145,45 @@ def test_unsupported_losses_are_refused_by_name(family):
         else:
             with pytest.raises(ValueError, match=f"does not play the '{name}' loss"):
                 model.compile(loss=name)
+
+
+class CountingAugmentation(augment.Augmentation):
+    """DiffAugment that counts the batches it augments."""
+
+    calls = 0
+
+    def __call__(self, images, seed_generator):
+        CountingAugmentation.calls += 1
+        return super().__call__(images, seed_generator)
+
+
+def test_augmentation_reaches_every_discriminator_in_both_players_losses(family):
+    """`compile(augment=...)` must apply wherever a discriminator sees an
+    image: each discriminator's loss augments what it sees, and the
+    generators' loss augments the generated images it shows each
+    discriminator (a family that wrote its own discriminator call without
+    `ImageGAN.augment` would train unaugmented, silently)."""
+    if not family.supports_augmentation:
+        pytest.skip(f"{family.__name__} has no images to augment")
+    model = build(family)
+    model.compile(augment=CountingAugmentation("translation,cutout"))
+    x, y = family.tiny_data(model, num=4)
+    batch = model.prepare_batch(keras.tree.map_structure(keras.ops.convert_to_tensor,
+                                                         x if y is None else (x, y)))
+    calls = {}
+    for player in model.players():
+        CountingAugmentation.calls = 0
+        player.loss_fn(batch)
+        calls[player.name] = CountingAugmentation.calls
+    discriminators = [p.name for p in model.players() if p.role == "discriminator"]
+    assert discriminators, f"{family.__name__}: no player has the discriminator role"
+    for name in discriminators:
+        assert calls[name] >= 1, f"{family.__name__}: {name}'s loss never augments: {calls}"
+    generators = [p.name for p in model.players() if p.role != "discriminator"]
+    for name in generators:
+        assert calls[name] >= len(discriminators), (
+            f"{family.__name__}: {name}'s loss shows its images to {len(discriminators)} "
+            f"discriminator(s) but augments {calls[name]} batch(es)")
 
 
 def test_preset_round_trip_and_card(family, tmp_path):

@@ -1,4 +1,4 @@
-"""`stackgan-openmoji` with DiffAugment in both stages (a candidate).
+"""`stackgan-openmoji` with DiffAugment in both stages (a candidate, measured, not shipped).
 
     python recipes/stackgan_stage1_from.py runs/stackgan-openmoji-projection-ca-diffaugment \\
         stackgan_openmoji_diffaugment_both runs/stackgan-diffaugment-both
@@ -17,6 +17,11 @@ preset's optimizers restarted once between its two runs). Measured before it
 may replace the shipped preset, so it writes to runs/:
 
     KERAS_GAN_ZOO_WEIGHTS=runs/stackgan-diffaugment-both/candidate keras-gan-zoo evaluate stackgan-openmoji
+
+Measured (benchmarks/RESULTS.md, "StackGAN: stage II on the DiffAugment
+stage I"): FID 141.3 against the shipped preset's 154.2, variety within a
+caption 23.6 against 17.6, R-precision 29.0% against 38.2% (the issue's goal:
+35%). Not shipped; `stackgan_openmoji_diffaugment_kl.py` is the next ablation.
 """
 
 from keras_gan_zoo.training import main, variant

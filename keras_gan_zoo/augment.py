@@ -174,7 +174,8 @@ class Augmentation(keras.metrics.Metric):
         adaptive: ADA's adaptive probability (`False`: DiffAugment, every
             transform always applied, unless `probability` says otherwise).
         probability: the probability to start from (ADA starts at 0).
-        target: ADA's target for E[sign(D(real logits))] (0.6 in the paper).
+        target: ADA's target for E[sign(D(real logits))] (0.6 in the paper),
+            the sign taken about the loss's decision boundary.
         interval: adjust p every this many discriminator batches (4).
         speed_images: images over which p can move from 0 to 1 (ADA's
             500k; shorter CPU runs need a faster 100k).
@@ -207,11 +208,14 @@ class Augmentation(keras.metrics.Metric):
                                         seed=seed_generator)
         return apply(images, self.transforms, uniforms, self.probability.value)
 
-    def update_state(self, real_logits):
-        """Records the discriminator's logits on (augmented) real images."""
+    def update_state(self, real_logits, decision_boundary=0.0):
+        """Records the discriminator's outputs on (augmented) real images:
+        the sign of each output's distance from the loss's decision boundary
+        (`GANLoss.decision_boundary`: 0 for logits, 0.5 for least squares)."""
         if not self.adaptive:
             return
-        signs = ops.sign(ops.stop_gradient(ops.convert_to_tensor(real_logits, "float32")))
+        real_logits = ops.stop_gradient(ops.convert_to_tensor(real_logits, "float32"))
+        signs = ops.sign(real_logits - float(decision_boundary))
         self.sign_sum.assign_add(ops.sum(signs))
         self.sign_count.assign_add(ops.cast(ops.size(signs), "float32"))
         self.batches.assign_add(1.0)

@@ -134,6 +134,13 @@ class GANLoss:
             `[-clip_value, clip_value]` after each update (WGAN).
         gradient_penalty_weight: if set, the WGAN-GP penalty with this weight
             is added to the discriminator loss.
+        decision_boundary: the discriminator output between "real" and
+            "fake" under this loss (0 for the logistic and hinge losses, 0.5
+            for least squares with targets 0 and 1): ADA's overfitting
+            signal is the share of real images scored above it. None where
+            the loss fixes no boundary (a Wasserstein critic's outputs can
+            all shift by a constant without changing its loss), so ADA
+            cannot be steered from it.
     """
 
     name: str
@@ -141,15 +148,19 @@ class GANLoss:
     g_loss: Callable
     clip_value: float = None
     gradient_penalty_weight: float = None
+    decision_boundary: float = 0.0
 
 
 LOSSES = {
     "minimax": GANLoss("minimax", minimax_d_loss, minimax_g_loss),
     "non_saturating": GANLoss("non_saturating", minimax_d_loss, non_saturating_g_loss),
-    "wasserstein": GANLoss("wasserstein", wasserstein_d_loss, wasserstein_g_loss, clip_value=0.01),
-    "wgan_gp": GANLoss("wgan_gp", wasserstein_d_loss, wasserstein_g_loss, gradient_penalty_weight=10.0),
+    "wasserstein": GANLoss("wasserstein", wasserstein_d_loss, wasserstein_g_loss, clip_value=0.01,
+                           decision_boundary=None),
+    "wgan_gp": GANLoss("wgan_gp", wasserstein_d_loss, wasserstein_g_loss, gradient_penalty_weight=10.0,
+                       decision_boundary=None),
     "hinge": GANLoss("hinge", hinge_d_loss, hinge_g_loss),
-    "least_squares": GANLoss("least_squares", least_squares_d_loss, least_squares_g_loss),
+    "least_squares": GANLoss("least_squares", least_squares_d_loss, least_squares_g_loss,
+                             decision_boundary=0.5),
 }
 
 

@@ -109,6 +109,36 @@ def test_ada_probability_rises_when_the_discriminator_overfits():
     assert float(_numpy(ada.result())) == pytest.approx(0.2, abs=1e-6)
 
 
+def test_ada_reads_the_sign_about_the_losss_decision_boundary():
+    # Least squares scores real 1 and fake 0: an output of 0.3 leans "fake",
+    # though it is positive. About 0 it would count as real and raise p.
+    ada = augment.Augmentation(adaptive=True, interval=1, speed_images=10, probability=0.5)
+    ada.update_state(np.full((4, 1), 0.3, "float32"), decision_boundary=0.5)
+    ada.adjust()
+    assert float(_numpy(ada.result())) == pytest.approx(0.1, abs=1e-6)
+    ada.update_state(np.full((4, 1), 0.8, "float32"), decision_boundary=0.5)
+    ada.adjust()
+    assert float(_numpy(ada.result())) == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_least_squares_family_steers_ada_from_its_boundary():
+    gan = kgz.CycleGAN(**kgz.CycleGAN.tiny_config, seed=0)
+    gan.compile(augment=augment.Augmentation(adaptive=True, interval=1, speed_images=10,
+                                             probability=0.5))
+    assert gan.gan_loss.decision_boundary == 0.5
+    gan.observe_real_logits(np.full((4, 1), 0.3, "float32"))  # below 0.5: unsure of the reals
+    gan.augmentation.adjust()
+    assert float(_numpy(gan.augmentation.result())) == pytest.approx(0.1, abs=1e-6)
+
+
+def test_ada_is_refused_for_a_loss_without_a_decision_boundary(tiny_dcgan):
+    before = weights_of(tiny_dcgan.discriminator)
+    with pytest.raises(ValueError, match="decision boundary.*augment='diffaugment'"):
+        tiny_dcgan.compile(loss="wgan_gp", augment="ada")
+    assert count_changed(tiny_dcgan.discriminator, before) == 0
+    tiny_dcgan.compile(loss="wgan_gp", augment="diffaugment")  # a fixed probability plays it
+
+
 def test_ada_probability_rises_while_a_toy_discriminator_overfits(tiny_images):
     keras.utils.set_random_seed(0)
     gan = kgz.DCGAN(**TINY, seed=0)

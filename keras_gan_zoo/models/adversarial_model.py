@@ -299,8 +299,15 @@ class AdversarialModel(keras.Model):
         if augment is not None and not self.supports_augmentation:
             raise ValueError(f"{type(self).__name__} has no images for its discriminator to "
                              "augment: compile it with augment=None.")
+        augmentation = augment_lib.get(augment)
+        if augmentation is not None and augmentation.adaptive and gan_loss.decision_boundary is None:
+            raise ValueError(
+                f"ADA steers its probability by how many real images the discriminator scores "
+                f"above the loss's decision boundary, and the {gan_loss.name!r} loss has none (a "
+                f"critic's outputs can all shift without changing it). Use a fixed probability "
+                f"instead, e.g. augment='diffaugment' or augment='translation,cutout'.")
         self.gan_loss = gan_loss
-        self.augmentation = augment_lib.get(augment)
+        self.augmentation = augmentation
         owner = {}
         for player in self.players():
             for group, variables in player.variable_groups.items():

@@ -236,7 +236,7 @@ class ImageGAN(AdversarialModel):
         """Records the discriminator's logits on real images (ADA's signal);
         a family that writes its own discriminator loss calls this."""
         if self.augmentation is not None:
-            self.augmentation.update_state(d_real_logits)
+            self.augmentation.update_state(d_real_logits, self.gan_loss.decision_boundary)
 
     def adversarial_d_loss(self, discriminate, real_images, fake_images, real_penalty=None):
         """The discriminator's GAN loss.

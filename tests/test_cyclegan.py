@@ -122,6 +122,8 @@ def test_bad_domain_data_changes_nothing(domains):
     before = weights_of(model)
     with pytest.raises(ValueError, match="domain B images"):
         model.fit(domains[0], domains[1][:, :8], batch_size=4, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="got only domain A's images. Pass both"):
+        model.fit(domains[0], batch_size=4, epochs=1, verbose=0)
     assert all(np.array_equal(x, y) for x, y in zip(before, weights_of(model)))
 
 

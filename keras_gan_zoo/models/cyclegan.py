@@ -329,6 +329,11 @@ class CycleGAN(ImageGAN):
                 isinstance(images, np.ndarray) for images in x):
             x, y = x  # the two domains as one tuple (Keras would read them as paired inputs)
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if x is None or y is None:
+                raise ValueError(
+                    f"CycleGAN trains on two unpaired domains; got only domain "
+                    f"{'A' if y is None else 'B'}'s images. Pass both: model.fit(images_a, "
+                    f"images_b) or model.fit((images_a, images_b)); their lengths may differ.")
             x = validation.check_images(x, self.image_shape, name="domain A images")
             y = validation.check_images(y, self.image_shape, name="domain B images")
             batches = UnpairedBatches(x, y, batch_size=batch_size or 32, shuffle=shuffle,

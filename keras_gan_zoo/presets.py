@@ -194,6 +194,8 @@ def verify_weights(folder, metadata):
 def load(name_or_path, expected_class=None, compile=True):
     """Loads a preset (see `from_pretrained`): checks the class, verifies
     every weight file's checksum, then builds and fills the model.
+    `expected_class` (a model class or its name) refuses a preset of another
+    family before anything is built.
 
     >>> model = presets.load("runs/mine/preset", expected_class="DCGAN", compile=False)
     """
@@ -208,6 +210,12 @@ def load(name_or_path, expected_class=None, compile=True):
             f"version of keras-gan-zoo ({__version__}) does not have. Known: "
             f"{sorted(registry.families())}."
         )
+    if isinstance(expected_class, str):
+        expected = registry.family_class(expected_class)
+        if expected is None:
+            raise ValueError(f"expected_class={expected_class!r} is not a model class of keras-gan-zoo; "
+                             f"known: {sorted(registry.families())}")
+        expected_class = expected
     if expected_class is not None and not issubclass(cls, expected_class):
         raise ValueError(
             f"Preset {name_or_path!r} is a {class_name}, not a {expected_class.__name__}. "

@@ -37,13 +37,10 @@ def main(argv=None):
     recipe = __import__(args.recipe).RECIPE
     model = training.build_model(recipe)
     one = presets.load(source / "preset", compile=False)
-    ours = model.stage_parts(1) + model.stage_parts(1, ema=True) + (model.discriminators[0],)
-    theirs = one.stage_parts(1) + one.stage_parts(1, ema=True) + (one.discriminators[0],)
-    for a, b in zip(ours, theirs):
-        if [w.shape for w in a.weights] != [w.shape for w in b.weights]:
-            raise SystemExit(f"{b.name} of {source / 'preset'} does not fit {a.name} of {args.recipe}: "
-                             "the stage-I settings differ")
-        a.set_weights(b.get_weights())
+    try:
+        model.copy_stage(one, stage=1)
+    except ValueError as error:
+        raise SystemExit(f"{source / 'preset'} does not fit {args.recipe}: {error}")
     captions = list(one.held_out_captions()[:8])
     difference = np.abs(model.generate(captions, seed=0, stage=1, output="float")
                         - one.generate(captions, seed=0, stage=1, output="float")).max()

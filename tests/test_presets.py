@@ -103,6 +103,12 @@ def test_a_preset_of_another_family_is_a_clear_error(saved_preset):
     _, folder = saved_preset
     with pytest.raises(ValueError, match="is a DCGAN, not a OtherFamily"):
         OtherFamily.from_pretrained(folder)
+    # presets.load takes the class or its name
+    assert type(presets.load(folder, expected_class="DCGAN", compile=False)).__name__ == "DCGAN"
+    with pytest.raises(ValueError, match="is a DCGAN, not a StackGAN"):
+        presets.load(folder, expected_class="StackGAN")
+    with pytest.raises(ValueError, match="not a model class of keras-gan-zoo"):
+        presets.load(folder, expected_class="NoSuchGAN")
 
 
 def test_shipped_presets_are_listed_and_load():

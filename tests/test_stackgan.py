@@ -241,6 +241,28 @@ def test_save_and_load_keeps_stage_and_images(tmp_path):
                                   loaded.generate(embeddings[:3], seed=5))
 
 
+def test_copy_stage_moves_one_stage_and_refuses_a_misfit():
+    target, source = kgz.StackGAN(**TINY), kgz.StackGAN(**{**TINY, "seed": 1})
+    _, embeddings = _data(3)
+    stage2 = [weights_of(part) for part in target.stage_parts(2) + (target.discriminators[1],)]
+    assert not np.array_equal(target.generate(embeddings, seed=0, stage=1),
+                              source.generate(embeddings, seed=0, stage=1))
+    target.copy_stage(source, stage=1)
+    np.testing.assert_array_equal(target.generate(embeddings, seed=0, stage=1),
+                                  source.generate(embeddings, seed=0, stage=1))
+    for part, before in zip(target.stage_parts(2) + (target.discriminators[1],), stage2):
+        assert count_changed(part, before) == 0, part.name
+    wider = kgz.StackGAN(**{**TINY, "width": 8})
+    before = weights_of(target.generator)
+    with pytest.raises(ValueError, match="stage-1 settings"):
+        target.copy_stage(wider, stage=1)
+    assert count_changed(target.generator, before) == 0
+    with pytest.raises(ValueError, match="stage must be a stage of both"):
+        target.copy_stage(source, stage=3)
+    with pytest.raises(TypeError, match="another StackGAN"):
+        target.copy_stage(kgz.DCGAN(**kgz.DCGAN.tiny_config), stage=1)
+
+
 def test_bad_fit_input_is_a_clear_error_and_changes_nothing():
     gan = kgz.StackGAN(**TINY)
     images, embeddings = _data()
@@ -736,3 +758,26 @@ def test_headline_reads_the_presets_own_final_row_not_a_row_appended_after_it():
             {"label": "the weights shipped before, stage 2", "fid": 183.5, "r_precision": 0.15}]
     line = kgz.StackGAN.headline({"text_to_image": {"rows": rows}, "fid": {"value": 150.0}})
     assert "30.00%" in line and "150.0" in line and "shipped before" not in line
+
+
+def test_swap_stage1_script_puts_one_presets_stage1_under_anothers_stage2(tmp_path):
+    from conftest import load_recipe
+
+    base, donor = kgz.StackGAN(**TINY), kgz.StackGAN(**{**TINY, "seed": 1})
+    base_folder = base.save_pretrained(tmp_path / "base")
+    donor_folder = donor.save_pretrained(tmp_path / "donor")
+    load_recipe("stackgan_swap_stage1.py").main([str(base_folder), str(donor_folder), str(tmp_path / "out")])
+    out = kgz.StackGAN.from_pretrained(str(tmp_path / "out"))
+    _, embeddings = _data(3)
+    np.testing.assert_array_equal(out.generate(embeddings, seed=0, stage=1),
+                                  donor.generate(embeddings, seed=0, stage=1))
+    for ours, theirs in zip(out.stage_parts(2) + (out.discriminators[1],),
+                            base.stage_parts(2) + (base.discriminators[1],)):
+        assert count_changed(ours, weights_of(theirs)) == 0, ours.name
+    training = out.preset_metadata["training"]
+    donor_sha = json.loads((donor_folder / "metadata.json").read_text())["files"]["model.weights.h5"]["sha256"]
+    assert training["stage1_from"]["sha256"] == donor_sha
+    wide_folder = kgz.StackGAN(**{**TINY, "width": 8}).save_pretrained(tmp_path / "wide")
+    with pytest.raises(SystemExit, match="does not fit"):
+        load_recipe("stackgan_swap_stage1.py").main([str(base_folder), str(wide_folder), str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()

@@ -284,6 +284,32 @@ class StackGAN(ImageGAN):
         net = self.ema_generator if ema and self.ema_generator is not None else self.generator
         return net.get_layer(f"conditioning_{stage}"), net.get_layer(f"stage{stage}_generator")
 
+    def copy_stage(self, source, stage):
+        """Overwrite stage `stage` of this model with `source`'s.
+
+        Copies that stage's conditioning augmentation, generator (and its
+        moving average) and discriminator from another StackGAN of the same
+        stage settings, leaving the other stage as it is: how a stage-I run
+        is continued by a two-stage recipe, or a stage I is put under another
+        model's stage II. Nothing is changed when the shapes do not match.
+
+        >>> model = presets.load("stackgan-openmoji")
+        >>> model.copy_stage(presets.load("runs/my-stage1/preset"), stage=1)
+        """
+        if not isinstance(source, StackGAN):
+            raise TypeError(f"copy_stage needs another StackGAN; got {type(source).__name__}")
+        if stage not in range(1, min(self.num_stages, source.num_stages) + 1):
+            raise ValueError(f"stage must be a stage of both models (1..{min(self.num_stages, source.num_stages)}); "
+                             f"got {stage!r}")
+        ours = self.stage_parts(stage) + self.stage_parts(stage, ema=True) + (self.discriminators[stage - 1],)
+        theirs = source.stage_parts(stage) + source.stage_parts(stage, ema=True) + (source.discriminators[stage - 1],)
+        for a, b in zip(ours, theirs):
+            if [tuple(w.shape) for w in a.weights] != [tuple(w.shape) for w in b.weights]:
+                raise ValueError(f"{b.name} of the source does not fit {a.name}: the two models' stage-{stage} "
+                                 "settings (sizes, widths, conditioning) differ")
+        for a, b in zip(ours, theirs):
+            a.set_weights(b.get_weights())
+
     def _set_stage(self, stage):
         if stage not in range(1, self.num_stages + 1):
             raise ValueError(f"stage must be one of {list(range(1, self.num_stages + 1))}; got {stage!r}")

@@ -93,13 +93,19 @@ def resampling_lines(record, plain=None):
            f"entropy {modes['normalized_entropy']:.3f}, class-mix distance to the test images "
            f"{modes['total_variation']:.3f}; class shares (%): " + per_class(modes["histogram"], modes) + "."
            if modes else "")
+    calibration = record.get("calibration")
+    judge = (f"the shipped discriminator after {calibration['steps']} steps of calibration on the training "
+             f"images (`with sampling.calibrated_discriminator(model, train_images, steps="
+             f"{calibration['steps']}):`; its logistic loss {calibration['before']['loss']:.3f} -> "
+             f"{calibration['after']['loss']:.3f}, weights restored after)" if calibration else
+             "the shipped discriminator")
     return [
         "",
         f"- Discriminator resampling (`sampling.discriminator_resample(model, n, candidates="
         f"{record['candidates']}, temperature={record['temperature']:g})`, `keras-gan-zoo sample ... "
         f"--resample {record['candidates']} --temperature {record['temperature']:g}`): each image is one of "
-        f"{record['candidates']} samples, drawn with weight exp(logit / {record['temperature']:g}) by the "
-        f"shipped discriminator; FID **{record['fid']:.2f}**{against} ({num(record['num_generated'])} "
+        f"{record['candidates']} samples, drawn with weight exp(logit / {record['temperature']:g}) by "
+        f"{judge}; FID **{record['fid']:.2f}**{against} ({num(record['num_generated'])} "
         f"generated vs {num(record['num_reference'])} test images, seed {record['seed']}), KID "
         f"{record['kid']:.5f}, precision {record['precision']:.3f}, recall {record['recall']:.3f}, density "
         f"{record['density']:.3f}, coverage {record['coverage']:.3f}; it costs {record['candidates']} "

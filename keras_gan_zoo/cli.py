@@ -132,8 +132,10 @@ def _cmd_evaluate(args):
     if args.resample is not None:
         sampling.evaluate_preset(args.preset, candidates=args.resample, temperature=args.temperature,
                                  num_images=args.num, seed=args.seed, num_reference=args.num_reference,
-                                 write=not args.no_write)
+                                 write=not args.no_write, calibrate=args.calibrate)
         return
+    if args.calibrate is not None:
+        raise ValueError("--calibrate fine-tunes the discriminator that --resample picks with: add --resample K")
     evaluation.evaluate_preset(args.preset, num_images=args.num, seed=args.seed,
                                write=not args.no_write, num_reference=args.num_reference,
                                num_per_class=args.num_per_class, baseline=args.baseline,
@@ -525,6 +527,9 @@ def build_parser():
                    help="image families with a latent: FID/KID against these image files or folders (your "
                         "own held-out images) instead of the data set's test split; printed, not recorded")
     _resample_options(p, "; recorded as the card's resampling figures, next to the plain ones")
+    p.add_argument("--calibrate", type=int, default=None, metavar="STEPS",
+                   help="with --resample: first fine-tune the discriminator for the sampled generator on the "
+                        "training images (sampling.calibrated_discriminator; weights restored after)")
     p.set_defaults(func=_cmd_evaluate)
     p = _latent_parser(sub, "interpolate", "write a strip (and a GIF) between two latents", _cmd_interpolate)
     p.add_argument("--steps", type=int, default=8)

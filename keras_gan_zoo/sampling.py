@@ -59,7 +59,7 @@ import numpy as np
 from keras import ops
 from tqdm.auto import tqdm
 
-from keras_gan_zoo import classifier, evaluation, latent, presets, tasks, validation
+from keras_gan_zoo import classifier, datasets, evaluation, latent, presets, tasks, validation
 
 # Images per round: `CHUNK * candidates` candidates are drawn and scored at a
 # time, so memory stays bounded; the chunking is part of the seeding (the
@@ -273,18 +273,25 @@ def _check_model(model):
 
 
 def evaluate_preset(preset, candidates=10, temperature=1.0, num_images=10000, seed=123, num_reference=None,
-                    write=True, extractor=None, progress=True):
+                    write=True, extractor=None, progress=True, calibrate=None):
     """FID/KID, precision/recall, density/coverage and (data sets with a
     shipped classifier) the class mix of `discriminator_resample` images, by
     the protocol of `keras-gan-zoo evaluate` (the same seed, the same test
     images); recorded as the preset's `metrics["resampling"]` (its card
     shows it next to the plain sampler's figures) unless `write=False`.
 
+    `calibrate=STEPS` resamples inside `calibrated_discriminator` fitted on
+    the data set's *training* images (never the test images measured), for
+    a discriminator that was not fitted to the sampled generator; its
+    record goes in as `calibration`, and the preset's weights stay as they
+    were.
+
     Returns the record.
 
     Example:
 
     >>> sampling.evaluate_preset("dcgan-mnist", candidates=10, temperature=0.5, write=False)["fid"]
+    >>> sampling.evaluate_preset("stylegan-openmoji", temperature=1.0, num_images=1000, calibrate=500)
     """
     folder = presets.resolve(preset)
     model = presets.load(folder, compile=False)
@@ -302,17 +309,27 @@ def evaluate_preset(preset, candidates=10, temperature=1.0, num_images=10000, se
         return drawn[-1]
 
     start = time.time()
-    result = evaluation.evaluate_model(model, dataset, num_images=num_images, seed=seed, extractor=extractor,
-                                       progress=progress, num_reference=num_reference,
-                                       dataset_args=training.get("dataset_args", {}), sampler=sampler)
+    calibration = contextlib.nullcontext()
+    if calibrate is not None:
+        (images, labels), _ = datasets.load(dataset, **training.get("dataset_args", {}))
+        calibration = calibrated_discriminator(
+            model, images, steps=calibrate, progress=progress,
+            labels=labels if model.task is tasks.CLASS_CONDITIONAL_IMAGE else None)
+    with calibration as calibrated:
+        result = evaluation.evaluate_model(model, dataset, num_images=num_images, seed=seed, extractor=extractor,
+                                           progress=progress, num_reference=num_reference,
+                                           dataset_args=training.get("dataset_args", {}), sampler=sampler)
     record = {key: result[key] for key in ("fid", "kid", "kid_std", "precision", "recall", "density",
                                            "coverage", "num_generated", "num_reference", "seed")}
     flags = [f"--resample {candidates}", f"--temperature {temperature:g}",
              f"--num {num_images}" if num_images != 10000 else "",
              f"--seed {seed}" if seed != 123 else "",
-             f"--num-reference {num_reference}" if num_reference else ""]
+             f"--num-reference {num_reference}" if num_reference else "",
+             f"--calibrate {calibrate}" if calibrate is not None else ""]
     record.update({"candidates": int(candidates), "temperature": float(temperature),
                    "command": " ".join(["keras-gan-zoo evaluate", folder.name] + [f for f in flags if f])})
+    if calibrate is not None:
+        record["calibration"] = calibrated
     if model.task is tasks.UNCONDITIONAL_IMAGE and classifier.has_classifier(dataset):
         modes = classifier.mode_coverage(model, dataset, images=drawn[-1],
                                          dataset_args=training.get("dataset_args", {}))

@@ -124,6 +124,35 @@ def test_evaluation_is_recorded_next_to_the_plain_figures(gan, tmp_path, monkeyp
     assert f"plain sampling: {plain['fid']:.3f}" in capsys.readouterr().out
 
 
+def test_evaluation_with_calibration_fits_on_training_images_and_restores_the_discriminator(tmp_path,
+                                                                                           monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.delenv("KERAS_GAN_ZOO_SHARED_CACHE", raising=False)
+    train = np.full((64, 8, 8, 1), 200, np.uint8)
+    test = np.full((40, 8, 8, 1), 50, np.uint8)
+    monkeypatch.setattr(datasets, "load", lambda name, **kw: ((train, None), (test, None)))
+    monkeypatch.setattr(datasets, "load_held_out", lambda name, **kw: (test, None))
+    folder = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4).save_pretrained(
+        tmp_path / "toy", metadata={"training": {"dataset": "toy"}})
+    fitted_on, real_calibration = [], sampling.calibrated_discriminator
+
+    def spy(model, images, **kwargs):
+        fitted_on.append(np.asarray(images))
+        return real_calibration(model, images, **kwargs)
+
+    monkeypatch.setattr(sampling, "calibrated_discriminator", spy)
+    before = kgz.DCGAN.from_pretrained(str(folder)).get_weights()
+    record = sampling.evaluate_preset(folder, candidates=3, num_images=40, num_reference=40, calibrate=5,
+                                      extractor=PixelFeatures(), progress=False)
+    assert len(fitted_on) == 1 and np.array_equal(fitted_on[0], train)  # never the test images
+    assert record["calibration"]["steps"] == 5 and record["command"].endswith("--calibrate 5")
+    after = kgz.DCGAN.from_pretrained(str(folder))
+    assert all(np.array_equal(a, b) for a, b in zip(before, after.get_weights()))
+    card = (folder / "README.md").read_text()
+    assert "after 5 steps of calibration on the training images" in card
+    assert cli.main(["evaluate", str(folder), "--calibrate", "5"]) == 2  # needs --resample
+
+
 def test_cli_samples_and_evaluates_with_resampling(tmp_path, monkeypatch):
     folder = kgz.DCGAN(latent_dim=8, image_size=8, channels=1, width=4).save_pretrained(tmp_path / "toy")
     out = tmp_path / "grid.png"
@@ -135,7 +164,7 @@ def test_cli_samples_and_evaluates_with_resampling(tmp_path, monkeypatch):
     monkeypatch.setattr(sampling, "evaluate_preset", lambda preset, **kw: calls.append((preset, kw)))
     assert cli.main(["evaluate", str(folder), "--resample", "5", "--temperature", "0.25", "--no-write"]) == 0
     assert calls == [(str(folder), {"candidates": 5, "temperature": 0.25, "num_images": 10000, "seed": 123,
-                                    "num_reference": None, "write": False})]
+                                    "num_reference": None, "write": False, "calibrate": None})]
 
 
 def test_a_minibatch_std_discriminator_scores_candidates_in_training_sized_batches():
